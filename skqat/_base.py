@@ -1,0 +1,627 @@
+"""The shared scikit-learn estimator behind the classifier and the regressor."""
+
+from __future__ import annotations
+
+import warnings
+from abc import ABCMeta, abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._losses import LOSSES
+from ._modules import ACTIVATIONS, QuantMLP
+from ._optim import make_optimizer
+from ._progress import EpochProgress
+from ._quantizers import QUANTIZERS, make_quantizer
+from ._threads import training_threads
+from ._training import Objective, ProgressMonitor, TrainingData, TrainingDiverged, fit_loop
+
+__all__ = ["BaseQuantizedMLP"]
+
+_TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torch.float64}
+
+# Rows per forward pass at predict time: bounds memory on large inputs.
+_PREDICT_CHUNK = 65_536
+
+# Rows used to initialise the activation grids before the first step.
+_CALIBRATION_ROWS = 2048
+
+
+def resolve_device(device: str) -> torch.device:
+    """Map the ``device`` parameter to a ``torch.device``, or explain why not."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            "device='cuda' was requested but this machine has no CUDA device "
+            "available to torch. Use device='cpu', or device='auto' to pick CUDA "
+            "only when present."
+        )
+    return torch.device(device)
+
+
+class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
+    """Base class for quantization-aware MLP estimators; do not use directly."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "solver": [StrOptions({"sgd", "adam"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "weight_bits": [Interval(Integral, 1, 16, closed="both"), None],
+        "activation_bits": [Interval(Integral, 2, 16, closed="both"), None],
+        "quantizer": [StrOptions(set(QUANTIZERS))],
+        "granularity": [StrOptions({"per_tensor", "per_channel"})],
+        "symmetric": ["boolean"],
+        "quant_lambda": [Interval(Real, 0, None, closed="left")],
+        "device": [StrOptions({"cpu", "cuda", "auto"})],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        *,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        weight_bits,
+        activation_bits,
+        quantizer,
+        granularity,
+        symmetric,
+        quant_lambda,
+        device,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.weight_bits = weight_bits
+        self.activation_bits = activation_bits
+        self.quantizer = quantizer
+        self.granularity = granularity
+        self.symmetric = symmetric
+        self.quant_lambda = quant_lambda
+        self.device = device
+
+    # ------------------------------------------------------------------
+    # Hooks the classifier and the regressor fill in
+    # ------------------------------------------------------------------
+    @abstractmethod
+    def _validate_targets(self, y, *, reset, incremental):
+        """Check ``y``; return ``(targets, y_for_scoring)`` and set output attributes.
+
+        ``targets`` is what the loss expects (class indices or float
+        columns); ``y_for_scoring`` is ``y`` in the user's encoding.
+        """
+
+    @abstractmethod
+    def _output_from_raw(self, raw: torch.Tensor) -> torch.Tensor:
+        """Apply the output activation to the network's raw output."""
+
+    @abstractmethod
+    def _score_outputs(self, outputs: np.ndarray, y, sample_weight) -> float:
+        """Validation score (accuracy or R^2) of activated outputs against ``y``."""
+
+    @abstractmethod
+    def _target_dtype(self, fit_dtype: torch.dtype) -> torch.dtype:
+        """Torch dtype of the targets tensor."""
+
+    # ------------------------------------------------------------------
+    # Validation
+    # ------------------------------------------------------------------
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, (Integral, np.integer)):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if not all(isinstance(s, (Integral, np.integer)) and not isinstance(s, bool) for s in sizes) or any(
+            s <= 0 for s in sizes
+        ):
+            raise ValueError(
+                f"hidden_layer_sizes must be a positive integer or a sequence of positive "
+                f"integers, got {self.hidden_layer_sizes!r}."
+            )
+        return [int(s) for s in sizes]
+
+    def _validate_X_y(self, X, y, sample_weight, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=(np.float64, np.float32),
+            multi_output=True,
+            y_numeric=not self._is_classifier(),
+        )
+        if X.shape[1] == 0:
+            raise ValueError(
+                "X has 0 features; an MLP needs at least one input column. "
+                "Check the preprocessing that produced X."
+            )
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            if np.any(sample_weight < 0):
+                raise ValueError(
+                    "sample_weight contains negative values; weights must be "
+                    "non-negative (use 0 to ignore a sample)."
+                )
+        return X, y, sample_weight
+
+    def _is_classifier(self) -> bool:
+        return self.__sklearn_tags__().estimator_type == "classifier"
+
+    # ------------------------------------------------------------------
+    # Building the network
+    # ------------------------------------------------------------------
+    def _module_spec(self, n_features: int, n_outputs: int, dtype: torch.dtype) -> dict:
+        """Everything needed to rebuild the network, frozen at fit time."""
+        return {
+            "layer_sizes": [n_features, *self._hidden_sizes(), n_outputs],
+            "activation": self.activation,
+            "weight_bits": self.weight_bits,
+            "activation_bits": self.activation_bits,
+            "quantizer": self.quantizer,
+            "per_channel": self.granularity == "per_channel",
+            "symmetric": bool(self.symmetric),
+            "dtype": dtype,
+        }
+
+    @staticmethod
+    def _build_module(spec: dict, device: torch.device) -> QuantMLP:
+        dtype = spec["dtype"]
+
+        def weight_quantizer(n_out, n_in):
+            return make_quantizer(
+                spec["quantizer"], spec["weight_bits"], signed=True,
+                symmetric=spec["symmetric"],
+                n_channels=n_out if spec["per_channel"] else None,
+                group_size=n_in if spec["per_channel"] else n_in * n_out,
+                dtype=dtype, device=device,
+            )
+
+        def activation_quantizer(width):
+            # relu and logistic outputs are non-negative: an unsigned grid
+            # spends no code on values that cannot occur.
+            signed = spec["activation"] in ("tanh", "identity")
+            return make_quantizer(
+                spec["quantizer"], spec["activation_bits"], signed=signed,
+                symmetric=spec["symmetric"], n_channels=None, group_size=width,
+                dtype=dtype, device=device,
+            )
+
+        return QuantMLP(
+            spec["layer_sizes"], spec["activation"], weight_quantizer, activation_quantizer,
+            dtype=dtype, device=device,
+        )
+
+    def _new_optimizer(self, module: QuantMLP):
+        params = [p for p in module.parameters() if p.requires_grad]
+        return make_optimizer(
+            self.solver, params,
+            learning_rate_init=self.learning_rate_init, learning_rate=self.learning_rate,
+            momentum=self.momentum, nesterovs_momentum=self.nesterovs_momentum,
+            power_t=self.power_t, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
+        )
+
+    def _initialize(self, n_features: int, dtype: torch.dtype, device: torch.device) -> None:
+        """Fresh network, optimizer and bookkeeping (a first or cold fit)."""
+        self._random_state = check_random_state(self.random_state)
+        self._spec = self._module_spec(n_features, self.n_outputs_, dtype)
+        self._module = self._build_module(self._spec, device)
+        self._module.reset_parameters(self._random_state)
+        self._optimizer = self._new_optimizer(self._module)
+        self._monitor = ProgressMonitor(tol=self.tol, n_iter_no_change=self.n_iter_no_change)
+        self.t_ = 0
+        self.n_layers_ = len(self._spec["layer_sizes"])
+
+    # ------------------------------------------------------------------
+    # Training
+    # ------------------------------------------------------------------
+    def _fit(self, X, y, sample_weight=None, *, incremental=False):
+        first = not hasattr(self, "_module") or not (self.warm_start or incremental)
+        if self.early_stopping and incremental:
+            raise ValueError(
+                "partial_fit does not support early_stopping=True; use fit, or set "
+                "early_stopping=False."
+            )
+        hidden_sizes = self._hidden_sizes()
+        X, y, sample_weight = self._validate_X_y(X, y, sample_weight, reset=first)
+        targets, y_user = self._validate_targets(y, reset=first, incremental=incremental)
+        device = resolve_device(self.device)
+        dtype = _TORCH_DTYPES[X.dtype]
+
+        if first:
+            self._initialize(X.shape[1], dtype, device)
+        else:
+            self._check_same_architecture(hidden_sizes)
+            if self._module_device() != device:
+                self._module.to(device)
+                self._optimizer = self._moved_optimizer(device)
+            dtype = self._spec["dtype"]
+
+        X_train, t_train, sw_train = X, targets, sample_weight
+        validation_score = None
+        if self.early_stopping:
+            X_train, t_train, sw_train, validation_score = self._split_validation(
+                X, targets, y_user, sample_weight, dtype, device
+            )
+        data = TrainingData(
+            X=torch.tensor(X_train, dtype=dtype, device=device),
+            y=torch.tensor(t_train, dtype=self._target_dtype(dtype), device=device),
+            sample_weight=None if sw_train is None else torch.tensor(sw_train, dtype=dtype, device=device),
+        )
+        self._calibrate(data)
+
+        n_samples = data.n_samples
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    f"batch_size={self.batch_size} is larger than the {n_samples} "
+                    "training samples; using the whole training set as one batch.",
+                    UserWarning,
+                )
+            batch_size = min(self.batch_size, n_samples)
+
+        objective = Objective(
+            LOSSES[self._loss_name()], alpha=self.alpha,
+            quant_lambda=self.quant_lambda if self.weight_bits is not None else 0.0,
+        )
+        n_epochs = 1 if incremental else self.max_iter
+        backup = None if first else self._snapshot()
+        progress = EpochProgress(n_epochs, enabled=bool(self.verbose) and not incremental)
+        self._module.train()
+        try:
+            with training_threads(batch_size, self._spec["layer_sizes"], device), progress:
+                n_done = fit_loop(
+                    self._module, self._optimizer, data, objective, self._monitor,
+                    n_epochs=n_epochs, batch_size=batch_size, shuffle=self.shuffle,
+                    rng=self._random_state, validation_score=validation_score,
+                    progress=progress.update,
+                )
+        except TrainingDiverged as exc:
+            if backup is not None:
+                self._restore(backup)
+            else:
+                self._forget_fit()
+            raise ValueError(
+                f"Training diverged ({exc}). Lower learning_rate_init (it is "
+                f"{self.learning_rate_init}), scale the features (for example with "
+                "StandardScaler), or raise alpha."
+            ) from None
+        finally:
+            self._module.eval()
+
+        self.n_iter_ = n_done
+        self.t_ += n_samples * n_done
+        if self.early_stopping and self._monitor.best_state is not None:
+            self._module.load_state_dict(self._monitor.best_state)
+        self._publish_fitted_attributes()
+        if not incremental and n_done == self.max_iter and not self._monitor.stalled:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                "the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
+        return self
+
+    def _loss_name(self) -> str:
+        return {"softmax": "log_loss", "logistic": "binary_log_loss", "identity": "squared_error"}[
+            self.out_activation_
+        ]
+
+    def _check_same_architecture(self, hidden_sizes) -> None:
+        if hidden_sizes != self._spec["layer_sizes"][1:-1]:
+            raise ValueError(
+                f"hidden_layer_sizes changed from {self._spec['layer_sizes'][1:-1]} to "
+                f"{hidden_sizes} since the last fit; with warm_start=True or partial_fit "
+                "the architecture must stay the same. Refit from scratch instead."
+            )
+
+    def _split_validation(self, X, targets, y_user, sample_weight, dtype, device):
+        stratify = y_user if (self._is_classifier() and self.n_outputs_ == 1) else None
+        arrays = [X, targets, y_user] + ([sample_weight] if sample_weight is not None else [])
+        try:
+            parts = train_test_split(
+                *arrays, random_state=self._random_state,
+                test_size=self.validation_fraction, stratify=stratify,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"Could not hold out validation_fraction={self.validation_fraction} of the "
+                f"{X.shape[0]} samples for early stopping: {exc} Increase "
+                "validation_fraction or the number of samples, or set early_stopping=False."
+            ) from None
+        X_train, X_val, t_train, _, _, y_val = parts[:6]
+        sw_train, sw_val = (parts[6], parts[7]) if sample_weight is not None else (None, None)
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or the "
+                "size of your dataset."
+            )
+        X_val_tensor = torch.tensor(X_val, dtype=dtype, device=device)
+
+        def score() -> float:
+            outputs = self._outputs_tensor(X_val_tensor).cpu().numpy()
+            return float(self._score_outputs(outputs, y_val, sw_val))
+
+        return X_train, t_train, sw_train, score
+
+    def _calibrate(self, data: TrainingData) -> None:
+        """Initialise activation grids from the first rows that carry weight."""
+        X = data.X
+        if data.sample_weight is not None:
+            X = X[data.sample_weight > 0]
+        if X.shape[0] == 0:
+            X = data.X
+        self._module.calibrate(X[:_CALIBRATION_ROWS])
+
+    # ------------------------------------------------------------------
+    # State handling
+    # ------------------------------------------------------------------
+    def _module_device(self) -> torch.device:
+        return next(self._module.parameters()).device
+
+    def _snapshot(self) -> dict:
+        return {
+            "module": {k: v.detach().clone() for k, v in self._module.state_dict().items()},
+            "optimizer": [t.clone() for t in self._optimizer.state_tensors()],
+            "optimizer_attrs": dict(vars(self._optimizer)),
+        }
+
+    def _restore(self, snapshot: dict) -> None:
+        self._module.load_state_dict(snapshot["module"])
+        for target, saved in zip(self._optimizer.state_tensors(), snapshot["optimizer"]):
+            target.copy_(saved)
+        for key in ("t", "learning_rate"):
+            if key in snapshot["optimizer_attrs"]:
+                setattr(self._optimizer, key, snapshot["optimizer_attrs"][key])
+
+    def _forget_fit(self) -> None:
+        for name in ("_module", "_optimizer", "_monitor", "_spec"):
+            self.__dict__.pop(name, None)
+
+    def _moved_optimizer(self, device):
+        state = [t.to(device) for t in self._optimizer.state_tensors()]
+        attrs = {k: v for k, v in vars(self._optimizer).items() if not isinstance(v, list)}
+        optimizer = self._new_optimizer(self._module)
+        for target, saved in zip(optimizer.state_tensors(), state):
+            target.copy_(saved)
+        for key, value in attrs.items():
+            setattr(optimizer, key, value)
+        return optimizer
+
+    def _publish_fitted_attributes(self) -> None:
+        monitor = self._monitor
+        self.loss_curve_ = list(monitor.loss_curve)
+        self.loss_ = monitor.loss_curve[-1] if monitor.loss_curve else None
+        if self.early_stopping:
+            self.best_loss_ = None
+            self.validation_scores_ = list(monitor.validation_scores)
+            self.best_validation_score_ = monitor.best_validation_score
+        else:
+            self.best_loss_ = monitor.best_loss
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+        coefs, intercepts = [], []
+        with torch.no_grad():
+            for layer in self._module.layers:
+                coefs.append(layer.quantized_weight().detach().cpu().numpy().T.copy())
+                intercepts.append(layer.bias.detach().cpu().numpy().copy())
+        self.coefs_ = coefs
+        self.intercepts_ = intercepts
+
+    def __getstate__(self):
+        # Pickle plain numpy arrays instead of torch objects: a model fitted on
+        # a GPU then loads on a machine without one, and nothing torch-specific
+        # (devices, storages) leaks into the file.
+        state = super().__getstate__()
+        module = state.pop("_module", None)
+        optimizer = state.pop("_optimizer", None)
+        if module is not None:
+            state["_module_arrays"] = {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()}
+            state["_optimizer_arrays"] = [t.detach().cpu().numpy() for t in optimizer.state_tensors()]
+            state["_optimizer_attrs"] = {
+                k: v for k, v in vars(optimizer).items() if not isinstance(v, list)
+            }
+            monitor = state["_monitor"]
+            if monitor.best_state is not None:
+                state["_monitor"] = _copy_monitor(monitor, {k: v.cpu().numpy() for k, v in monitor.best_state.items()})
+        return state
+
+    def __setstate__(self, state):
+        arrays = state.pop("_module_arrays", None)
+        optimizer_arrays = state.pop("_optimizer_arrays", None)
+        optimizer_attrs = state.pop("_optimizer_attrs", None)
+        super().__setstate__(state)
+        if arrays is None:
+            return
+        device = torch.device("cpu")
+        self._module = self._build_module(self._spec, device)
+        self._module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()})
+        self._module.eval()
+        self._optimizer = self._new_optimizer(self._module)
+        for target, saved in zip(self._optimizer.state_tensors(), optimizer_arrays):
+            target.copy_(torch.from_numpy(np.array(saved)))
+        for key, value in optimizer_attrs.items():
+            setattr(self._optimizer, key, value)
+        if self._monitor.best_state is not None:
+            self._monitor = _copy_monitor(
+                self._monitor, {k: torch.from_numpy(np.array(v)) for k, v in self._monitor.best_state.items()}
+            )
+
+    # ------------------------------------------------------------------
+    # Inference
+    # ------------------------------------------------------------------
+    def _outputs_tensor(self, X: torch.Tensor) -> torch.Tensor:
+        """Activated outputs for a tensor already on the module's device and dtype."""
+        with torch.no_grad():
+            chunks = [
+                self._output_from_raw(self._module(X[i : i + _PREDICT_CHUNK]))
+                for i in range(0, X.shape[0], _PREDICT_CHUNK)
+            ]
+        return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
+
+    def _predict_outputs(self, X) -> np.ndarray:
+        """Validate ``X`` and return the activated network outputs as numpy."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        dtype = self._spec["dtype"]
+        tensor = torch.tensor(X, dtype=dtype, device=self._module_device())
+        return self._outputs_tensor(tensor).cpu().numpy()
+
+    # ------------------------------------------------------------------
+    # Reporting
+    # ------------------------------------------------------------------
+    def quantization_report(self) -> pd.DataFrame:
+        """One row per tensor of the fitted network and how it is stored.
+
+        Returns
+        -------
+        report : pandas.DataFrame
+            Columns:
+
+            - ``layer``: layer index, 0 for the first ``QuantLinear``;
+            - ``tensor``: ``"weight"``, ``"bias"`` or ``"activation"`` (the
+              layer's quantized output, hidden layers only);
+            - ``shape``: the tensor's shape (``coefs_`` orientation);
+            - ``bits``: bit width; 32 for tensors kept in float32;
+            - ``scale``: a float (per tensor) or an array (per channel);
+              NaN for float tensors;
+            - ``zero_point``: like ``scale``, integers; 0 when symmetric;
+            - ``levels_used``: distinct integer codes the stored values use
+              (distinct values for float tensors; NaN for activations and
+              biases);
+            - ``bytes``: storage at that bit width, values packed bit by bit,
+              plus 4 bytes per scale and per zero point;
+            - ``float32_bytes``: the same tensor stored as float32;
+            - ``compression``: ``float32_bytes / bytes``.
+        """
+        check_is_fitted(self)
+        rows = []
+        for index, layer in enumerate(self._module.layers):
+            rows.append(_weight_row(index, layer, self.coefs_[index].shape))
+            rows.append(_float_row(index, "bias", self.intercepts_[index].shape))
+            if index < len(self._module.activation_quantizers):
+                quantizer = self._module.activation_quantizers[index]
+                if hasattr(quantizer, "bits"):
+                    rows.append(_activation_row(index, quantizer, layer.out_features))
+        report = pd.DataFrame(rows)
+        report["compression"] = report["float32_bytes"] / report["bytes"].where(report["bytes"] > 0)
+        return report
+
+
+def _copy_monitor(monitor: ProgressMonitor, best_state) -> ProgressMonitor:
+    copy = ProgressMonitor(**{k: getattr(monitor, k) for k in monitor.__dataclass_fields__})
+    copy.best_state = best_state
+    return copy
+
+
+def _grid_params(quantizer) -> tuple:
+    scale = quantizer.effective_scale().cpu().numpy().ravel()
+    zero = quantizer.effective_zero_point().cpu().numpy().ravel().astype(np.int64)
+    if scale.size == 1:
+        return float(scale[0]), int(zero[0]), 1
+    return scale, zero, scale.size
+
+
+def _weight_row(index, layer, shape) -> dict:
+    quantizer = layer.weight_quantizer
+    if quantizer is None:
+        levels = len(np.unique(layer.weight.detach().cpu().numpy()))
+        return _float_row(index, "weight", shape, levels_used=levels)
+    scale, zero, n_scales = _grid_params(quantizer)
+    n_params = 1 if quantizer.zero_point is None else 2
+    size = int(np.prod(shape))
+    codes = quantizer.codes(layer.weight).cpu().numpy()
+    return {
+        "layer": index, "tensor": "weight", "shape": tuple(shape), "bits": quantizer.bits,
+        "scale": scale, "zero_point": zero,
+        "levels_used": int(len(np.unique(codes))),
+        "bytes": int(np.ceil(size * quantizer.bits / 8)) + 4 * n_params * n_scales,
+        "float32_bytes": 4 * size,
+    }
+
+
+def _float_row(index, tensor, shape, levels_used=np.nan) -> dict:
+    size = int(np.prod(shape))
+    return {
+        "layer": index, "tensor": tensor, "shape": tuple(shape), "bits": 32,
+        "scale": np.nan, "zero_point": 0, "levels_used": levels_used,
+        "bytes": 4 * size, "float32_bytes": 4 * size,
+    }
+
+
+def _activation_row(index, quantizer, width) -> dict:
+    scale, zero, _ = _grid_params(quantizer)
+    n_params = 1 if quantizer.zero_point is None else 2
+    return {
+        "layer": index, "tensor": "activation", "shape": (width,), "bits": quantizer.bits,
+        "scale": scale, "zero_point": zero, "levels_used": np.nan,
+        "bytes": 4 * n_params, "float32_bytes": 0,
+    }

@@ -1,0 +1,49 @@
+"""Training losses on raw network outputs (logits), weighted per sample.
+
+Each returns the sample-weighted mean of the per-sample loss, with
+scikit-learn's MLP definitions so that ``loss_curve_`` reads the same:
+
+* ``"log_loss"``: softmax cross-entropy for one multiclass output;
+* ``"binary_log_loss"``: logistic cross-entropy summed over the outputs
+  (binary and multilabel classification);
+* ``"squared_error"``: half the squared error, averaged over the outputs.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+__all__ = ["LOSSES", "weighted_mean"]
+
+
+def weighted_mean(per_sample: torch.Tensor, sample_weight: torch.Tensor | None) -> torch.Tensor:
+    """``sum(w * l) / sum(w)``, or the plain mean when ``sample_weight`` is None.
+
+    A batch whose weights are all zero contributes a loss of zero.
+    """
+    if sample_weight is None:
+        return per_sample.mean()
+    total = sample_weight.sum()
+    return (per_sample * sample_weight).sum() / total.clamp_min(torch.finfo(total.dtype).tiny)
+
+
+def _log_loss(logits, target, sample_weight):
+    return weighted_mean(F.cross_entropy(logits, target, reduction="none"), sample_weight)
+
+
+def _binary_log_loss(logits, target, sample_weight):
+    per_sample = F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(dim=1)
+    return weighted_mean(per_sample, sample_weight)
+
+
+def _squared_error(output, target, sample_weight):
+    return weighted_mean(0.5 * (output - target).square().mean(dim=1), sample_weight)
+
+
+#: Losses by name: ``loss(raw_output, target, sample_weight) -> scalar``.
+LOSSES = {
+    "log_loss": _log_loss,
+    "binary_log_loss": _binary_log_loss,
+    "squared_error": _squared_error,
+}
