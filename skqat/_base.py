@@ -345,17 +345,16 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                     progress=progress.update,
                 )
         except TrainingDiverged as exc:
-            if backup is not None:
-                self._restore(backup)
-            else:
+            if backup is None:
                 self._forget_fit()
+            else:
+                self._restore(backup)
             raise ValueError(
                 f"Training diverged ({exc}). Lower learning_rate_init (it is "
                 f"{self.learning_rate_init}), scale the features (for example with "
                 "StandardScaler), or raise alpha."
             ) from None
-        finally:
-            self._module.eval()
+        self._module.eval()
 
         self.n_iter_ = n_done
         self.t_ += n_samples * n_done
@@ -436,6 +435,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _restore(self, snapshot: dict) -> None:
         self._module.load_state_dict(snapshot["module"])
+        self._module.eval()
         for target, saved in zip(self._optimizer.state_tensors(), snapshot["optimizer"]):
             target.copy_(saved)
         for key in ("t", "learning_rate"):
@@ -480,7 +480,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         # Pickle plain numpy arrays instead of torch objects: a model fitted on
         # a GPU then loads on a machine without one, and nothing torch-specific
         # (devices, storages) leaks into the file.
-        state = super().__getstate__()
+        # A copy: object.__getstate__ may hand back the live __dict__.
+        state = dict(super().__getstate__())
         module = state.pop("_module", None)
         optimizer = state.pop("_optimizer", None)
         if module is not None:
@@ -560,7 +561,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             - ``bytes``: storage at that bit width, values packed bit by bit,
               plus 4 bytes per scale and per zero point;
             - ``float32_bytes``: the same tensor stored as float32;
-            - ``compression``: ``float32_bytes / bytes``.
+            - ``compression``: ``float32_bytes / bytes`` (NaN for
+              activations, which are not stored).
         """
         check_is_fitted(self)
         rows = []
@@ -572,7 +574,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 if hasattr(quantizer, "bits"):
                     rows.append(_activation_row(index, quantizer, layer.out_features))
         report = pd.DataFrame(rows)
-        report["compression"] = report["float32_bytes"] / report["bytes"].where(report["bytes"] > 0)
+        stored = report["float32_bytes"] > 0
+        report["compression"] = (report["float32_bytes"] / report["bytes"]).where(stored)
         return report
 
 

@@ -1,0 +1,31 @@
+"""scikit-learn's own estimator checks, on quantized settings, with no expected failures."""
+
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
+
+# Quantized throughout: 4-bit per-channel weights and 8-bit activations for the
+# classifier, asymmetric 6-bit grids with the grid penalty for the regressor.
+# Small networks and a larger learning rate keep the ~60 checks fast.
+ESTIMATORS = [
+    QuantizedMLPClassifier(
+        hidden_layer_sizes=(16,), weight_bits=4, activation_bits=8,
+        granularity="per_channel", learning_rate_init=0.01, max_iter=200, random_state=0,
+    ),
+    QuantizedMLPRegressor(
+        hidden_layer_sizes=(16,), weight_bits=6, activation_bits=8, symmetric=False,
+        quant_lambda=1e-3, learning_rate_init=0.01, max_iter=200, random_state=0,
+    ),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
+def test_checks_run_quantized(estimator):
+    # The checks above are only meaningful if the instances really quantize.
+    assert estimator.weight_bits is not None and estimator.activation_bits is not None

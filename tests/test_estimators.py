@@ -1,0 +1,382 @@
+"""Behaviour of QuantizedMLPClassifier and QuantizedMLPRegressor that users rely on."""
+
+import pickle
+import warnings
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import make_multilabel_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
+
+FAST = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, batch_size=32, max_iter=60, random_state=0)
+
+
+def _fit_quietly(estimator, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(*args, **kwargs)
+
+
+@pytest.mark.parametrize("bits", [1, 2, 3, 4, 8])
+@pytest.mark.parametrize("granularity", ["per_tensor", "per_channel"])
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_coefs_lie_on_the_grid(iris, bits, granularity, symmetric):
+    X, y = iris
+    clf = _fit_quietly(
+        QuantizedMLPClassifier(weight_bits=bits, granularity=granularity, symmetric=symmetric, **FAST),
+        X, y,
+    )
+    report = clf.quantization_report().set_index(["layer", "tensor"])
+    for layer, coef in enumerate(clf.coefs_):
+        # At most 2**bits distinct values per output unit (a column of coefs_).
+        for column in coef.T:
+            assert len(np.unique(column)) <= 2**bits
+        scale = np.broadcast_to(report.loc[(layer, "weight"), "scale"], coef.shape[1])
+        zero = np.broadcast_to(report.loc[(layer, "weight"), "zero_point"], coef.shape[1])
+        codes = coef / scale - zero
+        np.testing.assert_allclose(codes, np.round(codes), atol=1e-4)
+        assert report.loc[(layer, "weight"), "levels_used"] <= 2**bits
+
+
+def test_coefs_are_what_predict_uses(iris):
+    X, y = iris
+    clf = _fit_quietly(QuantizedMLPClassifier(weight_bits=3, activation_bits=None, **FAST), X, y)
+    hidden = np.maximum(X @ clf.coefs_[0] + clf.intercepts_[0], 0)
+    logits = hidden @ clf.coefs_[1] + clf.intercepts_[1]
+    proba = np.exp(logits - logits.max(1, keepdims=True))
+    proba /= proba.sum(1, keepdims=True)
+    np.testing.assert_allclose(clf.predict_proba(X), proba, rtol=1e-6, atol=1e-9)
+
+
+def test_float_model_is_unconstrained(iris):
+    X, y = iris
+    clf = _fit_quietly(QuantizedMLPClassifier(weight_bits=None, activation_bits=None, **FAST), X, y)
+    assert len(np.unique(clf.coefs_[0])) == clf.coefs_[0].size
+    assert clf.score(X, y) > 0.9
+
+
+def test_pandas_and_string_labels_in_a_pipeline(wine_frame):
+    X, y = wine_frame
+    pipe = Pipeline([
+        ("prep", ColumnTransformer([("num", StandardScaler(), list(X.columns))])),
+        ("clf", QuantizedMLPClassifier(weight_bits=4, **FAST)),
+    ])
+    _fit_quietly(pipe, X, pd.Series(y, name="cultivar"))
+    predictions = pipe.predict(X)
+    assert predictions.dtype.kind in "OU" and set(predictions) <= set(y)
+    assert pipe.score(X, y) > 0.9
+    assert list(pipe.named_steps["clf"].classes_) == sorted(set(y))
+
+
+def test_feature_names_from_dataframe(wine_frame):
+    X, y = wine_frame
+    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), StandardScaler().set_output(transform="pandas").fit_transform(X), y)
+    np.testing.assert_array_equal(clf.feature_names_in_, X.columns)
+    assert clf.n_features_in_ == X.shape[1]
+
+
+@pytest.mark.parametrize("labels", [
+    np.array([10, 20, 30]),
+    np.array(["a", "b", "c"], dtype=object),
+    pd.Categorical(["low", "mid", "high"]).categories.to_numpy(),
+])
+def test_labels_are_returned_as_given(iris, labels):
+    X, y = iris
+    y_user = labels[y]
+    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X, y_user)
+    assert set(clf.predict(X)) <= set(labels)
+    assert clf.predict(X).dtype.kind == np.asarray(y_user).dtype.kind or (
+        clf.predict(X).dtype.kind in "OU" and np.asarray(y_user).dtype.kind in "OU")
+    assert clf.score(X, y_user) > 0.9
+
+
+def test_pandas_categorical_series_labels(iris):
+    X, y = iris
+    y_cat = pd.Series(pd.Categorical.from_codes(y, ["setosa", "versicolor", "virginica"]))
+    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X, y_cat)
+    assert set(clf.predict(X)) == {"setosa", "versicolor", "virginica"}
+
+
+def test_grid_search_over_bits_and_lambda_in_parallel(iris):
+    X, y = iris
+    pipe = Pipeline([("scale", StandardScaler()), ("clf", QuantizedMLPClassifier(**FAST))])
+    search = GridSearchCV(
+        pipe, {"clf__weight_bits": [2, 4, 8], "clf__quant_lambda": [0.0, 1e-3]}, cv=3, n_jobs=2,
+    )
+    _fit_quietly(search, X, y)
+    assert len(search.cv_results_["params"]) == 6
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert search.best_score_ > 0.85
+
+
+@pytest.mark.parametrize("dump,load", [(pickle.dumps, pickle.loads), (None, None)])
+def test_pickle_round_trip_gives_identical_predictions(iris, tmp_path, dump, load):
+    X, y = iris
+    clf = _fit_quietly(QuantizedMLPClassifier(weight_bits=4, symmetric=False, **FAST), X, y)
+    if dump is None:
+        joblib.dump(clf, tmp_path / "model.joblib")
+        restored = joblib.load(tmp_path / "model.joblib")
+    else:
+        restored = load(dump(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    pd.testing.assert_frame_equal(restored.quantization_report(), clf.quantization_report())
+
+
+def test_pickle_holds_no_torch_objects(iris):
+    X, y = iris
+    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X, y)
+    state = clf.__getstate__()
+    assert "_module" not in state and "_optimizer" not in state
+    assert all(isinstance(v, np.ndarray) for v in state["_module_arrays"].values())
+
+
+def test_unpickled_model_continues_training(iris):
+    X, y = iris
+    clf = _fit_quietly(QuantizedMLPClassifier(warm_start=True, **FAST), X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    _fit_quietly(clf, X, y)
+    _fit_quietly(restored, X, y)
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    assert restored.loss_curve_ == clf.loss_curve_
+
+
+@pytest.mark.parametrize("Estimator", [QuantizedMLPClassifier, QuantizedMLPRegressor])
+def test_same_random_state_is_bit_identical(iris, Estimator):
+    X, y = iris
+    first = _fit_quietly(Estimator(weight_bits=3, **FAST), X, y)
+    second = _fit_quietly(Estimator(weight_bits=3, **FAST), X, y)
+    assert first.loss_curve_ == second.loss_curve_
+    np.testing.assert_array_equal(first.predict(X), second.predict(X))
+    for a, b in zip(first.coefs_, second.coefs_):
+        np.testing.assert_array_equal(a, b)
+    other = _fit_quietly(Estimator(weight_bits=3, **{**FAST, "random_state": 1}), X, y)
+    assert other.loss_curve_ != first.loss_curve_
+
+
+def test_global_random_state_is_untouched(iris):
+    import torch
+
+    X, y = iris
+    torch_state = torch.random.get_rng_state().clone()
+    np_state = np.random.get_state()[1].copy()
+    _fit_quietly(QuantizedMLPClassifier(**FAST), X, y)
+    assert torch.equal(torch.random.get_rng_state(), torch_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], np_state)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float32_and_float64_input(iris, dtype):
+    X, y = iris
+    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X.astype(dtype), y)
+    assert clf.coefs_[0].dtype == dtype
+    assert clf.predict_proba(X.astype(dtype)).dtype == dtype
+    assert clf.score(X, y) > 0.9
+
+
+def test_caller_arrays_are_not_modified(iris):
+    X, y = iris
+    X = np.asfortranarray(X.copy())
+    sample_weight = np.linspace(0.5, 2.0, len(y))
+    copies = X.copy(), y.copy(), sample_weight.copy()
+    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X, y, sample_weight=sample_weight)
+    clf.partial_fit(X, y, sample_weight=sample_weight)
+    clf.predict(X)
+    for original, copy in zip((X, y, sample_weight), copies):
+        np.testing.assert_array_equal(original, copy)
+
+
+def test_convergence_warning_when_max_iter_is_reached(iris):
+    X, y = iris
+    with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
+        QuantizedMLPClassifier(**{**FAST, "max_iter": 3}).fit(X, y)
+
+
+def test_divergence_raises_a_clear_error(iris):
+    X, y = iris
+    clf = QuantizedMLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e6,
+                                momentum=0.0, max_iter=50, random_state=0)
+    with pytest.raises(ValueError, match="diverged.*learning_rate_init"):
+        clf.fit(X * 1e3, y * 1e6)
+    assert not hasattr(clf, "coefs_")
+
+
+def test_divergence_under_warm_start_keeps_the_previous_model(iris):
+    X, y = iris
+    reg = _fit_quietly(QuantizedMLPRegressor(warm_start=True, solver="sgd", **FAST), X, y)
+    before = reg.predict(X)
+    reg.set_params(learning_rate_init=1e6, momentum=0.0)
+    with pytest.raises(ValueError, match="diverged"):
+        reg.fit(X * 1e3, y * 1e6)
+    np.testing.assert_array_equal(reg.predict(X), before)
+
+
+@pytest.mark.parametrize("params", [
+    {"weight_bits": 0}, {"weight_bits": 17}, {"activation_bits": 1}, {"quantizer": "nope"},
+    {"granularity": "per_row"}, {"quant_lambda": -1.0}, {"device": "tpu"}, {"solver": "lbfgs"},
+    {"symmetric": "yes"}, {"learning_rate_init": 0.0}, {"alpha": -1}, {"max_iter": 0},
+])
+def test_invalid_parameters_raise_invalid_parameter_error(iris, params):
+    X, y = iris
+    with pytest.raises(InvalidParameterError):
+        QuantizedMLPClassifier(**params).fit(X, y)
+
+
+@pytest.mark.parametrize("sizes", [(0,), (10, -1), ("a",)])
+def test_invalid_hidden_layer_sizes(iris, sizes):
+    X, y = iris
+    with pytest.raises((ValueError, TypeError), match="hidden_layer_sizes"):
+        QuantizedMLPClassifier(hidden_layer_sizes=sizes).fit(X, y)
+
+
+def test_cuda_request_without_cuda_is_a_clear_error(iris):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    X, y = iris
+    with pytest.raises(ValueError, match="no CUDA device"):
+        QuantizedMLPClassifier(device="cuda", **FAST).fit(X, y)
+    clf = _fit_quietly(QuantizedMLPClassifier(device="auto", **FAST), X, y)
+    assert clf.score(X, y) > 0.9
+
+
+def test_single_class_is_rejected(iris):
+    X, _ = iris
+    with pytest.raises(ValueError, match="only one class"):
+        QuantizedMLPClassifier(**FAST).fit(X, np.zeros(len(X)))
+
+
+def test_multilabel_classification():
+    X, Y = make_multilabel_classification(n_samples=300, n_classes=4, random_state=0)
+    clf = _fit_quietly(QuantizedMLPClassifier(weight_bits=4, **{**FAST, "max_iter": 150}), X, Y)
+    assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 4
+    assert clf.predict(X).shape == Y.shape
+    proba = clf.predict_proba(X)
+    assert proba.shape == Y.shape and np.all((proba >= 0) & (proba <= 1))
+    assert clf.score(X, Y) > 0.5
+
+
+def test_binary_classification_has_one_logistic_output(iris):
+    X, y = iris
+    mask = y < 2
+    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X[mask], np.where(y[mask] == 0, "no", "yes"))
+    assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 1
+    proba = clf.predict_proba(X[mask])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(clf.predict_log_proba(X[mask]), np.log(proba))
+    assert clf.score(X[mask], np.where(y[mask] == 0, "no", "yes")) == 1.0
+
+
+def test_multi_output_regression():
+    X, Y = make_regression(n_samples=300, n_features=6, n_targets=3, noise=1.0, random_state=0)
+    Y = Y / Y.std(axis=0)
+    reg = _fit_quietly(QuantizedMLPRegressor(weight_bits=6, **{**FAST, "max_iter": 200}), X, Y)
+    assert reg.n_outputs_ == 3 and reg.predict(X).shape == Y.shape
+    assert reg.score(X, Y) > 0.9
+    assert reg.out_activation_ == "identity"
+
+
+def test_partial_fit_matches_epochs_of_fit(iris):
+    X, y = iris
+    params = dict(FAST, shuffle=False, max_iter=5)
+    full = _fit_quietly(QuantizedMLPClassifier(**params), X, y)
+    incremental = QuantizedMLPClassifier(**params)
+    for _ in range(5):
+        incremental.partial_fit(X, y, classes=np.unique(y))
+    np.testing.assert_array_equal(incremental.predict_proba(X), full.predict_proba(X))
+    assert incremental.t_ == full.t_ == 5 * len(X)
+
+
+def test_partial_fit_needs_classes_first_and_rejects_unseen_labels(iris):
+    X, y = iris
+    clf = QuantizedMLPClassifier(**FAST)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        clf.partial_fit(X, y)
+    clf.partial_fit(X[y < 2], y[y < 2], classes=[0, 1, 2])
+    assert list(clf.classes_) == [0, 1, 2]
+    with pytest.raises(ValueError, match="not in `self.classes_`"):
+        clf.partial_fit(X, np.where(y == 2, 7, y))
+
+
+def test_warm_start_continues_and_keeps_the_grid(iris):
+    X, y = iris
+    clf = _fit_quietly(QuantizedMLPClassifier(warm_start=True, **{**FAST, "max_iter": 10}), X, y)
+    curve = list(clf.loss_curve_)
+    _fit_quietly(clf, X, y)
+    assert clf.loss_curve_[: len(curve)] == curve and len(clf.loss_curve_) == 2 * len(curve)
+    with pytest.raises(ValueError, match="same classes"):
+        clf.fit(X[y < 2], y[y < 2])
+
+
+def test_early_stopping_restores_the_best_epoch(digits_split):
+    X_train, _, y_train, _ = digits_split
+    clf = _fit_quietly(
+        QuantizedMLPClassifier(weight_bits=4, early_stopping=True, n_iter_no_change=3,
+                               hidden_layer_sizes=(32,), learning_rate_init=0.02, max_iter=100,
+                               random_state=0),
+        X_train, y_train,
+    )
+    assert clf.best_loss_ is None
+    assert len(clf.validation_scores_) == clf.n_iter_ < 100
+    assert clf.best_validation_score_ == max(clf.validation_scores_)
+    # Recompute the validation split the estimator used and score the restored model on it.
+    assert clf.validation_scores_[-1] <= clf.best_validation_score_
+
+
+def test_sample_weight_zero_is_the_same_as_dropping(iris):
+    X, y = iris
+    keep = np.arange(len(y)) % 3 != 0
+    params = dict(FAST, batch_size=len(y), shuffle=False)
+    weighted = _fit_quietly(QuantizedMLPClassifier(**params), X, y, sample_weight=keep.astype(float))
+    dropped = _fit_quietly(QuantizedMLPClassifier(**{**params, "batch_size": int(keep.sum())}), X[keep], y[keep])
+    np.testing.assert_allclose(weighted.predict_proba(X), dropped.predict_proba(X), rtol=1e-5, atol=1e-7)
+
+
+def test_negative_sample_weight_is_rejected(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match="negative"):
+        QuantizedMLPClassifier(**FAST).fit(X, y, sample_weight=-np.ones(len(y)))
+
+
+def test_quantization_report(iris):
+    X, y = iris
+    clf = _fit_quietly(QuantizedMLPClassifier(weight_bits=4, activation_bits=8, granularity="per_channel", **FAST), X, y)
+    report = clf.quantization_report()
+    assert list(report["tensor"]) == ["weight", "bias", "activation", "weight", "bias"]
+    weights = report[report["tensor"] == "weight"]
+    assert list(weights["bits"]) == [4, 4]
+    assert weights["scale"].iloc[0].shape == (16,)
+    np.testing.assert_array_equal(weights["bytes"], [np.ceil(4 * 16 * 4 / 8) + 4 * 16, np.ceil(16 * 3 * 4 / 8) + 4 * 3])
+    assert np.all(weights["compression"] > 1)
+    assert report.loc[report["tensor"] == "activation", "bits"].item() == 8
+
+
+def test_threads_are_restored_after_fit(iris):
+    import torch
+
+    X, y = iris
+    before = torch.get_num_threads()
+    _fit_quietly(QuantizedMLPClassifier(**FAST), X, y)
+    assert torch.get_num_threads() == before
+
+
+def test_verbose_false_prints_nothing(iris, capsys):
+    X, y = iris
+    _fit_quietly(QuantizedMLPClassifier(**FAST), X, y)
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_verbose_shows_a_progress_bar(iris, capsys):
+    X, y = iris
+    _fit_quietly(QuantizedMLPClassifier(verbose=True, **{**FAST, "max_iter": 5}), X, y)
+    assert "loss=" in capsys.readouterr().err

@@ -1,0 +1,121 @@
+"""Properties of the fake-quantization function and its straight-through gradients."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from skqat._functional import fake_quantize, grid_limits, integer_codes, lsq_gradient_scale
+
+finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
+values = arrays(np.float64, st.integers(1, 40), elements=finite)
+scales = st.floats(1e-3, 1e2)
+bit_widths = st.integers(1, 16)
+
+
+def _quantize(x, scale, zero, bits, signed):
+    qmin, qmax = grid_limits(bits, signed)
+    xt = torch.tensor(x)
+    log_s = torch.tensor(math.log(scale), dtype=torch.float64)
+    z = None if zero is None else torch.tensor(float(zero), dtype=torch.float64)
+    return fake_quantize(xt, log_s, z, qmin, qmax).numpy(), qmin, qmax
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=values, scale=scales, bits=bit_widths, signed=st.booleans(), zero=st.integers(-20, 0))
+def test_outputs_lie_on_the_grid_and_in_range(x, scale, bits, signed, zero):
+    zero = None if signed else zero
+    out, qmin, qmax = _quantize(x, scale, zero, bits, signed)
+    z = 0 if zero is None else zero
+    levels = out / scale - z
+    np.testing.assert_allclose(levels, np.round(levels), atol=1e-6)
+    assert levels.min() >= qmin - 1e-6 and levels.max() <= qmax + 1e-6
+    if signed and bits == 1:
+        assert set(np.round(levels).tolist()) <= {-1.0, 1.0}
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=values, scale=scales, bits=bit_widths, signed=st.booleans(), zero=st.integers(-20, 0))
+def test_quantization_is_idempotent(x, scale, bits, signed, zero):
+    zero = None if signed else zero
+    once, _, _ = _quantize(x, scale, zero, bits, signed)
+    twice, _, _ = _quantize(once, scale, zero, bits, signed)
+    np.testing.assert_allclose(twice, once, rtol=0, atol=1e-9 * max(1.0, scale))
+
+
+@settings(max_examples=200, deadline=None)
+@given(x=values, scale=scales, bits=st.integers(2, 16))
+def test_error_is_at_most_half_a_step_inside_the_range(x, scale, bits):
+    out, qmin, qmax = _quantize(x, scale, None, bits, True)
+    inside = (x >= qmin * scale) & (x <= qmax * scale)
+    assert np.all(np.abs(out - x)[inside] <= scale / 2 * (1 + 1e-9))
+
+
+def test_worked_example_from_the_design():
+    # x = 7.8, s = 2 gives q = 4 and x_hat = 8.
+    x = torch.tensor([7.8])
+    assert integer_codes(x, torch.tensor(2.0), None, -8, 7).item() == 4
+    assert fake_quantize(x, torch.tensor(2.0).log(), None, -8, 7).item() == pytest.approx(8.0)
+
+
+@pytest.mark.parametrize("bits,signed,expected", [(1, True, (-1, 1)), (2, True, (-2, 1)),
+                                                  (8, True, (-128, 127)), (8, False, (0, 255)),
+                                                  (16, True, (-32768, 32767))])
+def test_grid_limits(bits, signed, expected):
+    assert grid_limits(bits, signed) == expected
+
+
+def test_grid_limits_rejects_zero_bits():
+    with pytest.raises(ValueError, match="at least 1"):
+        grid_limits(0, True)
+
+
+def _grads(x, scale, zero, qmin, qmax, clipped=True, grad_scale=1.0):
+    x = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    log_s = torch.tensor(math.log(scale), dtype=torch.float64, requires_grad=True)
+    z = None if zero is None else torch.tensor(float(zero), dtype=torch.float64, requires_grad=True)
+    fake_quantize(x, log_s, z, qmin, qmax, grad_scale, clipped).sum().backward()
+    return x.grad.numpy(), log_s.grad.item(), None if z is None else z.grad.item()
+
+
+def test_ste_gradient_is_identity_inside_and_zero_outside_when_clipped():
+    # Grid 0.5 * [-8, 7]: range [-4, 3.5].
+    x = [-10.0, -4.0, -1.26, 0.0, 3.4, 3.5, 9.0]
+    gx, _, _ = _grads(x, 0.5, None, -8, 7)
+    np.testing.assert_array_equal(gx, [0, 1, 1, 1, 1, 1, 0])
+    gx, _, _ = _grads(x, 0.5, None, -8, 7, clipped=False)
+    np.testing.assert_array_equal(gx, np.ones(len(x)))
+
+
+def test_lsq_scale_gradient_matches_the_documented_formula():
+    x = np.array([-10.0, -1.26, 0.3, 3.4, 9.0])
+    s, qmin, qmax, g = 0.5, -8, 7, 0.25
+    _, g_log_s, _ = _grads(x, s, None, qmin, qmax, grad_scale=g)
+    u = x / s
+    codes = np.clip(np.round(u), qmin, qmax)
+    inside = codes == np.round(u)
+    ds = np.where(inside, np.round(u) - u, codes)
+    # d/d log_s = s * d/ds, times the LSQ gradient scale.
+    assert g_log_s == pytest.approx(ds.sum() * s * g)
+
+
+def test_zero_point_gradient_is_scale_outside_and_zero_inside():
+    # Unsigned 4-bit grid with z = -8: levels s * ([0, 15] - 8) = [-4, 3.5] at s = 0.5.
+    x = [-10.0, 0.3, 1.0, 9.0, 12.0]
+    _, _, gz = _grads(x, 0.5, -8, 0, 15)
+    assert gz == pytest.approx(3 * 0.5)
+
+
+def test_binary_grid_gradients():
+    x = [-2.0, -0.1, 0.0, 0.4, 3.0]
+    gx, g_log_s, _ = _grads(x, 1.0, None, -1, 1)
+    np.testing.assert_array_equal(gx, [0, 1, 1, 1, 0])
+    assert g_log_s == pytest.approx(sum(np.where(np.array(x) >= 0, 1.0, -1.0)))
+
+
+def test_lsq_gradient_scale():
+    assert lsq_gradient_scale(100, 7) == pytest.approx(1 / math.sqrt(700))
