@@ -236,7 +236,7 @@ def integer_codes(
     --------
     >>> import torch
     >>> integer_codes(torch.tensor([7.8, -0.4, 100.0]), torch.tensor(2.0), None, -8, 7)
-    tensor([ 4., -0.,  7.])
+    tensor([4., -0., 7.])
     """
     with torch.no_grad():
         s = scale.clamp_min(MIN_SCALE)
