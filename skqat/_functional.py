@@ -102,77 +102,85 @@ def lsq_gradient_scale(n_elements: int, qmax: int) -> float:
     return 1.0 / math.sqrt(max(n_elements, 1) * max(qmax, 1))
 
 
-def _reduce_to(grad: torch.Tensor, shape: torch.Size) -> torch.Tensor:
-    """Sum ``grad`` over the dimensions that were broadcast to reach its shape."""
-    if grad.shape == shape:
-        return grad
+def _sum_like(t: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """Sum ``t`` down to a per-tensor scalar or a per-row ``(n, 1)`` column."""
     if len(shape) == 0:
-        return grad.sum()
-    dims = [i for i, (g, s) in enumerate(zip(grad.shape, shape)) if s == 1 and g != 1]
-    return grad.sum(dim=dims, keepdim=True)
+        return t.sum()
+    return t.sum(dim=tuple(range(1, t.ndim)), keepdim=True)
+
+
+def _dot_like(a: torch.Tensor, b: torch.Tensor, shape: torch.Size) -> torch.Tensor:
+    """``sum(a * b)`` reduced like :func:`_sum_like`, in one kernel when per tensor."""
+    if len(shape) == 0:
+        return torch.dot(a.reshape(-1), b.reshape(-1))
+    return _sum_like(a * b, shape)
 
 
 class _FakeQuantize(torch.autograd.Function):
     """Fused uniform fake quantization with the LSQ straight-through backward.
 
-    One autograd node instead of a dozen elementwise ones keeps per-step overhead
-    low on the small networks skqat trains.
+    One autograd node with few kernels instead of a dozen elementwise nodes:
+    on the small networks skqat trains, per-op overhead is the cost. In code
+    units ``u = x / s - z`` the forward pass is ``s * (clamp(round(u)) + z)``;
+    the backward pass needs only ``u``, the codes and the in-range mask, which
+    ``hardtanh_backward`` applies in one kernel (``q_min - 1/2 < u < q_max + 1/2``,
+    the rounding boundaries of the clipping range).
     """
 
     @staticmethod
     def forward(ctx, x, log_scale, zero_point, qmin, qmax, grad_scale, clipped):
         s = log_scale.exp().clamp_min(MIN_SCALE)
-        u = x / s
-        rounded = torch.round(u)
+        u = x * s.reciprocal()
+        z = None
         if zero_point is not None:
             z = torch.round(zero_point)
-            shifted = rounded - z
-        else:
-            z = None
-            shifted = rounded
-        codes = shifted.clamp(qmin, qmax)
-        levels = codes if z is None else codes + z
-        inside = codes == shifted
-        ctx.save_for_backward(u, levels, inside, s)
-        ctx.has_zero_point = zero_point is not None
+            u = u - z
+        codes = torch.round(u).clamp_(qmin, qmax)
+        out = (codes if z is None else codes + z) * s
+        ctx.save_for_backward(u, codes, s, z)
+        ctx.bounds = (qmin - 0.5, qmax + 0.5)
         ctx.grad_scale = grad_scale
         ctx.clipped = clipped
-        ctx.scale_shape = log_scale.shape
-        return levels * s
+        ctx.has_zero_point = zero_point is not None
+        return out
 
     @staticmethod
     def backward(ctx, grad_out):
-        u, levels, inside, s = ctx.saved_tensors
-        grad_x = grad_out * inside if ctx.clipped else grad_out
-        # d x_hat / d s: (round(u) - u) inside the range, the clamped level outside.
-        ds = torch.where(inside, levels - u, levels)
-        grad_s = _reduce_to(grad_out * ds, ctx.scale_shape) * s * ctx.grad_scale
+        u, codes, s, z = ctx.saved_tensors
+        shape = s.shape
+        grad_in_range = torch.ops.aten.hardtanh_backward(grad_out, u, *ctx.bounds)
+        grad_x = grad_in_range if ctx.clipped else grad_out
+        # d x_hat / d s = codes - u inside the range and codes + z outside it.
+        grad_s = _dot_like(grad_out, codes, shape) - _dot_like(grad_in_range, u, shape)
         grad_z = None
         if ctx.has_zero_point:
-            outside = grad_out * s * (~inside)
-            grad_z = _reduce_to(outside, ctx.scale_shape) * ctx.grad_scale
-        return grad_x, grad_s, grad_z, None, None, None, None
+            outside = _sum_like(grad_out, shape) - _sum_like(grad_in_range, shape)
+            grad_s = grad_s + z * outside
+            grad_z = outside * s * ctx.grad_scale
+        # Chain rule to log_s: d/d log_s = s * d/ds.
+        grad_log_s = grad_s * (s * ctx.grad_scale)
+        return grad_x, grad_log_s, grad_z, None, None, None, None
 
 
 class _FakeBinarize(torch.autograd.Function):
-    """Binary fake quantization ``x_hat = s * sign(x)`` with a clipped STE."""
+    """Binary fake quantization ``x_hat = s * sign(x)`` with a clipped STE (``|x| < s``)."""
 
     @staticmethod
     def forward(ctx, x, log_scale, grad_scale, clipped):
         s = log_scale.exp().clamp_min(MIN_SCALE)
-        signs = torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
-        ctx.save_for_backward(x, signs, s)
+        # sign(x) with sign(0) = +1: {-1, 0, 1} + 1/2 -> {-1/2, 1/2, 3/2} -> {-1, 1, 1}.
+        signs = torch.sign(x).add_(0.5).sign_()
+        ctx.save_for_backward(x * s.reciprocal() if clipped else x, signs, s)
         ctx.grad_scale = grad_scale
         ctx.clipped = clipped
-        ctx.scale_shape = log_scale.shape
         return signs * s
 
     @staticmethod
     def backward(ctx, grad_out):
-        x, signs, s = ctx.saved_tensors
-        grad_x = grad_out * (x.abs() <= s) if ctx.clipped else grad_out
-        grad_s = _reduce_to(grad_out * signs, ctx.scale_shape) * s * ctx.grad_scale
-        return grad_x, grad_s, None, None
+        u, signs, s = ctx.saved_tensors
+        grad_x = torch.ops.aten.hardtanh_backward(grad_out, u, -1.0, 1.0) if ctx.clipped else grad_out
+        grad_s = _dot_like(grad_out, signs, s.shape)
+        return grad_x, grad_s * (s * ctx.grad_scale), None, None
 
 
 def fake_quantize(
