@@ -13,9 +13,12 @@ def sklearn_mlp(workload):
     from sklearn.neural_network import MLPClassifier
 
     return MLPClassifier(
-        hidden_layer_sizes=workload.hidden_layer_sizes, max_iter=workload.epochs,
-        batch_size=workload.batch_size, learning_rate_init=workload.learning_rate,
-        random_state=0, **_NO_EARLY_STOP,
+        hidden_layer_sizes=workload.hidden_layer_sizes,
+        max_iter=workload.epochs,
+        batch_size=workload.batch_size,
+        learning_rate_init=workload.learning_rate,
+        random_state=0,
+        **_NO_EARLY_STOP,
     )
 
 
@@ -24,9 +27,13 @@ def _skqat(weight_bits, activation_bits):
         from skqat import QuantizedMLPClassifier
 
         return QuantizedMLPClassifier(
-            hidden_layer_sizes=workload.hidden_layer_sizes, max_iter=workload.epochs,
-            batch_size=workload.batch_size, learning_rate_init=workload.learning_rate,
-            weight_bits=weight_bits, activation_bits=activation_bits, random_state=0,
+            hidden_layer_sizes=workload.hidden_layer_sizes,
+            max_iter=workload.epochs,
+            batch_size=workload.batch_size,
+            learning_rate_init=workload.learning_rate,
+            weight_bits=weight_bits,
+            activation_bits=activation_bits,
+            random_state=0,
             **_NO_EARLY_STOP,
         )
 

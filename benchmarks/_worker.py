@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _workloads import WORKLOADS  # noqa: E402
 from _systems import SYSTEMS  # noqa: E402
+from _workloads import WORKLOADS  # noqa: E402
 
 
 def main() -> None:
@@ -45,15 +45,19 @@ def main() -> None:
     predictions = model.predict(workload.X_test)
     predict_all_ms = (time.perf_counter() - start) * 1e3
 
-    print(json.dumps({
-        "system": args.system,
-        "workload": args.workload,
-        "fit_s": fit_seconds,
-        "accuracy": float(np.mean(np.asarray(predictions) == workload.y_test)),
-        "predict_1_ms": predict_one_ms,
-        "predict_all_ms": predict_all_ms,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-    }))
+    print(
+        json.dumps(
+            {
+                "system": args.system,
+                "workload": args.workload,
+                "fit_s": fit_seconds,
+                "accuracy": float(np.mean(np.asarray(predictions) == workload.y_test)),
+                "predict_1_ms": predict_one_ms,
+                "predict_all_ms": predict_all_ms,
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

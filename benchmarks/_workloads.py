@@ -25,11 +25,10 @@ class Workload:
 def digits(quick: bool = False) -> Workload:
     """W1: digits, 75/25 stratified split, hidden (100,), 200 epochs, batch 200, Adam 1e-3."""
     X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=0.25, stratify=y, random_state=0
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    return Workload(
+        "W1 digits", X_train, X_test, y_train, y_test, (100,), epochs=20 if quick else 200, batch_size=200
     )
-    return Workload("W1 digits", X_train, X_test, y_train, y_test, (100,),
-                    epochs=20 if quick else 200, batch_size=200)
 
 
 WORKLOADS = {"W1": digits}

@@ -37,8 +37,11 @@ def run_once(system: str, workload: str, quick: bool) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| workload | system | fit s | fit / sklearn | accuracy | predict 1 row ms | predict all ms | peak RSS MB |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| workload | system | fit s | fit / sklearn | accuracy "
+        "| predict 1 row ms | predict all ms | peak RSS MB |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     baseline = {r["workload"]: r["fit_s"] for r in rows if r["system"] == "sklearn" and "fit_s" in r}
     for r in rows:
         if "error" in r:
@@ -53,7 +56,9 @@ def table(rows: list[dict]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="short smoke run, one repeat")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workloads", nargs="*", default=sorted(WORKLOADS))
@@ -74,8 +79,13 @@ def main() -> None:
             if not ok:
                 summary.append(results[0])
                 continue
-            summary.append({"system": system, "workload": workload,
-                            **{m: statistics.median(r[m] for r in ok) for m in METRICS}})
+            summary.append(
+                {
+                    "system": system,
+                    "workload": workload,
+                    **{m: statistics.median(r[m] for r in ok) for m in METRICS},
+                }
+            )
 
     text = table(summary)
     print(text)

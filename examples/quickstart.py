@@ -23,8 +23,11 @@ print(f"{'model':<8} {'accuracy':>8} {'size (bytes)':>13} {'vs float':>9} {'fit 
 float_bytes = None
 for name, weight_bits, activation_bits in settings:
     clf = QuantizedMLPClassifier(
-        hidden_layer_sizes=(100,), weight_bits=weight_bits, activation_bits=activation_bits,
-        max_iter=200, random_state=0,
+        hidden_layer_sizes=(100,),
+        weight_bits=weight_bits,
+        activation_bits=activation_bits,
+        max_iter=200,
+        random_state=0,
     )
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -33,7 +36,9 @@ for name, weight_bits, activation_bits in settings:
     seconds = time.perf_counter() - start
     size = int(clf.quantization_report()["bytes"].sum())
     float_bytes = float_bytes or size
-    print(f"{name:<8} {clf.score(X_test, y_test):>8.4f} {size:>13,d} {size / float_bytes:>9.3f} {seconds:>8.2f}")
+    print(
+        f"{name:<8} {clf.score(X_test, y_test):>8.4f} {size:>13,d} {size / float_bytes:>9.3f} {seconds:>8.2f}"
+    )
 
 print()
 print("Per-tensor view of the 2-bit model:")

@@ -236,11 +236,14 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
         def weight_quantizer(n_out, n_in):
             return make_quantizer(
-                spec["quantizer"], spec["weight_bits"], signed=True,
+                spec["quantizer"],
+                spec["weight_bits"],
+                signed=True,
                 symmetric=spec["symmetric"],
                 n_channels=n_out if spec["per_channel"] else None,
                 group_size=n_in if spec["per_channel"] else n_in * n_out,
-                dtype=dtype, device=device,
+                dtype=dtype,
+                device=device,
             )
 
         def activation_quantizer(width):
@@ -248,23 +251,38 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             # spends no code on values that cannot occur.
             signed = spec["activation"] in ("tanh", "identity")
             return make_quantizer(
-                spec["quantizer"], spec["activation_bits"], signed=signed,
-                symmetric=spec["symmetric"], n_channels=None, group_size=width,
-                dtype=dtype, device=device,
+                spec["quantizer"],
+                spec["activation_bits"],
+                signed=signed,
+                symmetric=spec["symmetric"],
+                n_channels=None,
+                group_size=width,
+                dtype=dtype,
+                device=device,
             )
 
         return QuantMLP(
-            spec["layer_sizes"], spec["activation"], weight_quantizer, activation_quantizer,
-            dtype=dtype, device=device,
+            spec["layer_sizes"],
+            spec["activation"],
+            weight_quantizer,
+            activation_quantizer,
+            dtype=dtype,
+            device=device,
         )
 
     def _new_optimizer(self, module: QuantMLP):
         params = [p for p in module.parameters() if p.requires_grad]
         return make_optimizer(
-            self.solver, params,
-            learning_rate_init=self.learning_rate_init, learning_rate=self.learning_rate,
-            momentum=self.momentum, nesterovs_momentum=self.nesterovs_momentum,
-            power_t=self.power_t, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon,
+            self.solver,
+            params,
+            learning_rate_init=self.learning_rate_init,
+            learning_rate=self.learning_rate,
+            momentum=self.momentum,
+            nesterovs_momentum=self.nesterovs_momentum,
+            power_t=self.power_t,
+            beta_1=self.beta_1,
+            beta_2=self.beta_2,
+            epsilon=self.epsilon,
         )
 
     def _initialize(self, n_features: int, dtype: torch.dtype, device: torch.device) -> None:
@@ -285,10 +303,9 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         first = not hasattr(self, "_module") or not (self.warm_start or incremental)
         if self.early_stopping and incremental:
             raise ValueError(
-                "partial_fit does not support early_stopping=True; use fit, or set "
-                "early_stopping=False."
+                "partial_fit does not support early_stopping=True; use fit, or set early_stopping=False."
             )
-        hidden_sizes = self._hidden_sizes()
+        self._hidden_sizes()  # fail on a bad value before touching the data
         X, y, sample_weight = self._validate_X_y(X, y, sample_weight, reset=first)
         targets, y_user = self._validate_targets(y, reset=first, incremental=incremental)
         device = resolve_device(self.device)
@@ -297,7 +314,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         if first:
             self._initialize(X.shape[1], dtype, device)
         else:
-            self._check_same_architecture(hidden_sizes)
+            self._check_same_network(X.shape[1])
             if self._module_device() != device:
                 self._module.to(device)
                 self._optimizer = self._moved_optimizer(device)
@@ -325,11 +342,13 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                     f"batch_size={self.batch_size} is larger than the {n_samples} "
                     "training samples; using the whole training set as one batch.",
                     UserWarning,
+                    stacklevel=3,
                 )
             batch_size = min(self.batch_size, n_samples)
 
         objective = Objective(
-            LOSSES[self._loss_name()], alpha=self.alpha,
+            LOSSES[self._loss_name()],
+            alpha=self.alpha,
             quant_lambda=self.quant_lambda if self.weight_bits is not None else 0.0,
         )
         n_epochs = 1 if incremental else self.max_iter
@@ -339,9 +358,16 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         try:
             with training_threads(batch_size, self._spec["layer_sizes"], device), progress:
                 n_done = fit_loop(
-                    self._module, self._optimizer, data, objective, self._monitor,
-                    n_epochs=n_epochs, batch_size=batch_size, shuffle=self.shuffle,
-                    rng=self._random_state, validation_score=validation_score,
+                    self._module,
+                    self._optimizer,
+                    data,
+                    objective,
+                    self._monitor,
+                    n_epochs=n_epochs,
+                    batch_size=batch_size,
+                    shuffle=self.shuffle,
+                    rng=self._random_state,
+                    validation_score=validation_score,
                     progress=progress.update,
                 )
         except TrainingDiverged as exc:
@@ -366,6 +392,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                 "the optimization hasn't converged yet.",
                 ConvergenceWarning,
+                stacklevel=3,
             )
         return self
 
@@ -374,12 +401,16 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             self.out_activation_
         ]
 
-    def _check_same_architecture(self, hidden_sizes) -> None:
-        if hidden_sizes != self._spec["layer_sizes"][1:-1]:
+    def _check_same_network(self, n_features: int) -> None:
+        """Continuing training (warm_start, partial_fit) needs the network of the last fit."""
+        requested = self._module_spec(n_features, self.n_outputs_, self._spec["dtype"])
+        changed = [key for key in requested if requested[key] != self._spec[key]]
+        if changed:
+            details = ", ".join(f"{key}: {self._spec[key]!r} -> {requested[key]!r}" for key in changed)
             raise ValueError(
-                f"hidden_layer_sizes changed from {self._spec['layer_sizes'][1:-1]} to "
-                f"{hidden_sizes} since the last fit; with warm_start=True or partial_fit "
-                "the architecture must stay the same. Refit from scratch instead."
+                f"The network changed since the last fit ({details}); warm_start=True and "
+                "partial_fit continue training the same network. Restore those parameters, "
+                "or set warm_start=False to train a new network."
             )
 
     def _split_validation(self, X, targets, y_user, sample_weight, dtype, device):
@@ -387,8 +418,10 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         arrays = [X, targets, y_user] + ([sample_weight] if sample_weight is not None else [])
         try:
             parts = train_test_split(
-                *arrays, random_state=self._random_state,
-                test_size=self.validation_fraction, stratify=stratify,
+                *arrays,
+                random_state=self._random_state,
+                test_size=self.validation_fraction,
+                stratify=stratify,
             )
         except ValueError as exc:
             raise ValueError(
@@ -400,8 +433,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         sw_train, sw_val = (parts[6], parts[7]) if sample_weight is not None else (None, None)
         if X_val.shape[0] < 2:
             raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' or the "
-                "size of your dataset."
+                "The validation set is too small. Increase 'validation_fraction' or the size of your dataset."
             )
         X_val_tensor = torch.tensor(X_val, dtype=dtype, device=device)
 
@@ -487,12 +519,12 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         if module is not None:
             state["_module_arrays"] = {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()}
             state["_optimizer_arrays"] = [t.detach().cpu().numpy() for t in optimizer.state_tensors()]
-            state["_optimizer_attrs"] = {
-                k: v for k, v in vars(optimizer).items() if not isinstance(v, list)
-            }
+            state["_optimizer_attrs"] = {k: v for k, v in vars(optimizer).items() if not isinstance(v, list)}
             monitor = state["_monitor"]
             if monitor.best_state is not None:
-                state["_monitor"] = _copy_monitor(monitor, {k: v.cpu().numpy() for k, v in monitor.best_state.items()})
+                state["_monitor"] = _copy_monitor(
+                    monitor, {k: v.cpu().numpy() for k, v in monitor.best_state.items()}
+                )
         return state
 
     def __setstate__(self, state):
@@ -603,8 +635,12 @@ def _weight_row(index, layer, shape) -> dict:
     size = int(np.prod(shape))
     codes = quantizer.codes(layer.weight).cpu().numpy()
     return {
-        "layer": index, "tensor": "weight", "shape": tuple(shape), "bits": quantizer.bits,
-        "scale": scale, "zero_point": zero,
+        "layer": index,
+        "tensor": "weight",
+        "shape": tuple(shape),
+        "bits": quantizer.bits,
+        "scale": scale,
+        "zero_point": zero,
         "levels_used": int(len(np.unique(codes))),
         "bytes": int(np.ceil(size * quantizer.bits / 8)) + 4 * n_params * n_scales,
         "float32_bytes": 4 * size,
@@ -614,9 +650,15 @@ def _weight_row(index, layer, shape) -> dict:
 def _float_row(index, tensor, shape, levels_used=np.nan) -> dict:
     size = int(np.prod(shape))
     return {
-        "layer": index, "tensor": tensor, "shape": tuple(shape), "bits": 32,
-        "scale": np.nan, "zero_point": 0, "levels_used": levels_used,
-        "bytes": 4 * size, "float32_bytes": 4 * size,
+        "layer": index,
+        "tensor": tensor,
+        "shape": tuple(shape),
+        "bits": 32,
+        "scale": np.nan,
+        "zero_point": 0,
+        "levels_used": levels_used,
+        "bytes": 4 * size,
+        "float32_bytes": 4 * size,
     }
 
 
@@ -624,7 +666,13 @@ def _activation_row(index, quantizer, width) -> dict:
     scale, zero, _ = _grid_params(quantizer)
     n_params = 1 if quantizer.zero_point is None else 2
     return {
-        "layer": index, "tensor": "activation", "shape": (width,), "bits": quantizer.bits,
-        "scale": scale, "zero_point": zero, "levels_used": np.nan,
-        "bytes": 4 * n_params, "float32_bytes": 0,
+        "layer": index,
+        "tensor": "activation",
+        "shape": (width,),
+        "bits": quantizer.bits,
+        "scale": scale,
+        "zero_point": zero,
+        "levels_used": np.nan,
+        "bytes": 4 * n_params,
+        "float32_bytes": 0,
     }

@@ -252,4 +252,3 @@ def integer_codes(
             return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
         z = 0.0 if zero_point is None else torch.round(zero_point)
         return (torch.round(x / s) - z).clamp(qmin, qmax)
-

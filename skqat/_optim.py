@@ -49,8 +49,9 @@ class SGD(_Optimizer):
     power_t : float
     """
 
-    def __init__(self, params, learning_rate_init=0.1, lr_schedule="constant",
-                 momentum=0.9, nesterov=True, power_t=0.5):
+    def __init__(
+        self, params, learning_rate_init=0.1, lr_schedule="constant", momentum=0.9, nesterov=True, power_t=0.5
+    ):
         super().__init__(params, learning_rate_init)
         self.lr_schedule = lr_schedule
         self.momentum = momentum
@@ -116,9 +117,7 @@ class Adam(_Optimizer):
         torch._foreach_mul_(self.vs, self.beta_2)
         torch._foreach_addcmul_(self.vs, grads, grads, value=1.0 - self.beta_2)
         self.learning_rate = (
-            self.learning_rate_init
-            * math.sqrt(1.0 - self.beta_2**self.t)
-            / (1.0 - self.beta_1**self.t)
+            self.learning_rate_init * math.sqrt(1.0 - self.beta_2**self.t) / (1.0 - self.beta_1**self.t)
         )
         denom = torch._foreach_sqrt(self.vs)
         torch._foreach_add_(denom, self.epsilon)
@@ -128,8 +127,19 @@ class Adam(_Optimizer):
         return self.ms + self.vs
 
 
-def make_optimizer(solver: str, params, *, learning_rate_init, learning_rate, momentum,
-                   nesterovs_momentum, power_t, beta_1, beta_2, epsilon):
+def make_optimizer(
+    solver: str,
+    params,
+    *,
+    learning_rate_init,
+    learning_rate,
+    momentum,
+    nesterovs_momentum,
+    power_t,
+    beta_1,
+    beta_2,
+    epsilon,
+):
     """Build the optimizer named by scikit-learn's ``solver`` parameter."""
     if solver == "sgd":
         return SGD(params, learning_rate_init, learning_rate, momentum, nesterovs_momentum, power_t)

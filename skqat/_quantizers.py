@@ -90,8 +90,13 @@ class LSQQuantizer(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Fake-quantize ``x``: quantize to the grid, then dequantize."""
         return fake_quantize(
-            x, self.log_scale, self.zero_point, self.qmin, self.qmax,
-            self.grad_scale, self.clipped_ste,
+            x,
+            self.log_scale,
+            self.zero_point,
+            self.qmin,
+            self.qmax,
+            self.grad_scale,
+            self.clipped_ste,
         )
 
     @property
@@ -182,8 +187,7 @@ class LSQQuantizer(nn.Module):
     def extra_repr(self) -> str:
         granularity = "per_tensor" if self.n_channels is None else f"per_channel({self.n_channels})"
         return (
-            f"bits={self.bits}, qmin={self.qmin}, qmax={self.qmax}, "
-            f"symmetric={self.symmetric}, {granularity}"
+            f"bits={self.bits}, qmin={self.qmin}, qmax={self.qmax}, symmetric={self.symmetric}, {granularity}"
         )
 
 

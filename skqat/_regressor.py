@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-import torch
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 
@@ -16,37 +14,37 @@ __all__ = ["QuantizedMLPRegressor"]
 class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
     """Multilayer perceptron regressor trained with learned quantization.
 
-    A drop-in for scikit-learn's :class:`~sklearn.neural_network.MLPRegressor`
-    whose weights (and hidden activations) live on low-bit integer grids
-    learned by back-propagation through a straight-through estimator. It
-    minimises half the squared error; the output layer is linear.
+        A drop-in for scikit-learn's :class:`~sklearn.neural_network.MLPRegressor`
+        whose weights (and hidden activations) live on low-bit integer grids
+        learned by back-propagation through a straight-through estimator. It
+        minimises half the squared error; the output layer is linear.
 
-    Parameters
-    ----------
-%(network_parameters)s
-    Attributes
-    ----------
-    out_activation_ : str
-        Always ``"identity"``.
+        Parameters
+        ----------
+    %(network_parameters)s
+        Attributes
+        ----------
+        out_activation_ : str
+            Always ``"identity"``.
 
-%(fitted_attributes)s
-    See Also
-    --------
-    QuantizedMLPClassifier : The classifier counterpart.
-    sklearn.neural_network.MLPRegressor : The float model this one mirrors.
+    %(fitted_attributes)s
+        See Also
+        --------
+        QuantizedMLPClassifier : The classifier counterpart.
+        sklearn.neural_network.MLPRegressor : The float model this one mirrors.
 
-    Examples
-    --------
-    >>> from sklearn.datasets import load_diabetes
-    >>> from sklearn.pipeline import make_pipeline
-    >>> from sklearn.preprocessing import StandardScaler
-    >>> from skqat import QuantizedMLPRegressor
-    >>> X, y = load_diabetes(return_X_y=True)
-    >>> reg = make_pipeline(StandardScaler(), QuantizedMLPRegressor(
-    ...     hidden_layer_sizes=(32,), weight_bits=4, learning_rate_init=0.01,
-    ...     max_iter=500, random_state=0)).fit(X, y / y.std())
-    >>> reg.score(X, y / y.std()) > 0.4
-    True
+        Examples
+        --------
+        >>> from sklearn.datasets import load_diabetes
+        >>> from sklearn.pipeline import make_pipeline
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from skqat import QuantizedMLPRegressor
+        >>> X, y = load_diabetes(return_X_y=True)
+        >>> reg = make_pipeline(StandardScaler(), QuantizedMLPRegressor(
+        ...     hidden_layer_sizes=(32,), weight_bits=4, learning_rate_init=0.01,
+        ...     max_iter=500, random_state=0)).fit(X, y / y.std())
+        >>> reg.score(X, y / y.std()) > 0.4
+        True
     """
 
     def __init__(
@@ -83,15 +81,34 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
         device="cpu",
     ):
         super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
-            alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
-            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
-            shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
-            warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
-            early_stopping=early_stopping, validation_fraction=validation_fraction,
-            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            weight_bits=weight_bits, activation_bits=activation_bits, quantizer=quantizer,
-            granularity=granularity, symmetric=symmetric, quant_lambda=quant_lambda,
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            weight_bits=weight_bits,
+            activation_bits=activation_bits,
+            quantizer=quantizer,
+            granularity=granularity,
+            symmetric=symmetric,
+            quant_lambda=quant_lambda,
             device=device,
         )
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import torch
@@ -78,8 +78,15 @@ class Objective:
         return loss, grads
 
 
-def run_epoch(module, optimizer, data: TrainingData, objective: Objective, *,
-              batch_size: int, order: torch.Tensor | None) -> float:
+def run_epoch(
+    module,
+    optimizer,
+    data: TrainingData,
+    objective: Objective,
+    *,
+    batch_size: int,
+    order: torch.Tensor | None,
+) -> float:
     """One pass over ``data`` in mini-batches; returns the mean training objective.
 
     Parameters
@@ -167,9 +174,20 @@ class TrainingDiverged(ValueError):
     """The training objective or the weights became NaN or infinite."""
 
 
-def fit_loop(module, optimizer, data: TrainingData, objective: Objective, monitor: ProgressMonitor,
-             *, n_epochs: int, batch_size: int, shuffle: bool, rng: np.random.RandomState,
-             validation_score: Callable | None = None, progress=None) -> int:
+def fit_loop(
+    module,
+    optimizer,
+    data: TrainingData,
+    objective: Objective,
+    monitor: ProgressMonitor,
+    *,
+    n_epochs: int,
+    batch_size: int,
+    shuffle: bool,
+    rng: np.random.RandomState,
+    validation_score: Callable | None = None,
+    progress=None,
+) -> int:
     """Train for at most ``n_epochs`` epochs; returns how many ran.
 
     Parameters
@@ -221,4 +239,3 @@ def fit_loop(module, optimizer, data: TrainingData, objective: Objective, monito
         # As scikit-learn's MLP: stop at once and keep the model trained so far.
         warnings.warn("Training interrupted by user.", UserWarning, stacklevel=2)
     return done
-

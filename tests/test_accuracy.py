@@ -35,6 +35,7 @@ def test_low_bit_digits_stays_close_to_float(digits_split, float_accuracy, weigh
 
 
 def test_per_channel_asymmetric_2_bit(digits_split, float_accuracy):
-    accuracy = _digits_accuracy(digits_split, weight_bits=2, activation_bits=8,
-                                granularity="per_channel", symmetric=False)
+    accuracy = _digits_accuracy(
+        digits_split, weight_bits=2, activation_bits=8, granularity="per_channel", symmetric=False
+    )
     assert accuracy >= float_accuracy - 0.03

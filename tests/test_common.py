@@ -10,12 +10,23 @@ from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 # Small networks and a larger learning rate keep the ~60 checks fast.
 ESTIMATORS = [
     QuantizedMLPClassifier(
-        hidden_layer_sizes=(16,), weight_bits=4, activation_bits=8,
-        granularity="per_channel", learning_rate_init=0.01, max_iter=200, random_state=0,
+        hidden_layer_sizes=(16,),
+        weight_bits=4,
+        activation_bits=8,
+        granularity="per_channel",
+        learning_rate_init=0.01,
+        max_iter=200,
+        random_state=0,
     ),
     QuantizedMLPRegressor(
-        hidden_layer_sizes=(16,), weight_bits=6, activation_bits=8, symmetric=False,
-        quant_lambda=1e-3, learning_rate_init=0.01, max_iter=200, random_state=0,
+        hidden_layer_sizes=(16,),
+        weight_bits=6,
+        activation_bits=8,
+        symmetric=False,
+        quant_lambda=1e-3,
+        learning_rate_init=0.01,
+        max_iter=200,
+        random_state=0,
     ),
 ]
 

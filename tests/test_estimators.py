@@ -7,6 +7,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_multilabel_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
@@ -33,7 +34,8 @@ def test_coefs_lie_on_the_grid(iris, bits, granularity, symmetric):
     X, y = iris
     clf = _fit_quietly(
         QuantizedMLPClassifier(weight_bits=bits, granularity=granularity, symmetric=symmetric, **FAST),
-        X, y,
+        X,
+        y,
     )
     report = clf.quantization_report().set_index(["layer", "tensor"])
     for layer, coef in enumerate(clf.coefs_):
@@ -66,10 +68,12 @@ def test_float_model_is_unconstrained(iris):
 
 def test_pandas_and_string_labels_in_a_pipeline(wine_frame):
     X, y = wine_frame
-    pipe = Pipeline([
-        ("prep", ColumnTransformer([("num", StandardScaler(), list(X.columns))])),
-        ("clf", QuantizedMLPClassifier(weight_bits=4, **FAST)),
-    ])
+    pipe = Pipeline(
+        [
+            ("prep", ColumnTransformer([("num", StandardScaler(), list(X.columns))])),
+            ("clf", QuantizedMLPClassifier(weight_bits=4, **FAST)),
+        ]
+    )
     _fit_quietly(pipe, X, pd.Series(y, name="cultivar"))
     predictions = pipe.predict(X)
     assert predictions.dtype.kind in "OU" and set(predictions) <= set(y)
@@ -79,23 +83,29 @@ def test_pandas_and_string_labels_in_a_pipeline(wine_frame):
 
 def test_feature_names_from_dataframe(wine_frame):
     X, y = wine_frame
-    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), StandardScaler().set_output(transform="pandas").fit_transform(X), y)
+    clf = _fit_quietly(
+        QuantizedMLPClassifier(**FAST), StandardScaler().set_output(transform="pandas").fit_transform(X), y
+    )
     np.testing.assert_array_equal(clf.feature_names_in_, X.columns)
     assert clf.n_features_in_ == X.shape[1]
 
 
-@pytest.mark.parametrize("labels", [
-    np.array([10, 20, 30]),
-    np.array(["a", "b", "c"], dtype=object),
-    pd.Categorical(["low", "mid", "high"]).categories.to_numpy(),
-])
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([10, 20, 30]),
+        np.array(["a", "b", "c"], dtype=object),
+        pd.Categorical(["low", "mid", "high"]).categories.to_numpy(),
+    ],
+)
 def test_labels_are_returned_as_given(iris, labels):
     X, y = iris
     y_user = labels[y]
     clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X, y_user)
     assert set(clf.predict(X)) <= set(labels)
     assert clf.predict(X).dtype.kind == np.asarray(y_user).dtype.kind or (
-        clf.predict(X).dtype.kind in "OU" and np.asarray(y_user).dtype.kind in "OU")
+        clf.predict(X).dtype.kind in "OU" and np.asarray(y_user).dtype.kind in "OU"
+    )
     assert clf.score(X, y_user) > 0.9
 
 
@@ -110,7 +120,10 @@ def test_grid_search_over_bits_and_lambda_in_parallel(iris):
     X, y = iris
     pipe = Pipeline([("scale", StandardScaler()), ("clf", QuantizedMLPClassifier(**FAST))])
     search = GridSearchCV(
-        pipe, {"clf__weight_bits": [2, 4, 8], "clf__quant_lambda": [0.0, 1e-3]}, cv=3, n_jobs=2,
+        pipe,
+        {"clf__weight_bits": [2, 4, 8], "clf__quant_lambda": [0.0, 1e-3]},
+        cv=3,
+        n_jobs=2,
     )
     _fit_quietly(search, X, y)
     assert len(search.cv_results_["params"]) == 6
@@ -163,14 +176,13 @@ def test_same_random_state_is_bit_identical(iris, Estimator):
 
 
 def test_global_random_state_is_untouched(iris):
-    import torch
 
     X, y = iris
     torch_state = torch.random.get_rng_state().clone()
-    np_state = np.random.get_state()[1].copy()
+    np_state = np.random.get_state()[1].copy()  # noqa: NPY002
     _fit_quietly(QuantizedMLPClassifier(**FAST), X, y)
     assert torch.equal(torch.random.get_rng_state(), torch_state)
-    np.testing.assert_array_equal(np.random.get_state()[1], np_state)
+    np.testing.assert_array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -202,8 +214,14 @@ def test_convergence_warning_when_max_iter_is_reached(iris):
 
 def test_divergence_raises_a_clear_error(iris):
     X, y = iris
-    clf = QuantizedMLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e6,
-                                momentum=0.0, max_iter=50, random_state=0)
+    clf = QuantizedMLPRegressor(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        learning_rate_init=1e6,
+        momentum=0.0,
+        max_iter=50,
+        random_state=0,
+    )
     with pytest.raises(ValueError, match="diverged.*learning_rate_init"):
         clf.fit(X * 1e3, y * 1e6)
     assert not hasattr(clf, "coefs_")
@@ -219,11 +237,23 @@ def test_divergence_under_warm_start_keeps_the_previous_model(iris):
     np.testing.assert_array_equal(reg.predict(X), before)
 
 
-@pytest.mark.parametrize("params", [
-    {"weight_bits": 0}, {"weight_bits": 17}, {"activation_bits": 1}, {"quantizer": "nope"},
-    {"granularity": "per_row"}, {"quant_lambda": -1.0}, {"device": "tpu"}, {"solver": "lbfgs"},
-    {"symmetric": "yes"}, {"learning_rate_init": 0.0}, {"alpha": -1}, {"max_iter": 0},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"weight_bits": 0},
+        {"weight_bits": 17},
+        {"activation_bits": 1},
+        {"quantizer": "nope"},
+        {"granularity": "per_row"},
+        {"quant_lambda": -1.0},
+        {"device": "tpu"},
+        {"solver": "lbfgs"},
+        {"symmetric": "yes"},
+        {"learning_rate_init": 0.0},
+        {"alpha": -1},
+        {"max_iter": 0},
+    ],
+)
 def test_invalid_parameters_raise_invalid_parameter_error(iris, params):
     X, y = iris
     with pytest.raises(InvalidParameterError):
@@ -238,7 +268,6 @@ def test_invalid_hidden_layer_sizes(iris, sizes):
 
 
 def test_cuda_request_without_cuda_is_a_clear_error(iris):
-    import torch
 
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
@@ -317,19 +346,46 @@ def test_warm_start_continues_and_keeps_the_grid(iris):
         clf.fit(X[y < 2], y[y < 2])
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"weight_bits": 2},
+        {"hidden_layer_sizes": (8,)},
+        {"granularity": "per_channel"},
+        {"activation_bits": None},
+    ],
+)
+def test_warm_start_refuses_a_changed_network(iris, change):
+    X, y = iris
+    clf = _fit_quietly(QuantizedMLPClassifier(warm_start=True, **{**FAST, "max_iter": 5}), X, y)
+    clf.set_params(**change)
+    with pytest.raises(ValueError, match="network changed since the last fit"):
+        clf.fit(X, y)
+
+
 def test_early_stopping_restores_the_best_epoch(digits_split):
     X_train, _, y_train, _ = digits_split
     clf = _fit_quietly(
-        QuantizedMLPClassifier(weight_bits=4, early_stopping=True, n_iter_no_change=3,
-                               hidden_layer_sizes=(32,), learning_rate_init=0.02, max_iter=100,
-                               random_state=0),
-        X_train, y_train,
+        QuantizedMLPClassifier(
+            weight_bits=4,
+            early_stopping=True,
+            n_iter_no_change=3,
+            hidden_layer_sizes=(32,),
+            learning_rate_init=0.02,
+            max_iter=100,
+            random_state=0,
+        ),
+        X_train,
+        y_train,
     )
     assert clf.best_loss_ is None
     assert len(clf.validation_scores_) == clf.n_iter_ < 100
     assert clf.best_validation_score_ == max(clf.validation_scores_)
-    # Recompute the validation split the estimator used and score the restored model on it.
-    assert clf.validation_scores_[-1] <= clf.best_validation_score_
+    # Training stopped after epochs without improvement, so the best epoch is
+    # not the last one, and the model holds the best epoch's weights.
+    assert clf.validation_scores_.index(clf.best_validation_score_) < clf.n_iter_ - 1
+    for name, value in clf._module.state_dict().items():
+        assert torch.equal(value, clf._monitor.best_state[name]), name
 
 
 def test_sample_weight_zero_is_the_same_as_dropping(iris):
@@ -337,7 +393,9 @@ def test_sample_weight_zero_is_the_same_as_dropping(iris):
     keep = np.arange(len(y)) % 3 != 0
     params = dict(FAST, batch_size=len(y), shuffle=False)
     weighted = _fit_quietly(QuantizedMLPClassifier(**params), X, y, sample_weight=keep.astype(float))
-    dropped = _fit_quietly(QuantizedMLPClassifier(**{**params, "batch_size": int(keep.sum())}), X[keep], y[keep])
+    dropped = _fit_quietly(
+        QuantizedMLPClassifier(**{**params, "batch_size": int(keep.sum())}), X[keep], y[keep]
+    )
     np.testing.assert_allclose(weighted.predict_proba(X), dropped.predict_proba(X), rtol=1e-5, atol=1e-7)
 
 
@@ -349,19 +407,22 @@ def test_negative_sample_weight_is_rejected(iris):
 
 def test_quantization_report(iris):
     X, y = iris
-    clf = _fit_quietly(QuantizedMLPClassifier(weight_bits=4, activation_bits=8, granularity="per_channel", **FAST), X, y)
+    clf = _fit_quietly(
+        QuantizedMLPClassifier(weight_bits=4, activation_bits=8, granularity="per_channel", **FAST), X, y
+    )
     report = clf.quantization_report()
     assert list(report["tensor"]) == ["weight", "bias", "activation", "weight", "bias"]
     weights = report[report["tensor"] == "weight"]
     assert list(weights["bits"]) == [4, 4]
     assert weights["scale"].iloc[0].shape == (16,)
-    np.testing.assert_array_equal(weights["bytes"], [np.ceil(4 * 16 * 4 / 8) + 4 * 16, np.ceil(16 * 3 * 4 / 8) + 4 * 3])
+    np.testing.assert_array_equal(
+        weights["bytes"], [np.ceil(4 * 16 * 4 / 8) + 4 * 16, np.ceil(16 * 3 * 4 / 8) + 4 * 3]
+    )
     assert np.all(weights["compression"] > 1)
     assert report.loc[report["tensor"] == "activation", "bits"].item() == 8
 
 
 def test_threads_are_restored_after_fit(iris):
-    import torch
 
     X, y = iris
     before = torch.get_num_threads()

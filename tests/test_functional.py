@@ -62,9 +62,16 @@ def test_worked_example_from_the_design():
     assert fake_quantize(x, torch.tensor(2.0).log(), None, -8, 7).item() == pytest.approx(8.0)
 
 
-@pytest.mark.parametrize("bits,signed,expected", [(1, True, (-1, 1)), (2, True, (-2, 1)),
-                                                  (8, True, (-128, 127)), (8, False, (0, 255)),
-                                                  (16, True, (-32768, 32767))])
+@pytest.mark.parametrize(
+    "bits,signed,expected",
+    [
+        (1, True, (-1, 1)),
+        (2, True, (-2, 1)),
+        (8, True, (-128, 127)),
+        (8, False, (0, 255)),
+        (16, True, (-32768, 32767)),
+    ],
+)
 def test_grid_limits(bits, signed, expected):
     assert grid_limits(bits, signed) == expected
 
