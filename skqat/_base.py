@@ -17,10 +17,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._losses import LOSSES
-from ._modules import ACTIVATIONS, QuantMLP
+from ._modules import ACTIVATIONS
 from ._optim import make_optimizer
 from ._progress import EpochProgress
-from ._quantizers import QUANTIZERS, make_quantizer
+from ._quantizers import SCHEMES
+from ._report import quantization_report
+from ._spec import build_module, network_spec
 from ._threads import training_threads
 from ._training import Objective, ProgressMonitor, TrainingData, TrainingDiverged, fit_loop
 
@@ -31,7 +33,7 @@ _TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torc
 # Rows per forward pass at predict time: bounds memory on large inputs.
 _PREDICT_CHUNK = 65_536
 
-# Rows used to initialise the activation grids before the first step.
+# Rows used to initialise the input and activation grids.
 _CALIBRATION_ROWS = 2048
 
 
@@ -74,13 +76,27 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "weight_bits": [Interval(Integral, 1, 16, closed="both"), None],
+        "weight_bits": [
+            Interval(Integral, 1, 16, closed="both"),
+            None,
+            StrOptions({"learned"}),
+            "array-like",
+        ],
         "activation_bits": [Interval(Integral, 2, 16, closed="both"), None],
-        "quantizer": [StrOptions(set(QUANTIZERS))],
+        "quantizer": [StrOptions(set(SCHEMES))],
         "granularity": [StrOptions({"per_tensor", "per_channel"})],
         "symmetric": ["boolean"],
         "quant_lambda": [Interval(Real, 0, None, closed="left")],
         "device": [StrOptions({"cpu", "cuda", "auto"})],
+        "ste": [StrOptions({"clipped", "identity"})],
+        "quant_delay": [Interval(Integral, 0, None, closed="left")],
+        "quant_lambda_schedule": [StrOptions({"constant", "linear"})],
+        "noise_rate": [Interval(Real, 0, 1, closed="right")],
+        "bit_lambda": [Interval(Real, 0, None, closed="left")],
+        "bit_bounds": ["array-like"],
+        "input_bits": [Interval(Integral, 2, 16, closed="both"), None],
+        "bias_bits": [Interval(Integral, 2, 32, closed="both"), None],
+        "sparsity": [Interval(Real, 0, 1, closed="left")],
     }
 
     @abstractmethod
@@ -116,6 +132,15 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         symmetric,
         quant_lambda,
         device,
+        ste,
+        quant_delay,
+        quant_lambda_schedule,
+        noise_rate,
+        bit_lambda,
+        bit_bounds,
+        input_bits,
+        bias_bits,
+        sparsity,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -146,6 +171,15 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.symmetric = symmetric
         self.quant_lambda = quant_lambda
         self.device = device
+        self.ste = ste
+        self.quant_delay = quant_delay
+        self.quant_lambda_schedule = quant_lambda_schedule
+        self.noise_rate = noise_rate
+        self.bit_lambda = bit_lambda
+        self.bit_bounds = bit_bounds
+        self.input_bits = input_bits
+        self.bias_bits = bias_bits
+        self.sparsity = sparsity
 
     # ------------------------------------------------------------------
     # Hooks the classifier and the regressor fill in
@@ -218,59 +252,11 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
     # Building the network
     # ------------------------------------------------------------------
     def _module_spec(self, n_features: int, n_outputs: int, dtype: torch.dtype) -> dict:
-        """Everything needed to rebuild the network, frozen at fit time."""
-        return {
-            "layer_sizes": [n_features, *self._hidden_sizes(), n_outputs],
-            "activation": self.activation,
-            "weight_bits": self.weight_bits,
-            "activation_bits": self.activation_bits,
-            "quantizer": self.quantizer,
-            "per_channel": self.granularity == "per_channel",
-            "symmetric": bool(self.symmetric),
-            "dtype": dtype,
-        }
+        """Everything needed to rebuild the network, validated and frozen at fit time."""
+        layer_sizes = [n_features, *self._hidden_sizes(), n_outputs]
+        return network_spec(self.get_params(deep=False), layer_sizes, dtype)
 
-    @staticmethod
-    def _build_module(spec: dict, device: torch.device) -> QuantMLP:
-        dtype = spec["dtype"]
-
-        def weight_quantizer(n_out, n_in):
-            return make_quantizer(
-                spec["quantizer"],
-                spec["weight_bits"],
-                signed=True,
-                symmetric=spec["symmetric"],
-                n_channels=n_out if spec["per_channel"] else None,
-                group_size=n_in if spec["per_channel"] else n_in * n_out,
-                dtype=dtype,
-                device=device,
-            )
-
-        def activation_quantizer(width):
-            # relu and logistic outputs are non-negative: an unsigned grid
-            # spends no code on values that cannot occur.
-            signed = spec["activation"] in ("tanh", "identity")
-            return make_quantizer(
-                spec["quantizer"],
-                spec["activation_bits"],
-                signed=signed,
-                symmetric=spec["symmetric"],
-                n_channels=None,
-                group_size=width,
-                dtype=dtype,
-                device=device,
-            )
-
-        return QuantMLP(
-            spec["layer_sizes"],
-            spec["activation"],
-            weight_quantizer,
-            activation_quantizer,
-            dtype=dtype,
-            device=device,
-        )
-
-    def _new_optimizer(self, module: QuantMLP):
+    def _new_optimizer(self, module):
         params = [p for p in module.parameters() if p.requires_grad]
         return make_optimizer(
             self.solver,
@@ -289,8 +275,11 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         """Fresh network, optimizer and bookkeeping (a first or cold fit)."""
         self._random_state = check_random_state(self.random_state)
         self._spec = self._module_spec(n_features, self.n_outputs_, dtype)
-        self._module = self._build_module(self._spec, device)
+        self._module = build_module(self._spec, device)
         self._module.reset_parameters(self._random_state)
+        self._generator = torch.Generator(device=device)
+        self._generator.manual_seed(int(self._random_state.randint(2**31 - 1)))
+        self._module.set_generator(self._generator)
         self._optimizer = self._new_optimizer(self._module)
         self._monitor = ProgressMonitor(tol=self.tol, n_iter_no_change=self.n_iter_no_change)
         self.t_ = 0
@@ -331,8 +320,6 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             y=torch.tensor(t_train, dtype=self._target_dtype(dtype), device=device),
             sample_weight=None if sw_train is None else torch.tensor(sw_train, dtype=dtype, device=device),
         )
-        self._calibrate(data)
-
         n_samples = data.n_samples
         if self.batch_size == "auto":
             batch_size = min(200, n_samples)
@@ -346,14 +333,17 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 )
             batch_size = min(self.batch_size, n_samples)
 
-        objective = Objective(
-            LOSSES[self._loss_name()],
-            alpha=self.alpha,
-            quant_lambda=self.quant_lambda if self.weight_bits is not None else 0.0,
-        )
+        objective = Objective(LOSSES[self._loss_name()], alpha=self.alpha, bit_lambda=self.bit_lambda)
         n_epochs = 1 if incremental else self.max_iter
         backup = None if first else self._snapshot()
         progress = EpochProgress(n_epochs, enabled=bool(self.verbose) and not incremental)
+
+        def before_epoch(epoch: int) -> None:
+            self._apply_schedules(epoch, data, objective)
+
+        def report_epoch(epoch: int, loss: float, score: float | None) -> None:
+            progress.update(epoch, loss, score, bits=self._mean_bits())
+
         self._module.train()
         try:
             with training_threads(batch_size, self._spec["layer_sizes"], device), progress:
@@ -368,7 +358,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                     shuffle=self.shuffle,
                     rng=self._random_state,
                     validation_score=validation_score,
-                    progress=progress.update,
+                    before_epoch=before_epoch,
+                    progress=report_epoch,
                 )
         except TrainingDiverged as exc:
             if backup is None:
@@ -386,6 +377,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.t_ += n_samples * n_done
         if self.early_stopping and self._monitor.best_state is not None:
             self._module.load_state_dict(self._monitor.best_state)
+        self._finish_quantization(data, incremental)
         self._publish_fitted_attributes()
         if not incremental and n_done == self.max_iter and not self._monitor.stalled:
             warnings.warn(
@@ -443,14 +435,51 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
         return X_train, t_train, sw_train, score
 
-    def _calibrate(self, data: TrainingData) -> None:
-        """Initialise activation grids from the first rows that carry weight."""
+    def _calibration_batch(self, data: TrainingData) -> torch.Tensor:
+        """The first rows that carry weight: what input and activation grids start from."""
         X = data.X
-        if data.sample_weight is not None:
+        if data.sample_weight is not None and bool((data.sample_weight > 0).any()):
             X = X[data.sample_weight > 0]
-        if X.shape[0] == 0:
-            X = data.X
-        self._module.calibrate(X[:_CALIBRATION_ROWS])
+        return X[:_CALIBRATION_ROWS]
+
+    def _apply_schedules(self, epoch: int, data: TrainingData, objective: Objective) -> None:
+        """Per-epoch schedules; ``epoch`` counts every epoch this model has trained."""
+        module = self._module
+        if not module._quantizing and epoch >= self.quant_delay:
+            module.start_quantization(self._calibration_batch(data))
+        objective.quant_lambda = self._quant_lambda_at(epoch) if module._quantizing else 0.0
+        if self.sparsity:
+            module.prune(self._sparsity_at(epoch))
+
+    def _quant_lambda_at(self, epoch: int) -> float:
+        """``quant_lambda``, or its linear ramp from the first quantized epoch to ``max_iter``."""
+        if self.quant_lambda_schedule == "constant":
+            return float(self.quant_lambda)
+        span = max(1, self.max_iter - self.quant_delay)
+        return float(self.quant_lambda) * min(1.0, (epoch - self.quant_delay + 1) / span)
+
+    def _sparsity_at(self, epoch: int) -> float:
+        """Gradual pruning (Zhu and Gupta 2017): cubic ramp to ``sparsity`` over half of ``max_iter``."""
+        span = max(1, self.max_iter // 2)
+        progress = min(1.0, (epoch + 1) / span)
+        return float(self.sparsity) * (1.0 - (1.0 - progress) ** 3)
+
+    def _finish_quantization(self, data: TrainingData, incremental: bool) -> None:
+        """Leave a fully quantized model, whatever the schedules reached."""
+        module = self._module
+        if not module._quantizing:
+            # Training ended inside quant_delay: post-training quantization.
+            module.start_quantization(self._calibration_batch(data))
+        if self.sparsity and not incremental:
+            module.prune(self.sparsity)
+        self.grid_distance_ = module.grid_distance()
+        # The penalty scheme's grid learns only through quant_lambda; without
+        # it, fit the grid to the final weights (post-training rounding).
+        module.refit_unlearned_grids(self.quant_lambda == 0)
+
+    def _mean_bits(self) -> float | None:
+        bits = self._module.mean_weight_bits()
+        return None if bits is None else float(bits)
 
     # ------------------------------------------------------------------
     # State handling
@@ -500,13 +529,12 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             self.best_loss_ = monitor.best_loss
             self.validation_scores_ = None
             self.best_validation_score_ = None
-        coefs, intercepts = [], []
-        with torch.no_grad():
-            for layer in self._module.layers:
-                coefs.append(layer.quantized_weight().detach().cpu().numpy().T.copy())
-                intercepts.append(layer.bias.detach().cpu().numpy().copy())
-        self.coefs_ = coefs
-        self.intercepts_ = intercepts
+        params = self._module.dequantized_parameters()
+        self.coefs_ = [weight.detach().cpu().numpy().T.copy() for weight, _ in params]
+        self.intercepts_ = [bias.detach().cpu().numpy().copy() for _, bias in params]
+        self.weight_bits_ = [
+            32 if quantizer is None else quantizer.bits for quantizer in self._module.weight_quantizers()
+        ]
 
     def __getstate__(self):
         # Pickle plain numpy arrays instead of torch objects: a model fitted on
@@ -516,6 +544,9 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         state = dict(super().__getstate__())
         module = state.pop("_module", None)
         optimizer = state.pop("_optimizer", None)
+        generator = state.pop("_generator", None)
+        if generator is not None:
+            state["_generator_state"] = generator.get_state().numpy()
         if module is not None:
             state["_module_arrays"] = {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()}
             state["_optimizer_arrays"] = [t.detach().cpu().numpy() for t in optimizer.state_tensors()]
@@ -531,13 +562,18 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         arrays = state.pop("_module_arrays", None)
         optimizer_arrays = state.pop("_optimizer_arrays", None)
         optimizer_attrs = state.pop("_optimizer_attrs", None)
+        generator_state = state.pop("_generator_state", None)
         super().__setstate__(state)
         if arrays is None:
             return
         device = torch.device("cpu")
-        self._module = self._build_module(self._spec, device)
+        self._module = build_module(self._spec, device)
         self._module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()})
         self._module.eval()
+        self._generator = torch.Generator(device=device)
+        if generator_state is not None:
+            self._generator.set_state(torch.from_numpy(np.array(generator_state)))
+        self._module.set_generator(self._generator)
         self._optimizer = self._new_optimizer(self._module)
         for target, saved in zip(self._optimizer.state_tensors(), optimizer_arrays):
             target.copy_(torch.from_numpy(np.array(saved)))
@@ -580,99 +616,30 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             Columns:
 
             - ``layer``: layer index, 0 for the first ``QuantLinear``;
-            - ``tensor``: ``"weight"``, ``"bias"`` or ``"activation"`` (the
-              layer's quantized output, hidden layers only);
+            - ``tensor``: ``"input"`` (the quantized features, with
+              ``input_bits``), ``"weight"``, ``"bias"`` or ``"activation"``
+              (the layer's quantized output, hidden layers only);
             - ``shape``: the tensor's shape (``coefs_`` orientation);
             - ``bits``: bit width; 32 for tensors kept in float32;
             - ``scale``: a float (per tensor) or an array (per channel);
               NaN for float tensors;
             - ``zero_point``: like ``scale``, integers; 0 when symmetric;
             - ``levels_used``: distinct integer codes the stored values use
-              (distinct values for float tensors; NaN for activations and
-              biases);
+              (distinct values for float weights; NaN for inputs,
+              activations and float biases);
+            - ``sparsity``: fraction of exact zeros in a weight matrix;
             - ``bytes``: storage at that bit width, values packed bit by bit,
-              plus 4 bytes per scale and per zero point;
+              plus 4 bytes per scale and per zero point (a quantized bias's
+              scale ``s_w * s_in`` is derived, not stored);
             - ``float32_bytes``: the same tensor stored as float32;
             - ``compression``: ``float32_bytes / bytes`` (NaN for
               activations, which are not stored).
         """
         check_is_fitted(self)
-        rows = []
-        for index, layer in enumerate(self._module.layers):
-            rows.append(_weight_row(index, layer, self.coefs_[index].shape))
-            rows.append(_float_row(index, "bias", self.intercepts_[index].shape))
-            if index < len(self._module.activation_quantizers):
-                quantizer = self._module.activation_quantizers[index]
-                if hasattr(quantizer, "bits"):
-                    rows.append(_activation_row(index, quantizer, layer.out_features))
-        report = pd.DataFrame(rows)
-        stored = report["float32_bytes"] > 0
-        report["compression"] = (report["float32_bytes"] / report["bytes"]).where(stored)
-        return report
+        return quantization_report(self._module, self.coefs_, self.intercepts_)
 
 
 def _copy_monitor(monitor: ProgressMonitor, best_state) -> ProgressMonitor:
     copy = ProgressMonitor(**{k: getattr(monitor, k) for k in monitor.__dataclass_fields__})
     copy.best_state = best_state
     return copy
-
-
-def _grid_params(quantizer) -> tuple:
-    scale = quantizer.effective_scale().cpu().numpy().ravel()
-    zero = quantizer.effective_zero_point().cpu().numpy().ravel().astype(np.int64)
-    if scale.size == 1:
-        return float(scale[0]), int(zero[0]), 1
-    return scale, zero, scale.size
-
-
-def _weight_row(index, layer, shape) -> dict:
-    quantizer = layer.weight_quantizer
-    if quantizer is None:
-        levels = len(np.unique(layer.weight.detach().cpu().numpy()))
-        return _float_row(index, "weight", shape, levels_used=levels)
-    scale, zero, n_scales = _grid_params(quantizer)
-    n_params = 1 if quantizer.zero_point is None else 2
-    size = int(np.prod(shape))
-    codes = quantizer.codes(layer.weight).cpu().numpy()
-    return {
-        "layer": index,
-        "tensor": "weight",
-        "shape": tuple(shape),
-        "bits": quantizer.bits,
-        "scale": scale,
-        "zero_point": zero,
-        "levels_used": int(len(np.unique(codes))),
-        "bytes": int(np.ceil(size * quantizer.bits / 8)) + 4 * n_params * n_scales,
-        "float32_bytes": 4 * size,
-    }
-
-
-def _float_row(index, tensor, shape, levels_used=np.nan) -> dict:
-    size = int(np.prod(shape))
-    return {
-        "layer": index,
-        "tensor": tensor,
-        "shape": tuple(shape),
-        "bits": 32,
-        "scale": np.nan,
-        "zero_point": 0,
-        "levels_used": levels_used,
-        "bytes": 4 * size,
-        "float32_bytes": 4 * size,
-    }
-
-
-def _activation_row(index, quantizer, width) -> dict:
-    scale, zero, _ = _grid_params(quantizer)
-    n_params = 1 if quantizer.zero_point is None else 2
-    return {
-        "layer": index,
-        "tensor": "activation",
-        "shape": (width,),
-        "bits": quantizer.bits,
-        "scale": scale,
-        "zero_point": zero,
-        "levels_used": np.nan,
-        "bytes": 4 * n_params,
-        "float32_bytes": 0,
-    }

@@ -95,6 +95,15 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
         symmetric=True,
         quant_lambda=0.0,
         device="cpu",
+        ste="clipped",
+        quant_delay=0,
+        quant_lambda_schedule="constant",
+        noise_rate=0.5,
+        bit_lambda=0.0,
+        bit_bounds=(2, 8),
+        input_bits=None,
+        bias_bits=None,
+        sparsity=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -126,6 +135,15 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
             symmetric=symmetric,
             quant_lambda=quant_lambda,
             device=device,
+            ste=ste,
+            quant_delay=quant_delay,
+            quant_lambda_schedule=quant_lambda_schedule,
+            noise_rate=noise_rate,
+            bit_lambda=bit_lambda,
+            bit_bounds=bit_bounds,
+            input_bits=input_bits,
+            bias_bits=bias_bits,
+            sparsity=sparsity,
         )
 
     # ------------------------------------------------------------------

@@ -69,39 +69,98 @@ NETWORK_PARAMETERS = """\
     n_iter_no_change : int, default=10
         Epochs without improvement tolerated before stopping.
 
-    weight_bits : int in [1, 16] or None, default=8
-        Bit width of every layer's weights; ``None`` trains in floating
-        point. One bit means binary weights ``s * sign(w)``.
+    weight_bits : int in [1, 16], tuple, "learned" or None, default=8
+        Bit width of the weights. An int applies to every layer; a tuple
+        gives one bit width (int or None) per layer, for manual mixed
+        precision; ``"learned"`` learns each layer's bit width within
+        ``bit_bounds`` (Uhlich et al. 2020: learned step size and range),
+        priced by ``bit_lambda``; ``None`` trains in float. One bit means binary
+        weights ``s * sign(w)``.
 
     activation_bits : int in [2, 16] or None, default=8
         Bit width of each hidden layer's output. relu and logistic outputs
         use an unsigned grid, tanh and identity a signed one. ``None`` keeps
         activations in floating point.
 
-    quantizer : {"lsq"}, default="lsq"
-        Scheme that learns the grids. ``"lsq"``: learned step size (Esser et
-        al. 2020) with LSQ gradient scaling; each grid is initialised from its
-        tensor's statistics (the error-minimising clipping range) before the
-        first step, then trained by back-propagation through a clipped
-        straight-through estimator.
+    quantizer : {"lsq", "pact", "minmax", "noise", "penalty"}, default="lsq"
+        Scheme that sets the grids.
+
+        - ``"lsq"``: learned step size (Esser et al. 2020) with LSQ gradient
+          scaling for every grid, initialised from each tensor's
+          error-minimising clipping range before the first quantized step.
+        - ``"pact"``: activations (and inputs) get a learned clipping value
+          trained only by the clipped values (Choi et al. 2018); weights LSQ.
+        - ``"minmax"``: nothing learned; each grid spans the observed range
+          (weights: the current min and max; activations and inputs: a moving
+          average), as in Jacob et al. 2018. The baseline that shows what
+          learning the grid buys.
+        - ``"noise"``: quantization noise (Fan et al. 2021): each training step
+          fake-quantizes a random fraction ``noise_rate`` of the weights;
+          inference quantizes all of them. Activations LSQ.
+        - ``"penalty"``: weights train in float, pulled toward their learned
+          grid by ``quant_lambda``; inference uses the hard projection
+          ``q(W)``. With ``quant_lambda=0`` this is post-training rounding: the
+          grid is fitted to the final weights. Activations LSQ.
 
     granularity : {"per_tensor", "per_channel"}, default="per_tensor"
-        One weight scale per layer, or one per output unit.
+        One weight scale per layer, or one per output unit. Input and
+        activation grids are per tensor.
 
     symmetric : bool, default=True
         ``True``: zero point fixed at 0. ``False``: an unsigned grid with a
-        learned integer zero point, ``x_hat = s * (q + z)``.
+        learned integer zero point, ``x_hat = s * (q + z)``; zero stays on
+        the grid.
 
     quant_lambda : float, default=0.0
         Weight of the grid penalty ``sum_l ||W_l - q(W_l)||^2`` added to each
-        batch's mean loss. The sum runs over all elements of all weight
-        matrices and is not normalised: each latent weight ``w`` gets the extra
-        gradient ``2 * quant_lambda * (w - q(w))``. Ignored when
-        ``weight_bits=None``.
+        batch's mean loss. The sum runs over all elements of all quantized
+        weight matrices and is not normalised: each latent weight ``w`` gets
+        the extra gradient ``2 * quant_lambda * (w - q(w))``, and the grid is
+        pulled toward the weights.
 
     device : {"cpu", "cuda", "auto"}, default="cpu"
         Where to train. ``"auto"`` uses CUDA when available. Fitted models
         pickle as numpy arrays and load on any machine.
+
+    ste : {"clipped", "identity"}, default="clipped"
+        Straight-through estimator: ``"clipped"`` passes the gradient only
+        inside the clipping range, ``"identity"`` everywhere.
+
+    quant_delay : int, default=0
+        Epochs of float training before quantization switches on; the grids
+        are then initialised from the trained weights and activations. A fit
+        that ends earlier is quantized after training.
+
+    quant_lambda_schedule : {"constant", "linear"}, default="constant"
+        ``"linear"`` ramps ``quant_lambda`` from 0 at the first quantized epoch
+        to its full value at epoch ``max_iter``: the penalty "triggers"
+        quantization gradually.
+
+    noise_rate : float in (0, 1], default=0.5
+        Fraction of weights quantized per step with ``quantizer="noise"``.
+
+    bit_lambda : float, default=0.0
+        With ``weight_bits="learned"``: weight of the mean weight bit width
+        (total weight bits divided by the number of weights) added to the loss.
+
+    bit_bounds : tuple (min_bits, max_bits), default=(2, 8)
+        Bounds of learned bit widths; training starts at ``max_bits``.
+
+    input_bits : int in [2, 16] or None, default=None
+        Quantize the input features on a learned signed grid (one scale for
+        all features, so standardize them first): the features become
+        ``input_bits``-bit integers.
+
+    bias_bits : int in [2, 32] or None, default=None
+        Quantize each bias on a signed grid with scale ``s_w * s_in`` (weight
+        scale times the layer input's scale), as integer-only inference
+        needs. Typical: 32.
+
+    sparsity : float in [0, 1), default=0.0
+        Fraction of each weight matrix pruned by magnitude, trained jointly
+        with quantization. The pruned fraction ramps up cubically (Zhu and
+        Gupta 2017) over the first ``max_iter // 2`` epochs and is enforced at
+        the end of ``fit``; pruned weights are exact zeros.
 """
 
 FITTED_ATTRIBUTES = """\
@@ -144,6 +203,15 @@ FITTED_ATTRIBUTES = """\
 
     n_outputs_ : int
         Number of outputs.
+
+    weight_bits_ : list of int
+        Bit width of each layer's weights as stored (32 for float layers);
+        the learned widths with ``weight_bits="learned"``.
+
+    grid_distance_ : float
+        Mean distance of the latent float weights to their grids at the end
+        of training, in grid steps (0: on the grid; 0.25: uniform rounding
+        error). ``coefs_`` always lie on the grid.
 """
 
 

@@ -103,10 +103,11 @@ def lsq_gradient_scale(n_elements: int, qmax: int) -> float:
 
 
 def _sum_like(t: torch.Tensor, shape: torch.Size) -> torch.Tensor:
-    """Sum ``t`` down to a per-tensor scalar or a per-row ``(n, 1)`` column."""
+    """Sum ``t`` over the dimensions a parameter of ``shape`` was broadcast along."""
     if len(shape) == 0:
         return t.sum()
-    return t.sum(dim=tuple(range(1, t.ndim)), keepdim=True)
+    dims = [d for d, (n, m) in enumerate(zip(t.shape, shape)) if m == 1 and n != 1]
+    return t.sum(dim=dims, keepdim=True) if dims else t
 
 
 def _dot_like(a: torch.Tensor, b: torch.Tensor, shape: torch.Size) -> torch.Tensor:
@@ -128,7 +129,7 @@ class _FakeQuantize(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, log_scale, zero_point, qmin, qmax, grad_scale, clipped):
+    def forward(ctx, x, log_scale, zero_point, qmin, qmax, grad_scale, clipped, pact):
         s = log_scale.exp().clamp_min(MIN_SCALE)
         u = x * s.reciprocal()
         z = None
@@ -141,6 +142,7 @@ class _FakeQuantize(torch.autograd.Function):
         ctx.bounds = (qmin - 0.5, qmax + 0.5)
         ctx.grad_scale = grad_scale
         ctx.clipped = clipped
+        ctx.pact = pact
         ctx.has_zero_point = zero_point is not None
         return out
 
@@ -150,16 +152,19 @@ class _FakeQuantize(torch.autograd.Function):
         shape = s.shape
         grad_in_range = torch.ops.aten.hardtanh_backward(grad_out, u, *ctx.bounds)
         grad_x = grad_in_range if ctx.clipped else grad_out
-        # d x_hat / d s = codes - u inside the range and codes + z outside it.
-        grad_s = _dot_like(grad_out, codes, shape) - _dot_like(grad_in_range, u, shape)
-        grad_z = None
-        if ctx.has_zero_point:
-            outside = _sum_like(grad_out, shape) - _sum_like(grad_in_range, shape)
-            grad_s = grad_s + z * outside
-            grad_z = outside * s * ctx.grad_scale
-        # Chain rule to log_s: d/d log_s = s * d/ds.
-        grad_log_s = grad_s * (s * ctx.grad_scale)
-        return grad_x, grad_log_s, grad_z, None, None, None, None
+        grad_log_s = grad_z = None
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            # d x_hat / d s = codes - u inside the range (LSQ; PACT drops this
+            # rounding term) and codes + z outside it.
+            inside = codes if ctx.pact else u
+            grad_s = _dot_like(grad_out, codes, shape) - _dot_like(grad_in_range, inside, shape)
+            if ctx.has_zero_point:
+                outside = _sum_like(grad_out, shape) - _sum_like(grad_in_range, shape)
+                grad_s = grad_s + z * outside
+                grad_z = outside * s * ctx.grad_scale
+            # Chain rule to log_s: d/d log_s = s * d/ds.
+            grad_log_s = grad_s * (s * ctx.grad_scale)
+        return grad_x, grad_log_s, grad_z, None, None, None, None, None
 
 
 class _FakeBinarize(torch.autograd.Function):
@@ -191,6 +196,7 @@ def fake_quantize(
     qmax: int,
     grad_scale: float = 1.0,
     clipped: bool = True,
+    pact: bool = False,
 ) -> torch.Tensor:
     """Quantize then dequantize ``x`` on the grid ``s * ([q_min, q_max] + z)``.
 
@@ -214,6 +220,10 @@ def fake_quantize(
     clipped : bool, default=True
         ``True``: zero gradient for ``x`` outside the clipping range.
         ``False``: plain identity straight-through estimator.
+    pact : bool, default=False
+        PACT's scale gradient (Choi et al. 2018): only clipped values
+        contribute, ``d x_hat / d s = q(x) + z`` outside the range and ``0``
+        inside it.
 
     Returns
     -------
@@ -229,7 +239,7 @@ def fake_quantize(
     """
     if qmin == -1 and qmax == 1 and zero_point is None:
         return _FakeBinarize.apply(x, log_scale, grad_scale, clipped)
-    return _FakeQuantize.apply(x, log_scale, zero_point, qmin, qmax, grad_scale, clipped)
+    return _FakeQuantize.apply(x, log_scale, zero_point, qmin, qmax, grad_scale, clipped, pact)
 
 
 def integer_codes(

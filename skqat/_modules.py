@@ -12,11 +12,19 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._functional import fake_quantize, grid_limits
+from ._quantizers import LearnedBitsQuantizer, NoiseQuantizer, PenaltyQuantizer, Quantizer
+
 __all__ = ["ACTIVATIONS", "QuantLinear", "QuantMLP"]
+
+
+def _identity(x: torch.Tensor) -> torch.Tensor:
+    return x
+
 
 #: Hidden-layer activation functions by scikit-learn's names.
 ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "identity": lambda x: x,
+    "identity": _identity,
     "logistic": torch.sigmoid,
     "tanh": torch.tanh,
     "relu": torch.relu,
@@ -24,45 +32,87 @@ ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 
 class QuantLinear(nn.Module):
-    """A linear layer ``y = x q(W)^T + b`` whose weight is fake-quantized.
+    """A linear layer ``y = x q(W)^T + q_b(b)`` with fake-quantized weight and bias.
 
     Parameters
     ----------
     in_features, out_features : int
         Layer shape.
-    weight_quantizer : nn.Module or None
-        Quantizer applied to the latent float weight in every forward pass;
-        ``None`` keeps the weight in floating point.
-    dtype, device : torch dtype and device of the parameters.
+    weight_quantizer : Quantizer or None
+        Applied to the latent float weight; ``None`` keeps it in float.
+    bias_bits : int or None
+        Quantize the bias on a signed ``bias_bits`` grid whose scale is the
+        weight scale times the input scale (``s_w * s_in``), as integer-only
+        inference needs; ``None`` keeps it in float.
+    pruned : bool
+        Keep a pruning mask (a buffer of zeros and ones) applied to ``q(W)``.
+    dtype, device
+        Of the parameters.
     """
 
-    def __init__(self, in_features, out_features, weight_quantizer=None, *, dtype, device):
+    def __init__(
+        self, in_features, out_features, weight_quantizer=None, *, bias_bits=None, pruned=False, dtype, device
+    ):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
         self.weight = nn.Parameter(torch.empty(out_features, in_features, dtype=dtype, device=device))
         self.bias = nn.Parameter(torch.empty(out_features, dtype=dtype, device=device))
         self.weight_quantizer = weight_quantizer
+        self.bias_bits = bias_bits
+        if pruned:
+            self.register_buffer("mask", torch.ones_like(self.weight.detach()))
+        else:
+            self.mask = None
 
-    def quantized_weight(self) -> torch.Tensor:
-        """The weight the forward pass uses: ``q(W)`` dequantized, or ``W`` if float."""
-        if self.weight_quantizer is None:
-            return self.weight
-        return self.weight_quantizer(self.weight)
+    def quantized_weight(self, quantize: bool = True) -> torch.Tensor:
+        """The weight the forward pass uses: ``q(W)`` (times the pruning mask)."""
+        weight = self.weight
+        if quantize and self.weight_quantizer is not None:
+            weight = self.weight_quantizer(weight)
+        return weight if self.mask is None else weight * self.mask
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.linear(x, self.quantized_weight(), self.bias)
+    def bias_scale(self, input_scale: torch.Tensor | None) -> torch.Tensor:
+        """``s_w * s_in`` per output unit (detached): the bias grid's scale."""
+        scale = self.weight_quantizer.effective_scale().reshape(-1)
+        if input_scale is not None:
+            scale = scale * input_scale.reshape(-1)
+        return scale.expand(self.out_features)
+
+    def quantized_bias(self, input_scale: torch.Tensor | None, quantize: bool = True) -> torch.Tensor:
+        """The bias the forward pass uses: on the ``s_w * s_in`` grid when ``bias_bits`` is set."""
+        if not quantize or self.bias_bits is None or self.weight_quantizer is None:
+            return self.bias
+        qmin, qmax = grid_limits(self.bias_bits, True)
+        # Identity gradient: the bias grid is fine enough that clipping never matters.
+        return fake_quantize(self.bias, self.bias_scale(input_scale).log(), None, qmin, qmax, 1.0, False)
+
+    def forward(self, x: torch.Tensor, input_scale: torch.Tensor | None = None, quantize: bool = True):
+        return torch.nn.functional.linear(
+            x, self.quantized_weight(quantize), self.quantized_bias(input_scale, quantize)
+        )
+
+    @torch.no_grad()
+    def prune(self, fraction: float) -> None:
+        """Set the mask to drop the ``fraction`` of weights smallest in magnitude."""
+        n_pruned = int(fraction * self.weight.numel())
+        self.mask.fill_(1.0)
+        if n_pruned > 0:
+            order = self.weight.abs().reshape(-1).argsort()
+            self.mask.view(-1)[order[:n_pruned]] = 0.0
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}"
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias_bits={self.bias_bits}"
 
 
 class QuantMLP(nn.Module):
-    """A multilayer perceptron with quantized weights and hidden activations.
+    """A multilayer perceptron with quantized inputs, weights, biases and activations.
 
     ``forward`` returns the raw output of the last layer (logits); the output
     activation (softmax, logistic or identity) belongs to the loss and to the
-    estimator's ``predict_proba``.
+    estimator's ``predict_proba``. In training mode quantization is applied
+    once :meth:`start_quantization` has run (``quant_delay`` epochs of float
+    training come before); in evaluation mode it is always applied.
 
     Parameters
     ----------
@@ -70,11 +120,16 @@ class QuantMLP(nn.Module):
         ``[n_features, *hidden_layer_sizes, n_outputs]``.
     activation : {"identity", "logistic", "tanh", "relu"}
         Hidden-layer activation.
-    make_weight_quantizer : callable ``(out_features, in_features) -> nn.Module or None``
-        Builds each layer's weight quantizer.
-    make_activation_quantizer : callable ``(width) -> nn.Module or None``
-        Builds the quantizer of each hidden layer's output.
-    dtype, device : torch dtype and device of the parameters.
+    make_weight_quantizer : callable ``(layer_index, out_features, in_features) -> Quantizer or None``
+    make_activation_quantizer : callable ``(width) -> Quantizer or None``
+    input_quantizer : Quantizer or None
+        Quantizer of the input features.
+    bias_bits : int or None
+        See :class:`QuantLinear`.
+    pruned : bool
+        Keep pruning masks.
+    dtype, device
+        Of the parameters.
     """
 
     def __init__(
@@ -84,33 +139,60 @@ class QuantMLP(nn.Module):
         make_weight_quantizer,
         make_activation_quantizer,
         *,
-        dtype: torch.dtype,
-        device: torch.device | str,
+        input_quantizer=None,
+        bias_bits=None,
+        pruned=False,
+        dtype,
+        device,
     ):
         super().__init__()
         self.activation = activation
         self._activation_fn = ACTIVATIONS[activation]
+        self.input_quantizer = input_quantizer
         self.layers = nn.ModuleList(
-            QuantLinear(n_in, n_out, make_weight_quantizer(n_out, n_in), dtype=dtype, device=device)
-            for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:])
+            QuantLinear(
+                n_in,
+                n_out,
+                make_weight_quantizer(i, n_out, n_in),
+                bias_bits=bias_bits,
+                pruned=pruned,
+                dtype=dtype,
+                device=device,
+            )
+            for i, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:]))
         )
         self.activation_quantizers = nn.ModuleList(
             make_activation_quantizer(width) or nn.Identity() for width in layer_sizes[1:-1]
         )
+        self.register_buffer("quantizing", torch.tensor(False, device=device))
+        self._quantizing = False
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self._quantizing = bool(self.quantizing)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # A Python flag, not the buffer: no device sync on the hot path.
+        quantize = self._quantizing or not self.training
+        scale = None
+        if quantize and self.input_quantizer is not None:
+            x = self.input_quantizer(x)
+            scale = self.input_quantizer.effective_scale() if self.layers[0].bias_bits else None
         *hidden, last = self.layers
-        for layer, quantize in zip(hidden, self.activation_quantizers):
-            x = quantize(self._activation_fn(layer(x)))
-        return last(x)
+        for layer, quantizer in zip(hidden, self.activation_quantizers):
+            x = self._activation_fn(layer(x, scale, quantize))
+            scale = None
+            if quantize and isinstance(quantizer, Quantizer):
+                x = quantizer(x)
+                scale = quantizer.effective_scale() if layer.bias_bits else None
+        return last(x, scale, quantize)
 
     @torch.no_grad()
     def reset_parameters(self, rng: np.random.RandomState) -> None:
         """Glorot-uniform initialisation drawn from ``rng``, as scikit-learn's MLP.
 
-        Draws in scikit-learn's order (each layer's weights, then its biases)
-        so that a float network starts where ``MLPClassifier`` would. Weight
-        quantizers are then initialised from the new weights.
+        Draws in scikit-learn's order (each layer's weights, then its biases),
+        so a float network starts where ``MLPClassifier`` would.
         """
         factor = 2.0 if self.activation == "logistic" else 6.0
         for layer in self.layers:
@@ -119,23 +201,104 @@ class QuantMLP(nn.Module):
             intercept = rng.uniform(-bound, bound, layer.out_features)
             layer.weight.copy_(torch.as_tensor(coef.T))
             layer.bias.copy_(torch.as_tensor(intercept))
-            if layer.weight_quantizer is not None:
-                layer.weight_quantizer.initialize(layer.weight)
 
     @torch.no_grad()
-    def calibrate(self, x: torch.Tensor) -> None:
-        """Initialise the activation quantizers not yet initialised from a batch ``x``."""
-        *hidden, _ = self.layers
-        for layer, quantize in zip(hidden, self.activation_quantizers):
-            x = self._activation_fn(layer(x))
-            if hasattr(quantize, "initialize") and not bool(quantize.initialized):
-                quantize.initialize(x)
-            x = quantize(x)
+    def start_quantization(self, x: torch.Tensor) -> None:
+        """Initialise every grid not yet initialised and switch quantization on.
 
-    def weight_quantizers(self) -> list[nn.Module | None]:
+        Weight grids come from the current weights, input and activation grids
+        from a forward pass over the batch ``x``.
+        """
+        for quantizer in self.weight_quantizers():
+            if quantizer is not None and not bool(quantizer.initialized):
+                quantizer.initialize(self._masked(quantizer))
+        was_training = self.training
+        self.eval()
+        if self.input_quantizer is not None:
+            if not bool(self.input_quantizer.initialized):
+                self.input_quantizer.initialize(x)
+            x = self.input_quantizer(x)
+        *hidden, _ = self.layers
+        for layer, quantizer in zip(hidden, self.activation_quantizers):
+            x = self._activation_fn(layer(x, None, True))
+            if isinstance(quantizer, Quantizer):
+                if not bool(quantizer.initialized):
+                    quantizer.initialize(x)
+                x = quantizer(x)
+        self.train(was_training)
+        self.quantizing.fill_(True)
+        self._quantizing = True
+
+    def _masked(self, quantizer) -> torch.Tensor:
+        layer = next(layer for layer in self.layers if layer.weight_quantizer is quantizer)
+        return layer.weight if layer.mask is None else layer.weight * layer.mask
+
+    def weight_quantizers(self) -> list[Quantizer | None]:
         """Each layer's weight quantizer (``None`` for a float layer)."""
         return [layer.weight_quantizer for layer in self.layers]
 
     def latent_weights(self) -> list[torch.Tensor]:
         """The float weights the optimizer updates, one per layer."""
         return [layer.weight for layer in self.layers]
+
+    def mean_weight_bits(self) -> torch.Tensor | None:
+        """Differentiable mean bit width over all weights of learned-bit layers (None if none)."""
+        total = count = None
+        for layer in self.layers:
+            quantizer = layer.weight_quantizer
+            if isinstance(quantizer, LearnedBitsQuantizer):
+                per_row = layer.weight.numel() / quantizer.soft_bits().numel()
+                bits = quantizer.soft_bits().sum() * per_row
+                total = bits if total is None else total + bits
+                count = layer.weight.numel() + (0 if count is None else count)
+        return None if total is None else total / count
+
+    def set_generator(self, generator: torch.Generator) -> None:
+        """Give the quantization-noise quantizers their random generator."""
+        for quantizer in self.weight_quantizers():
+            if isinstance(quantizer, NoiseQuantizer):
+                quantizer.generator = generator
+
+    @torch.no_grad()
+    def prune(self, fraction: float) -> None:
+        """Magnitude-prune every layer to ``fraction`` zeros."""
+        for layer in self.layers:
+            if layer.mask is not None:
+                layer.prune(fraction)
+
+    @torch.no_grad()
+    def grid_distance(self) -> float:
+        """Mean distance of the latent weights to their grids, in grid steps."""
+        distances = [
+            float(quantizer.grid_distance(weight)) * weight.numel()
+            for weight, quantizer in zip(self.latent_weights(), self.weight_quantizers())
+            if quantizer is not None
+        ]
+        n = sum(w.numel() for w, q in zip(self.latent_weights(), self.weight_quantizers()) if q is not None)
+        return sum(distances) / n if n else float("nan")
+
+    @torch.no_grad()
+    def refit_unlearned_grids(self, refit: bool) -> None:
+        """Fit the penalty scheme's weight grids to the final weights when ``refit``."""
+        if not refit:
+            return
+        for layer in self.layers:
+            if isinstance(layer.weight_quantizer, PenaltyQuantizer):
+                layer.weight_quantizer.initialize(self._masked(layer.weight_quantizer))
+
+    def input_scales(self) -> list[torch.Tensor | None]:
+        """Scale of each layer's quantized input (detached), None where the input is float."""
+        quantizers = [self.input_quantizer, *self.activation_quantizers]
+        return [q.effective_scale() if isinstance(q, Quantizer) else None for q in quantizers]
+
+    @torch.no_grad()
+    def dequantized_parameters(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """``(weight, bias)`` of each layer exactly as inference uses them."""
+        was_training = self.training
+        self.eval()
+        params = [
+            (layer.quantized_weight(), layer.quantized_bias(scale))
+            for layer, scale in zip(self.layers, self.input_scales())
+        ]
+        self.train(was_training)
+        return params

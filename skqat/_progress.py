@@ -8,7 +8,7 @@ __all__ = ["EpochProgress"]
 
 
 class EpochProgress:
-    """A tqdm bar over epochs showing the loss and, if any, the validation score.
+    """A tqdm bar over epochs: the loss, the validation score and learned bits where there are any.
 
     Disabled, it creates no bar and prints nothing.
     """
@@ -16,12 +16,16 @@ class EpochProgress:
     def __init__(self, n_epochs: int, enabled: bool):
         self._bar = tqdm(total=n_epochs, unit="epoch", desc="fit", leave=True) if enabled else None
 
-    def update(self, epoch: int, loss: float, validation_score: float | None) -> None:
+    def update(
+        self, epoch: int, loss: float, validation_score: float | None, bits: float | None = None
+    ) -> None:
         if self._bar is None:
             return
         postfix = {"loss": f"{loss:.5f}"}
         if validation_score is not None:
             postfix["val_score"] = f"{validation_score:.4f}"
+        if bits is not None:
+            postfix["bits"] = f"{bits:.2f}"
         self._bar.set_postfix(postfix, refresh=False)
         self._bar.update(1)
 

@@ -1,12 +1,23 @@
-"""Quantizer modules: learned grids for weights and activations, built by name.
+"""Quantizer modules: the learned (or measured) grids of weights, activations and inputs.
 
-A quantizer is a small ``nn.Module`` that owns the grid's learnable parameters
-(scale, zero point) and applies :func:`skqat._functional.fake_quantize` in its
-forward pass. The estimators pick a quantizer class through
-:func:`make_quantizer` from the ``quantizer`` hyperparameter.
+Every quantizer is a small ``nn.Module`` that owns its grid's parameters and
+fake-quantizes in ``forward``. They share one contract, :class:`Quantizer`:
+
+* ``forward(x)``: what training sees; a scheme may differ from full
+  quantization in training mode (quantization noise, the penalty scheme);
+* ``quantize(x)``: full fake quantization, what inference sees;
+* ``initialize(x)``: set the grid from the statistics of a tensor;
+* ``effective_scale()``, ``effective_zero_point()``, ``codes(x)``, ``bits``,
+  ``qmin``, ``qmax``: the grid as integer inference needs it.
+
+The estimators pick classes by the ``quantizer`` hyperparameter through
+:func:`make_quantizer`.
 """
 
 from __future__ import annotations
+
+import math
+from abc import ABCMeta, abstractmethod
 
 import torch
 from torch import nn
@@ -19,76 +30,181 @@ from ._functional import (
     lsq_gradient_scale,
 )
 
-__all__ = ["LSQQuantizer", "QUANTIZERS", "make_quantizer"]
+__all__ = [
+    "Quantizer",
+    "LSQQuantizer",
+    "PACTQuantizer",
+    "MinMaxQuantizer",
+    "NoiseQuantizer",
+    "PenaltyQuantizer",
+    "LearnedBitsQuantizer",
+    "SCHEMES",
+    "make_quantizer",
+]
 
 # Fractions of the tensor's range tried when initialising a grid; the one with
 # the smallest squared quantization error wins.
 _INIT_CLIP_RATIOS = torch.linspace(0.25, 1.0, 31).tolist()
 
 
-class LSQQuantizer(nn.Module):
-    """Learned step size quantizer (LSQ, Esser et al. 2020).
+def _reduce_dims(x: torch.Tensor, param_shape: tuple) -> tuple | None:
+    """Dimensions of ``x`` that share one grid parameter (None: all of them)."""
+    if len(param_shape) == 0:
+        return None
+    return tuple(d for d, n in enumerate(param_shape) if n == 1)
 
-    The scale ``s = exp(log_scale)`` (and, when asymmetric, the zero point
-    ``z``) are ``nn.Parameter`` objects trained by back-propagation through the
-    straight-through estimator of :func:`skqat._functional.fake_quantize`, with
-    LSQ's gradient scale ``1 / sqrt(N * q_max)``.
 
-    Before the first training step the grid is initialised from the statistics
-    of a tensor (:meth:`initialize`): the clipping range that minimises the
-    squared quantization error among fractions of the tensor's range.
+def _reduce(t: torch.Tensor, op, dims):
+    return op(t) if dims is None else op(t, dim=dims, keepdim=True)
+
+
+def _range_of(x: torch.Tensor, dims, signed: bool, symmetric: bool):
+    """``(bottom, top)`` of the range a grid must cover (``bottom`` None if symmetric)."""
+    if symmetric:
+        top = _reduce(x.abs() if signed else x.clamp_min(0), torch.amax, dims)
+        return None, top
+    # Asymmetric grids always include zero, so zero stays exactly representable.
+    return _reduce(x.clamp_max(0), torch.amin, dims), _reduce(x.clamp_min(0), torch.amax, dims)
+
+
+def _grid_for_range(bottom, top, ratio, qmin, qmax):
+    """Scale and zero point of a grid spanning ``ratio`` times ``[bottom, top]``."""
+    if bottom is None:
+        return (ratio * top / qmax).clamp_min(MIN_SCALE), None
+    scale = (ratio * (top - bottom) / (qmax - qmin)).clamp_min(MIN_SCALE)
+    return scale, torch.round(ratio * bottom / scale)
+
+
+class Quantizer(nn.Module, metaclass=ABCMeta):
+    """Base class: a uniform grid ``s * ([q_min, q_max] + z)`` over a tensor.
 
     Parameters
     ----------
     bits : int
         Bit width.
     signed : bool
-        Whether a symmetric grid is signed (weights, tanh and identity
+        Whether a symmetric grid is signed (weights, inputs, tanh and identity
         activations) or unsigned (relu and logistic activations). Asymmetric
-        grids are always unsigned codes plus a learned zero point.
+        grids are unsigned codes plus an integer zero point.
     symmetric : bool
-        ``True`` fixes ``z = 0``; ``False`` learns ``z``.
-    n_channels : int or None
-        ``None`` for one scale per tensor; otherwise one scale per row of the
-        tensor (per output unit of a weight matrix).
+        ``True`` fixes ``z = 0``.
+    param_shape : tuple of int
+        Shape of the scale: ``()`` per tensor, ``(n_out, 1)`` per output unit
+        of a weight matrix.
     group_size : int
-        Number of values that share one scale in a single forward pass, the
-        ``N`` of LSQ's gradient scale.
+        Number of values sharing one scale in a forward pass (LSQ's ``N``).
     clipped_ste : bool, default=True
         Zero gradient for inputs outside the clipping range.
-    dtype, device : torch dtype and device of the parameters.
+    dtype, device
+        Of the parameters.
     """
+
+    #: Whether the grid's scale is a trained parameter.
+    learned = True
 
     def __init__(
         self,
-        bits: int,
+        bits,
         *,
-        signed: bool,
-        symmetric: bool,
-        n_channels: int | None,
-        group_size: int,
-        clipped_ste: bool = True,
-        dtype: torch.dtype = torch.float32,
-        device: torch.device | str = "cpu",
+        signed,
+        symmetric,
+        param_shape=(),
+        group_size=1,
+        clipped_ste=True,
+        dtype=torch.float32,
+        device="cpu",
     ):
         super().__init__()
-        self.bits = int(bits)
         self.signed = bool(signed)
         self.symmetric = bool(symmetric)
-        self.n_channels = n_channels
-        self.clipped_ste = clipped_ste
-        self.qmin, self.qmax = grid_limits(self.bits, self.signed and self.symmetric)
-        self.grad_scale = lsq_gradient_scale(group_size, self.qmax)
-        shape = (n_channels, 1) if n_channels is not None else ()
-        self.log_scale = nn.Parameter(torch.zeros(shape, dtype=dtype, device=device))
-        if symmetric:
-            self.zero_point = None
-        else:
-            self.zero_point = nn.Parameter(torch.zeros(shape, dtype=dtype, device=device))
+        self.param_shape = tuple(param_shape)
+        self.group_size = int(group_size)
+        self.clipped_ste = bool(clipped_ste)
+        self._set_bits(bits)
         self.register_buffer("initialized", torch.tensor(False, device=device))
 
+    def _set_bits(self, bits: int) -> None:
+        self._bits = int(bits)
+        self._qmin, self._qmax = grid_limits(self._bits, self.signed and self.symmetric)
+
+    @property
+    def bits(self) -> int:
+        """Integer bit width of the grid inference uses."""
+        return self._bits
+
+    @property
+    def qmin(self) -> int:
+        return self._qmin
+
+    @property
+    def qmax(self) -> int:
+        return self._qmax
+
+    @property
+    def n_levels(self) -> int:
+        """Number of grid levels, ``2 ** bits``."""
+        return 2**self.bits
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Fake-quantize ``x``: quantize to the grid, then dequantize."""
+        """What training sees; full fake quantization unless a scheme says otherwise."""
+        return self.quantize(x)
+
+    @abstractmethod
+    def quantize(self, x: torch.Tensor) -> torch.Tensor:
+        """Full fake quantization of ``x``: the values inference computes with."""
+
+    @abstractmethod
+    def effective_scale(self) -> torch.Tensor:
+        """The positive scale in use (detached)."""
+
+    @abstractmethod
+    def initialize(self, x: torch.Tensor) -> None:
+        """Set the grid from the statistics of ``x``."""
+
+    def effective_zero_point(self) -> torch.Tensor | None:
+        """Integer zero point in use (detached), or None when symmetric."""
+        return None
+
+    def codes(self, x: torch.Tensor) -> torch.Tensor:
+        """Integer codes ``q(x)`` (as floats) of ``x`` on the grid inference uses."""
+        return integer_codes(x, self.effective_scale(), self.effective_zero_point(), self.qmin, self.qmax)
+
+    @torch.no_grad()
+    def grid_distance(self, x: torch.Tensor) -> torch.Tensor:
+        """Mean ``|x - q(x)| / s``: distance to the grid in steps (0 on the grid)."""
+        return ((x - self.quantize(x)).abs() / self.effective_scale()).mean()
+
+    def extra_repr(self) -> str:
+        granularity = "per_tensor" if not self.param_shape else f"per_channel{self.param_shape}"
+        return (
+            f"bits={self.bits}, qmin={self.qmin}, qmax={self.qmax}, symmetric={self.symmetric}, {granularity}"
+        )
+
+
+class LSQQuantizer(Quantizer):
+    """Learned step size quantization (LSQ, Esser et al. 2020).
+
+    The scale ``s = exp(log_scale)`` (and, when asymmetric, the zero point
+    ``z``) are ``nn.Parameter`` objects trained by back-propagation through the
+    straight-through estimator of :func:`skqat._functional.fake_quantize`, with
+    LSQ's gradient scale ``1 / sqrt(N * q_max)``. Before the first step the grid
+    is initialised from a tensor (:meth:`initialize`): the clipping range that
+    minimises the squared quantization error among fractions of its range.
+    """
+
+    #: Use PACT's clipping-only scale gradient instead of LSQ's.
+    pact = False
+
+    def __init__(self, bits, **kwargs):
+        super().__init__(bits, **kwargs)
+        dtype, device = kwargs.get("dtype", torch.float32), kwargs.get("device", "cpu")
+        self.log_scale = nn.Parameter(torch.zeros(self.param_shape, dtype=dtype, device=device))
+        self.zero_point = None
+        if not self.symmetric:
+            self.zero_point = nn.Parameter(torch.zeros(self.param_shape, dtype=dtype, device=device))
+        self.grad_scale = 1.0 if self.pact else lsq_gradient_scale(self.group_size, self.qmax)
+
+    def quantize(self, x):
         return fake_quantize(
             x,
             self.log_scale,
@@ -97,120 +213,313 @@ class LSQQuantizer(nn.Module):
             self.qmax,
             self.grad_scale,
             self.clipped_ste,
+            self.pact,
         )
 
-    @property
-    def n_levels(self) -> int:
-        """Number of grid levels, ``2 ** bits``."""
-        return 2**self.bits
-
-    def codes(self, x: torch.Tensor) -> torch.Tensor:
-        """Integer codes ``q(x)`` (as floats) of ``x`` on the current grid."""
-        return integer_codes(x, self.effective_scale(), self.zero_point, self.qmin, self.qmax)
-
-    def effective_scale(self) -> torch.Tensor:
-        """The positive scale used in the forward pass (detached)."""
+    def effective_scale(self):
         return self.log_scale.detach().exp().clamp_min(MIN_SCALE)
 
-    def effective_zero_point(self) -> torch.Tensor:
-        """The integer zero point used in the forward pass (detached)."""
-        if self.zero_point is None:
-            return torch.zeros_like(self.log_scale.detach())
-        return torch.round(self.zero_point.detach())
+    def effective_zero_point(self):
+        return None if self.zero_point is None else torch.round(self.zero_point.detach())
 
     @torch.no_grad()
     def initialize(self, x: torch.Tensor) -> None:
         """Set the grid from the statistics of ``x`` and mark it initialised.
 
         The clipping range is chosen among fractions of the range of ``x``
-        (per channel when ``n_channels`` is set) to minimise the squared
-        quantization error; the binary grid uses ``s = mean(|x|)``, which is
-        the error-minimising scale for ``s * sign(x)``.
+        (per channel for per-channel grids) to minimise the squared
+        quantization error; the binary grid uses ``s = mean(|x|)``, the
+        error-minimising scale for ``s * sign(x)``.
 
         Parameters
         ----------
         x : torch.Tensor
-            A tensor with the values the quantizer will see: the weight matrix,
-            or a batch of activations.
+            Values the quantizer will see: a weight matrix or a batch.
         """
         x = x.detach()
-        reduce_dims = tuple(range(1, x.ndim)) if self.n_channels is not None else None
-
-        def reduce(t, op):
-            if reduce_dims is None:
-                return op(t)
-            return op(t, dim=reduce_dims, keepdim=True)
-
-        if self.qmin == -1 and self.qmax == 1 and self.zero_point is None:
-            scale = reduce(x.abs(), torch.mean)
-            self.log_scale.copy_(scale.clamp_min(MIN_SCALE).log().reshape(self.log_scale.shape))
+        dims = _reduce_dims(x, self.param_shape)
+        if self.qmin == -1 and self.qmax == 1 and self.symmetric:
+            scale = _reduce(x.abs(), torch.mean, dims).clamp_min(MIN_SCALE)
+            self.log_scale.copy_(scale.log().reshape(self.param_shape))
             self.initialized.fill_(True)
             return
-
-        if self.zero_point is None:
-            if self.signed:
-                top = reduce(x.abs(), torch.amax)
-            else:
-                top = reduce(x.clamp_min(0), torch.amax)
-            bottom = None
-        else:
-            top = reduce(x.clamp_min(0), torch.amax)
-            bottom = reduce(x.clamp_max(0), torch.amin)
-
-        best_err = best_scale = best_zero = None
+        bottom, top = _range_of(x, dims, self.signed, self.symmetric)
+        best = None
         for ratio in _INIT_CLIP_RATIOS:
-            if bottom is None:
-                scale = (ratio * top / self.qmax).clamp_min(MIN_SCALE)
-                zero = None
-            else:
-                scale = (ratio * (top - bottom) / (self.qmax - self.qmin)).clamp_min(MIN_SCALE)
-                zero = torch.round(ratio * bottom / scale)
+            scale, zero = _grid_for_range(bottom, top, ratio, self.qmin, self.qmax)
             levels = integer_codes(x, scale, zero, self.qmin, self.qmax)
             if zero is not None:
                 levels = levels + zero
-            err = reduce((levels * scale - x) ** 2, torch.sum)
-            if best_err is None:
-                best_err, best_scale, best_zero = err, scale, zero
-            else:
-                better = err < best_err
-                best_err = torch.where(better, err, best_err)
-                best_scale = torch.where(better, scale, best_scale)
-                if zero is not None:
-                    best_zero = torch.where(better, zero, best_zero)
-        # An all-zero tensor (for example a dead relu layer) gets a unit range.
-        best_scale = torch.where(top > 0, best_scale, torch.full_like(best_scale, 1.0 / self.qmax))
-        self.log_scale.copy_(best_scale.log().reshape(self.log_scale.shape))
+            err = _reduce((levels * scale - x) ** 2, torch.sum, dims)
+            if best is None:
+                best = [err, scale, zero]
+                continue
+            better = err < best[0]
+            best[0] = torch.where(better, err, best[0])
+            best[1] = torch.where(better, scale, best[1])
+            if zero is not None:
+                best[2] = torch.where(better, zero, best[2])
+        _, scale, zero = best
+        # An all-zero tensor (a dead relu layer, say) gets a unit range.
+        scale = torch.where(top > 0, scale, torch.full_like(scale, 1.0 / self.qmax))
+        self.log_scale.copy_(scale.log().reshape(self.param_shape))
         if self.zero_point is not None:
-            self.zero_point.copy_(best_zero.reshape(self.zero_point.shape))
+            self.zero_point.copy_(zero.reshape(self.param_shape))
         self.initialized.fill_(True)
 
-    def extra_repr(self) -> str:
-        granularity = "per_tensor" if self.n_channels is None else f"per_channel({self.n_channels})"
-        return (
-            f"bits={self.bits}, qmin={self.qmin}, qmax={self.qmax}, symmetric={self.symmetric}, {granularity}"
-        )
+
+class PACTQuantizer(LSQQuantizer):
+    """PACT (Choi et al. 2018): a learned clipping value for activations.
+
+    The clipping value is ``alpha = s * q_max``; its gradient comes only from
+    the clipped values (``d x_hat / d alpha = 1`` above the range), not from
+    rounding errors inside it, and it is not rescaled as LSQ's is.
+    """
+
+    pact = True
 
 
-#: Quantizer classes by the name users pass as ``quantizer``.
-QUANTIZERS: dict[str, type[nn.Module]] = {"lsq": LSQQuantizer}
+class MinMaxQuantizer(Quantizer):
+    """Non-learned baseline: the grid spans the observed range (Jacob et al. 2018).
 
-
-def make_quantizer(name: str, bits: int | None, **kwargs) -> nn.Module | None:
-    """Build the quantizer called ``name`` at ``bits`` bits.
+    In training mode each batch updates the range: weights use the current
+    tensor's min and max, activations and inputs an exponential moving
+    average with ``momentum``. Inference uses the stored range.
 
     Parameters
     ----------
-    name : str
-        A key of :data:`QUANTIZERS`.
-    bits : int or None
-        Bit width; ``None`` means no quantization and returns ``None``.
+    momentum : float
+        Weight of the newest batch in the moving average; 1 tracks the current
+        tensor exactly (used for weights).
     **kwargs
-        Passed to the quantizer class.
+        See :class:`Quantizer`.
+    """
+
+    learned = False
+
+    def __init__(self, bits, *, momentum=0.01, **kwargs):
+        super().__init__(bits, **kwargs)
+        dtype, device = kwargs.get("dtype", torch.float32), kwargs.get("device", "cpu")
+        self.momentum = float(momentum)
+        self.register_buffer("range_min", torch.zeros(self.param_shape, dtype=dtype, device=device))
+        self.register_buffer("range_max", torch.ones(self.param_shape, dtype=dtype, device=device))
+
+    @torch.no_grad()
+    def initialize(self, x):
+        """Set the range to the min and max of ``x``."""
+        self._observe(x, momentum=1.0)
+        self.initialized.fill_(True)
+
+    @torch.no_grad()
+    def _observe(self, x, momentum):
+        dims = _reduce_dims(x, self.param_shape)
+        low = _reduce(x.detach(), torch.amin, dims).reshape(self.param_shape)
+        high = _reduce(x.detach(), torch.amax, dims).reshape(self.param_shape)
+        self.range_min.lerp_(low, momentum)
+        self.range_max.lerp_(high, momentum)
+
+    def _grid(self):
+        signed = self.signed and self.symmetric
+        bottom = None if self.symmetric else self.range_min.clamp_max(0)
+        if self.symmetric:
+            top = torch.maximum(self.range_max, -self.range_min) if signed else self.range_max.clamp_min(0)
+        else:
+            top = self.range_max.clamp_min(0)
+        scale, zero = _grid_for_range(bottom, top, 1.0, self.qmin, self.qmax)
+        scale = torch.where(
+            top - (0 if bottom is None else bottom) > 0, scale, torch.full_like(scale, 1.0 / self.qmax)
+        )
+        return scale, zero
+
+    def quantize(self, x):
+        if self.training:
+            self._observe(x, self.momentum)
+        scale, zero = self._grid()
+        return fake_quantize(x, scale.log(), zero, self.qmin, self.qmax, 1.0, self.clipped_ste)
+
+    def effective_scale(self):
+        return self._grid()[0]
+
+    def effective_zero_point(self):
+        return self._grid()[1]
+
+
+class NoiseQuantizer(LSQQuantizer):
+    """Quantization noise (Fan et al. 2021) over an LSQ grid.
+
+    In training mode only a random fraction ``noise_rate`` of the values is
+    fake-quantized at each step (a fresh draw each time); the rest pass in
+    float. Inference quantizes everything.
+
+    Parameters
+    ----------
+    noise_rate : float
+        Fraction of values quantized per training step.
+    **kwargs
+        See :class:`Quantizer`.
+    """
+
+    def __init__(self, bits, *, noise_rate=0.5, **kwargs):
+        super().__init__(bits, **kwargs)
+        self.noise_rate = float(noise_rate)
+        self.generator: torch.Generator | None = None
+
+    def forward(self, x):
+        quantized = self.quantize(x)
+        if not self.training or self.noise_rate >= 1.0:
+            return quantized
+        draw = torch.rand(x.shape, generator=self.generator, dtype=x.dtype, device=x.device)
+        mask = (draw < self.noise_rate).to(x.dtype)
+        return x + mask * (quantized - x)
+
+
+class PenaltyQuantizer(LSQQuantizer):
+    """Regularizer-triggered quantization: float training, then a hard projection.
+
+    In training mode the weights pass in float; the grid penalty
+    ``quant_lambda * ||W - q(W)||^2`` pulls them (and the grid) together.
+    Inference uses the hard projection ``q(W)``.
+    """
+
+    def forward(self, x):
+        return self.quantize(x) if not self.training else x
+
+
+class LearnedBitsQuantizer(Quantizer):
+    """A learned bit width, parametrised by step size and range (Uhlich et al. 2020).
+
+    Training uses the grid ``d * round(clamp(x, -r, r) / d)`` with a learned
+    step ``d = exp(log_step)`` and range ``r = exp(log_range)``. Its real-valued
+    bit width ``b = log2(r / d + 1) + 1`` (:meth:`soft_bits`) is what the bit
+    penalty sees; learning ``d`` and ``r`` rather than ``b`` directly gives
+    well-scaled gradients, so the bits move. ``r / d`` is kept within the bit
+    bounds. Inference uses the integer grid of ``ceil(b)`` bits with scale
+    ``d``, so the weights lie exactly on a ``bits``-bit grid.
+
+    Parameters
+    ----------
+    bits : int
+        Initial bit width.
+    min_bits, max_bits : int
+        Bounds of the learned bit width.
+    **kwargs
+        See :class:`Quantizer`; grids are signed and symmetric.
+    """
+
+    def __init__(self, bits, *, min_bits=2, max_bits=8, **kwargs):
+        super().__init__(bits, **kwargs)
+        dtype, device = kwargs.get("dtype", torch.float32), kwargs.get("device", "cpu")
+        self.min_bits, self.max_bits = int(min_bits), int(max_bits)
+        self.log_step = nn.Parameter(torch.zeros(self.param_shape, dtype=dtype, device=device))
+        self.log_range = nn.Parameter(torch.zeros(self.param_shape, dtype=dtype, device=device))
+
+    def _step_and_range(self):
+        step = self.log_step.exp().clamp_min(MIN_SCALE)
+        low = step * (2 ** (self.min_bits - 1) - 1)
+        high = step * (2 ** (self.max_bits - 1) - 1)
+        return step, torch.minimum(torch.maximum(self.log_range.exp(), low), high)
+
+    def soft_bits(self) -> torch.Tensor:
+        """Real-valued bit width ``log2(r / d + 1) + 1`` per channel (differentiable)."""
+        step, limit = self._step_and_range()
+        return torch.log2(limit / step + 1.0) + 1.0
+
+    @property
+    def bits(self) -> int:
+        """Integer bits of the inference grid: enough for the widest channel."""
+        with torch.no_grad():
+            soft = float(self.soft_bits().max())
+        # A hair of tolerance so that an exact integer does not round up.
+        return int(min(self.max_bits, max(self.min_bits, math.ceil(soft - 1e-6))))
+
+    @property
+    def qmin(self) -> int:
+        return grid_limits(self.bits, True)[0]
+
+    @property
+    def qmax(self) -> int:
+        return grid_limits(self.bits, True)[1]
+
+    def forward(self, x):
+        if not self.training:
+            return self.quantize(x)
+        step, limit = self._step_and_range()
+        if self.clipped_ste:
+            clipped = torch.minimum(torch.maximum(x, -limit), limit)
+        else:
+            # Clipped values, identity gradient for x, the range still learns.
+            fixed = x.detach()
+            clipped = x + (torch.minimum(torch.maximum(fixed, -limit), limit) - fixed)
+        u = clipped / step
+        return (u + (torch.round(u) - u).detach()) * step
+
+    def quantize(self, x):
+        # The integer grid of the current bit width, scale d; no gradient flows to d.
+        return fake_quantize(x, self.log_step.detach(), None, self.qmin, self.qmax, 1.0, self.clipped_ste)
+
+    def effective_scale(self):
+        return self.log_step.detach().exp().clamp_min(MIN_SCALE)
+
+    @torch.no_grad()
+    def initialize(self, x):
+        """Start at ``bits`` bits with the error-minimising LSQ grid of ``x``."""
+        helper = LSQQuantizer(
+            self._bits,
+            signed=True,
+            symmetric=True,
+            param_shape=self.param_shape,
+            dtype=x.dtype,
+            device=x.device,
+        )
+        helper.initialize(x)
+        step = helper.effective_scale()
+        self.log_step.copy_(step.log())
+        self.log_range.copy_((step * (2 ** (self._bits - 1) - 1)).log())
+        self.initialized.fill_(True)
+
+    def extra_repr(self) -> str:
+        return f"learned bits in [{self.min_bits}, {self.max_bits}], now {self.bits}"
+
+
+#: Quantizer classes of each scheme, by role.
+SCHEMES: dict[str, dict[str, type[Quantizer]]] = {
+    "lsq": {"weight": LSQQuantizer, "activation": LSQQuantizer, "input": LSQQuantizer},
+    "pact": {"weight": LSQQuantizer, "activation": PACTQuantizer, "input": PACTQuantizer},
+    "minmax": {"weight": MinMaxQuantizer, "activation": MinMaxQuantizer, "input": MinMaxQuantizer},
+    "noise": {"weight": NoiseQuantizer, "activation": LSQQuantizer, "input": LSQQuantizer},
+    "penalty": {"weight": PenaltyQuantizer, "activation": LSQQuantizer, "input": LSQQuantizer},
+}
+
+
+def make_quantizer(scheme: str, role: str, bits, **kwargs) -> Quantizer | None:
+    """Build the ``role`` quantizer of ``scheme`` at ``bits`` bits.
+
+    Parameters
+    ----------
+    scheme : str
+        A key of :data:`SCHEMES`.
+    role : {"weight", "activation", "input"}
+    bits : int, "learned" or None
+        ``None`` means no quantization and returns ``None``; ``"learned"``
+        builds a :class:`LearnedBitsQuantizer`.
+    **kwargs
+        Passed to the class; options a class does not take (``noise_rate``,
+        ``momentum``, ``min_bits``, ``max_bits``) are dropped for the others.
 
     Returns
     -------
-    nn.Module or None
+    Quantizer or None
     """
     if bits is None:
         return None
-    return QUANTIZERS[name](bits, **kwargs)
+    noise_rate = kwargs.pop("noise_rate", 0.5)
+    min_bits = kwargs.pop("min_bits", 2)
+    max_bits = kwargs.pop("max_bits", 8)
+    if bits == "learned":
+        return LearnedBitsQuantizer(max_bits, min_bits=min_bits, max_bits=max_bits, **kwargs)
+    cls = SCHEMES[scheme][role]
+    if cls is NoiseQuantizer:
+        kwargs["noise_rate"] = noise_rate
+    if cls is MinMaxQuantizer:
+        kwargs["momentum"] = 1.0 if role == "weight" else 0.01
+    return cls(bits, **kwargs)

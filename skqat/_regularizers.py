@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["grid_penalty", "l2_penalty"]
+__all__ = ["bit_penalty", "grid_penalty", "l2_penalty"]
 
 
 def grid_penalty(module) -> torch.Tensor:
@@ -32,7 +32,7 @@ def grid_penalty(module) -> torch.Tensor:
     for weight, quantizer in zip(module.latent_weights(), module.weight_quantizers()):
         if quantizer is None:
             continue
-        term = (weight - quantizer(weight.detach())).square().sum()
+        term = (weight - quantizer.quantize(weight.detach())).square().sum()
         total = term if total is None else total + term
     if total is None:
         return module.latent_weights()[0].new_zeros(())
@@ -55,3 +55,23 @@ def l2_penalty(module) -> torch.Tensor:
     """
     weights = module.latent_weights()
     return 0.5 * sum(w.square().sum() for w in weights)
+
+
+def bit_penalty(module) -> torch.Tensor | None:
+    """Mean weight bit width of the layers with learned bits, or None if there are none.
+
+    The mean is weighted by the number of weights of each layer (the model's
+    total weight bits divided by its number of weights), so ``bit_lambda``
+    reads as a price per average bit, independent of the network's size.
+
+    Parameters
+    ----------
+    module : QuantMLP
+        The network.
+
+    Returns
+    -------
+    torch.Tensor or None
+        A differentiable scalar.
+    """
+    return module.mean_weight_bits()

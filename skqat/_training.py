@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ._regularizers import grid_penalty, l2_penalty
+from ._regularizers import bit_penalty, grid_penalty, l2_penalty
 
 __all__ = ["TrainingData", "Objective", "ProgressMonitor", "TrainingDiverged", "run_epoch", "fit_loop"]
 
@@ -45,12 +45,14 @@ class Objective:
     ``loss_fn(raw_output, target, sample_weight)`` is a weighted-mean loss;
     ``alpha`` weighs the L2 penalty ``0.5 * sum ||W||^2`` divided by the batch's
     total sample weight, as in scikit-learn; ``quant_lambda`` weighs the grid
-    penalty :func:`skqat._regularizers.grid_penalty`.
+    penalty :func:`skqat._regularizers.grid_penalty`; ``bit_lambda`` the mean
+    learned bit width :func:`skqat._regularizers.bit_penalty`.
     """
 
     loss_fn: Callable
     alpha: float = 0.0
     quant_lambda: float = 0.0
+    bit_lambda: float = 0.0
 
     def loss_and_grads(self, module, params, weight_positions, X, y, sample_weight):
         """The batch objective (detached) and its gradient for each of ``params``.
@@ -62,6 +64,10 @@ class Objective:
         loss = self.loss_fn(module(X), y, sample_weight)
         if self.quant_lambda:
             loss = loss + self.quant_lambda * grid_penalty(module)
+        if self.bit_lambda:
+            bits = bit_penalty(module)
+            if bits is not None:
+                loss = loss + self.bit_lambda * bits
         grads = torch.autograd.grad(loss, params, allow_unused=True, materialize_grads=True)
         loss = loss.detach()
         if self.alpha:
@@ -186,6 +192,7 @@ def fit_loop(
     shuffle: bool,
     rng: np.random.RandomState,
     validation_score: Callable | None = None,
+    before_epoch: Callable | None = None,
     progress=None,
 ) -> int:
     """Train for at most ``n_epochs`` epochs; returns how many ran.
@@ -201,6 +208,9 @@ def fit_loop(
     rng : numpy.random.RandomState
     validation_score : callable ``() -> float`` or None
         Scores the current module on held-out data after each epoch.
+    before_epoch : callable ``(epoch) -> None`` or None
+        Called before each epoch with the number of epochs the model has
+        trained in all (schedules: quantization delay, penalty ramp, pruning).
     progress : callable ``(epoch, loss, validation_score) -> None`` or None
         Reports each epoch (the progress bar).
 
@@ -219,6 +229,8 @@ def fit_loop(
     done = 0
     try:
         for epoch in range(n_epochs):
+            if before_epoch is not None:
+                before_epoch(len(monitor.loss_curve))
             order = None
             if shuffle:
                 order = torch.from_numpy(rng.permutation(n_samples)).to(device)

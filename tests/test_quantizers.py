@@ -12,8 +12,9 @@ from skqat._quantizers import LSQQuantizer, make_quantizer
 
 
 def _quantizer(bits, signed=True, symmetric=True, n_channels=None):
+    shape = () if n_channels is None else (n_channels, 1)
     return LSQQuantizer(
-        bits, signed=signed, symmetric=symmetric, n_channels=n_channels, group_size=64, dtype=torch.float64
+        bits, signed=signed, symmetric=symmetric, param_shape=shape, group_size=64, dtype=torch.float64
     )
 
 
@@ -67,7 +68,7 @@ def test_all_zero_tensor_gets_a_usable_grid():
 
 
 def test_make_quantizer_none_bits_means_float():
-    assert make_quantizer("lsq", None, signed=True, symmetric=True, n_channels=None, group_size=1) is None
+    assert make_quantizer("lsq", "weight", None, signed=True, symmetric=True, group_size=1) is None
 
 
 def test_scales_and_zero_points_are_learned(iris):

@@ -1,0 +1,170 @@
+"""From estimator hyperparameters to a network: validation of the quantization settings and construction.
+
+The *spec* is a plain dict frozen at fit time: everything needed to rebuild
+the same ``QuantMLP`` (for unpickling, or to refuse a ``warm_start`` on a
+changed network).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import torch
+
+from ._modules import QuantMLP
+from ._quantizers import make_quantizer
+
+__all__ = ["network_spec", "build_module"]
+
+#: Schemes whose weight quantizer can learn its bit width.
+_LEARNED_BITS_SCHEMES = ("lsq", "pact")
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, (Integral, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _layer_bits(weight_bits, n_layers: int) -> list:
+    """One weight bit width per layer (int, None or "learned")."""
+    if weight_bits is None or weight_bits == "learned" or _is_int(weight_bits):
+        return [weight_bits if not _is_int(weight_bits) else int(weight_bits)] * n_layers
+    bits = list(weight_bits)
+    if len(bits) != n_layers:
+        raise ValueError(
+            f"weight_bits={tuple(weight_bits)!r} gives {len(bits)} bit widths but the network has "
+            f"{n_layers} layers (len(hidden_layer_sizes) + 1); give one per layer, or a single int."
+        )
+    for b in bits:
+        if not (b is None or (_is_int(b) and 1 <= b <= 16)):
+            raise ValueError(
+                f"weight_bits={tuple(weight_bits)!r}: each entry must be an int in [1, 16] "
+                f"or None, got {b!r}."
+            )
+    return [None if b is None else int(b) for b in bits]
+
+
+def _bit_bounds(bit_bounds) -> tuple[int, int]:
+    try:
+        low, high = bit_bounds
+    except (TypeError, ValueError):
+        low = high = None
+    if not (_is_int(low) and _is_int(high) and 2 <= low <= high <= 16):
+        raise ValueError(
+            f"bit_bounds must be a pair (min_bits, max_bits) of ints with 2 <= min_bits <= max_bits <= 16, "
+            f"got {bit_bounds!r}."
+        )
+    return int(low), int(high)
+
+
+def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype) -> dict:
+    """Validate the quantization hyperparameters together and freeze them.
+
+    Parameters
+    ----------
+    params : dict
+        The estimator's ``get_params()``.
+    layer_sizes : list of int
+        ``[n_features, *hidden, n_outputs]``.
+    dtype : torch.dtype
+        Training dtype.
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ValueError
+        For combinations that individual parameter checks cannot see.
+    """
+    n_layers = len(layer_sizes) - 1
+    layer_bits = _layer_bits(params["weight_bits"], n_layers)
+    min_bits, max_bits = _bit_bounds(params["bit_bounds"])
+    scheme = params["quantizer"]
+    if "learned" in layer_bits:
+        if scheme not in _LEARNED_BITS_SCHEMES:
+            raise ValueError(
+                f"weight_bits='learned' works with quantizer in {_LEARNED_BITS_SCHEMES}, got "
+                f"quantizer={scheme!r}."
+            )
+        if not params["symmetric"]:
+            raise ValueError("weight_bits='learned' learns symmetric grids; set symmetric=True.")
+    if params["sparsity"] > 0 and 1 in layer_bits:
+        raise ValueError(
+            "sparsity > 0 needs an exact zero on the weight grid, which the binary (1-bit) grid "
+            "{-s, +s} lacks; use weight_bits >= 2 or sparsity=0."
+        )
+    if params["bias_bits"] is not None and all(b is None for b in layer_bits):
+        raise ValueError("bias_bits needs quantized weights (its scale is s_w * s_in); set weight_bits.")
+    return {
+        "layer_sizes": list(layer_sizes),
+        "activation": params["activation"],
+        "layer_bits": layer_bits,
+        "activation_bits": params["activation_bits"],
+        "input_bits": params["input_bits"],
+        "bias_bits": params["bias_bits"],
+        "quantizer": scheme,
+        "per_channel": params["granularity"] == "per_channel",
+        "symmetric": bool(params["symmetric"]),
+        "clipped_ste": params["ste"] == "clipped",
+        "noise_rate": float(params["noise_rate"]),
+        "bit_bounds": (min_bits, max_bits),
+        "pruned": params["sparsity"] > 0,
+        "dtype": dtype,
+    }
+
+
+def build_module(spec: dict, device: torch.device) -> QuantMLP:
+    """Construct the ``QuantMLP`` a spec describes, with fresh (uninitialised) grids."""
+    common = {
+        "symmetric": spec["symmetric"],
+        "clipped_ste": spec["clipped_ste"],
+        "dtype": spec["dtype"],
+        "device": device,
+    }
+    min_bits, max_bits = spec["bit_bounds"]
+
+    def weight_quantizer(index, n_out, n_in):
+        per_channel = spec["per_channel"]
+        return make_quantizer(
+            spec["quantizer"],
+            "weight",
+            spec["layer_bits"][index],
+            signed=True,
+            param_shape=(n_out, 1) if per_channel else (),
+            group_size=n_in if per_channel else n_in * n_out,
+            noise_rate=spec["noise_rate"],
+            min_bits=min_bits,
+            max_bits=max_bits,
+            **common,
+        )
+
+    def activation_quantizer(width):
+        # relu and logistic outputs are non-negative: an unsigned grid spends
+        # no code on values that cannot occur.
+        signed = spec["activation"] in ("tanh", "identity")
+        return make_quantizer(
+            spec["quantizer"],
+            "activation",
+            spec["activation_bits"],
+            signed=signed,
+            group_size=width,
+            **common,
+        )
+
+    n_features = spec["layer_sizes"][0]
+    input_quantizer = make_quantizer(
+        spec["quantizer"], "input", spec["input_bits"], signed=True, group_size=n_features, **common
+    )
+    return QuantMLP(
+        spec["layer_sizes"],
+        spec["activation"],
+        weight_quantizer,
+        activation_quantizer,
+        input_quantizer=input_quantizer,
+        bias_bits=spec["bias_bits"],
+        pruned=spec["pruned"],
+        dtype=spec["dtype"],
+        device=device,
+    )
