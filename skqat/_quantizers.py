@@ -391,10 +391,15 @@ class LearnedBitsQuantizer(Quantizer):
     Training uses the grid ``d * round(clamp(x, -r, r) / d)`` with a learned
     step ``d = exp(log_step)`` and range ``r = exp(log_range)``. Its real-valued
     bit width ``b = log2(r / d + 1) + 1`` (:meth:`soft_bits`) is what the bit
-    penalty sees; learning ``d`` and ``r`` rather than ``b`` directly gives
-    well-scaled gradients, so the bits move. ``r / d`` is kept within the bit
-    bounds. Inference uses the integer grid of ``ceil(b)`` bits with scale
-    ``d``, so the weights lie exactly on a ``bits``-bit grid.
+    penalty sees. Learning ``d`` and ``r`` rather than ``b`` gives
+    well-conditioned gradients, and ``log_range`` moves ``RANGE_SPEED`` times
+    faster than a plain parameter under Adam (whose steps are about the
+    learning rate whatever the gradient), so the bits move within a normal
+    training budget. ``r / d`` is kept within the bit bounds.
+
+    Inference uses the same grid with ``k = round(r / d)`` levels on each side,
+    ``d * clamp(round(x / d), -k, k)``; its integer bit width, ``bits``, is the
+    smallest that holds ``[-k, k]`` (for the widest channel).
 
     Parameters
     ----------
@@ -406,39 +411,47 @@ class LearnedBitsQuantizer(Quantizer):
         See :class:`Quantizer`; grids are signed and symmetric.
     """
 
+    #: Factor between the stored parameter and ``log r``.
+    RANGE_SPEED = 4.0
+
     def __init__(self, bits, *, min_bits=2, max_bits=8, **kwargs):
         super().__init__(bits, **kwargs)
         dtype, device = kwargs.get("dtype", torch.float32), kwargs.get("device", "cpu")
         self.min_bits, self.max_bits = int(min_bits), int(max_bits)
         self.log_step = nn.Parameter(torch.zeros(self.param_shape, dtype=dtype, device=device))
-        self.log_range = nn.Parameter(torch.zeros(self.param_shape, dtype=dtype, device=device))
+        self.range_param = nn.Parameter(torch.zeros(self.param_shape, dtype=dtype, device=device))
 
     def _step_and_range(self):
         step = self.log_step.exp().clamp_min(MIN_SCALE)
         low = step * (2 ** (self.min_bits - 1) - 1)
         high = step * (2 ** (self.max_bits - 1) - 1)
-        return step, torch.minimum(torch.maximum(self.log_range.exp(), low), high)
+        limit = (self.RANGE_SPEED * self.range_param).exp()
+        return step, torch.minimum(torch.maximum(limit, low), high)
 
     def soft_bits(self) -> torch.Tensor:
         """Real-valued bit width ``log2(r / d + 1) + 1`` per channel (differentiable)."""
         step, limit = self._step_and_range()
         return torch.log2(limit / step + 1.0) + 1.0
 
+    @torch.no_grad()
+    def _levels(self) -> torch.Tensor:
+        """``k = round(r / d)``, the largest code of each channel (at least 1)."""
+        step, limit = self._step_and_range()
+        return torch.round(limit / step).clamp_min(1)
+
     @property
     def bits(self) -> int:
-        """Integer bits of the inference grid: enough for the widest channel."""
-        with torch.no_grad():
-            soft = float(self.soft_bits().max())
-        # A hair of tolerance so that an exact integer does not round up.
-        return int(min(self.max_bits, max(self.min_bits, math.ceil(soft - 1e-6))))
+        """Integer bits of the inference grid: the smallest signed grid holding ``[-k, k]``."""
+        k = float(self._levels().max())
+        return int(min(self.max_bits, max(self.min_bits, math.ceil(math.log2(k + 1) + 1 - 1e-9))))
 
     @property
     def qmin(self) -> int:
-        return grid_limits(self.bits, True)[0]
+        return -self.qmax
 
     @property
     def qmax(self) -> int:
-        return grid_limits(self.bits, True)[1]
+        return int(self._levels().max())
 
     def forward(self, x):
         if not self.training:
@@ -453,9 +466,13 @@ class LearnedBitsQuantizer(Quantizer):
         u = clipped / step
         return (u + (torch.round(u) - u).detach()) * step
 
+    def codes(self, x):
+        k = self._levels()
+        return torch.minimum(torch.maximum(torch.round(x.detach() / self.effective_scale()), -k), k)
+
     def quantize(self, x):
-        # The integer grid of the current bit width, scale d; no gradient flows to d.
-        return fake_quantize(x, self.log_step.detach(), None, self.qmin, self.qmax, 1.0, self.clipped_ste)
+        # The inference grid; no gradient flows to its parameters.
+        return self.codes(x) * self.effective_scale()
 
     def effective_scale(self):
         return self.log_step.detach().exp().clamp_min(MIN_SCALE)
@@ -464,17 +481,13 @@ class LearnedBitsQuantizer(Quantizer):
     def initialize(self, x):
         """Start at ``bits`` bits with the error-minimising LSQ grid of ``x``."""
         helper = LSQQuantizer(
-            self._bits,
-            signed=True,
-            symmetric=True,
-            param_shape=self.param_shape,
-            dtype=x.dtype,
+            self._bits, signed=True, symmetric=True, param_shape=self.param_shape, dtype=x.dtype,
             device=x.device,
         )
         helper.initialize(x)
         step = helper.effective_scale()
         self.log_step.copy_(step.log())
-        self.log_range.copy_((step * (2 ** (self._bits - 1) - 1)).log())
+        self.range_param.copy_((step * (2 ** (self._bits - 1) - 1)).log() / self.RANGE_SPEED)
         self.initialized.fill_(True)
 
     def extra_repr(self) -> str:
