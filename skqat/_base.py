@@ -468,8 +468,9 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         """Leave a fully quantized model, whatever the schedules reached."""
         module = self._module
         if not module._quantizing:
-            # Training ended inside quant_delay: post-training quantization.
-            module.start_quantization(self._calibration_batch(data))
+            # Training ended inside quant_delay: quantize after training for
+            # inference; training goes on in float until the delay is over.
+            module.initialize_grids(self._calibration_batch(data))
         if self.sparsity and not incremental:
             module.prune(self.sparsity)
         self.grid_distance_ = module.grid_distance()

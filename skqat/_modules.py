@@ -112,7 +112,8 @@ class QuantMLP(nn.Module):
     activation (softmax, logistic or identity) belongs to the loss and to the
     estimator's ``predict_proba``. In training mode quantization is applied
     once :meth:`start_quantization` has run (``quant_delay`` epochs of float
-    training come before); in evaluation mode it is always applied.
+    training come before); in evaluation mode it is always applied, so grids
+    must be initialised (:meth:`initialize_grids`) before inference.
 
     Parameters
     ----------
@@ -203,29 +204,31 @@ class QuantMLP(nn.Module):
             layer.bias.copy_(torch.as_tensor(intercept))
 
     @torch.no_grad()
-    def start_quantization(self, x: torch.Tensor) -> None:
-        """Initialise every grid not yet initialised and switch quantization on.
+    def initialize_grids(self, x: torch.Tensor) -> None:
+        """(Re)initialise every grid from the current weights and a batch ``x``.
 
-        Weight grids come from the current weights, input and activation grids
-        from a forward pass over the batch ``x``.
+        Weight grids come from the weights, input and activation grids from a
+        forward pass over ``x``.
         """
         for quantizer in self.weight_quantizers():
-            if quantizer is not None and not bool(quantizer.initialized):
+            if quantizer is not None:
                 quantizer.initialize(self._masked(quantizer))
         was_training = self.training
         self.eval()
         if self.input_quantizer is not None:
-            if not bool(self.input_quantizer.initialized):
-                self.input_quantizer.initialize(x)
+            self.input_quantizer.initialize(x)
             x = self.input_quantizer(x)
         *hidden, _ = self.layers
         for layer, quantizer in zip(hidden, self.activation_quantizers):
             x = self._activation_fn(layer(x, None, True))
             if isinstance(quantizer, Quantizer):
-                if not bool(quantizer.initialized):
-                    quantizer.initialize(x)
+                quantizer.initialize(x)
                 x = quantizer(x)
         self.train(was_training)
+
+    def start_quantization(self, x: torch.Tensor) -> None:
+        """Initialise the grids from the current state and quantize from now on in training."""
+        self.initialize_grids(x)
         self.quantizing.fill_(True)
         self._quantizing = True
 

@@ -481,7 +481,11 @@ class LearnedBitsQuantizer(Quantizer):
     def initialize(self, x):
         """Start at ``bits`` bits with the error-minimising LSQ grid of ``x``."""
         helper = LSQQuantizer(
-            self._bits, signed=True, symmetric=True, param_shape=self.param_shape, dtype=x.dtype,
+            self._bits,
+            signed=True,
+            symmetric=True,
+            param_shape=self.param_shape,
+            dtype=x.dtype,
             device=x.device,
         )
         helper.initialize(x)

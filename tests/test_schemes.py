@@ -186,6 +186,16 @@ def test_quant_delay_trains_float_first(iris):
     assert partly.loss_curve_[5:] != float_model.loss_curve_[5:]
 
 
+def test_quant_delay_holds_across_partial_fit(iris):
+    X, y = iris
+    clf = QuantizedMLPClassifier(**dict(FAST, weight_bits=3, activation_bits=None, quant_delay=3))
+    for call in range(5):
+        clf.partial_fit(X, y, classes=np.unique(y))
+        # Each call leaves a quantized model, but training stays float until the delay is over.
+        assert clf._module._quantizing == (call >= 3)
+        _assert_on_grid(clf, [3, 3])
+
+
 def test_linear_lambda_schedule_ramps_up():
     clf = QuantizedMLPClassifier(quant_lambda=0.1, quant_lambda_schedule="linear", quant_delay=2, max_iter=12)
     ramp = [clf._quant_lambda_at(epoch) for epoch in range(2, 12)]

@@ -1,0 +1,106 @@
+"""Real data sets for the benchmarks and experiments, as numeric train/test splits.
+
+The UCI and MNIST files live in ``../shared/data`` (see its README); digits
+ships with scikit-learn. Every loader returns ``(X_train, X_test, y_train,
+y_test)`` with features ready for an MLP (standardized, one-hot encoded).
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_digits
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+DEFAULT_DATA_DIR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+ADULT_COLUMNS = [
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education-num",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital-gain",
+    "capital-loss",
+    "hours-per-week",
+    "native-country",
+    "income",
+]
+
+
+def digits(data_dir=None):
+    """scikit-learn's digits, 75/25 stratified split, raw pixel values 0..16."""
+    X, y = load_digits(return_X_y=True)
+    return train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+
+
+def letter(data_dir=None):
+    """UCI Letter: 20,000 x 16 integer features, 26 classes; 75/25 stratified split, standardized."""
+    frame = pd.read_csv(
+        Path(data_dir or DEFAULT_DATA_DIR) / "letter" / "letter-recognition.data", header=None
+    )
+    X, y = frame.iloc[:, 1:].to_numpy(float), frame.iloc[:, 0].to_numpy()
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
+def adult_frames(data_dir=None):
+    """UCI Adult as DataFrames: the official train and test files, labels as strings."""
+    folder = Path(data_dir or DEFAULT_DATA_DIR) / "adult"
+    options = {"header": None, "names": ADULT_COLUMNS, "skipinitialspace": True, "na_values": "?"}
+    train = pd.read_csv(folder / "adult.data", **options)
+    test = pd.read_csv(folder / "adult.test", skiprows=1, **options)
+    test["income"] = test["income"].str.rstrip(".")
+    return train.drop(columns="income"), test.drop(columns="income"), train["income"], test["income"]
+
+
+def adult_preprocessor(frame: pd.DataFrame) -> ColumnTransformer:
+    """Impute and one-hot encode the categorical columns, standardize the numeric ones."""
+    categorical = list(frame.select_dtypes(include="object").columns)
+    numeric = [c for c in frame.columns if c not in categorical]
+    return ColumnTransformer(
+        [
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                ),
+                categorical,
+            ),
+            ("num", StandardScaler(), numeric),
+        ]
+    )
+
+
+def adult(data_dir=None):
+    """UCI Adult, one-hot encoded and standardized: 32,561 train and 16,281 test rows."""
+    X_train, X_test, y_train, y_test = adult_frames(data_dir)
+    prep = adult_preprocessor(X_train).fit(X_train)
+    return prep.transform(X_train), prep.transform(X_test), y_train.to_numpy(), y_test.to_numpy()
+
+
+def mnist(data_dir=None):
+    """The MNIST test set (10,000 images, 784 pixels scaled to [0, 1]); 75/25 stratified split."""
+    folder = Path(data_dir or DEFAULT_DATA_DIR) / "mnist_t10k"
+    with gzip.open(folder / "t10k-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 784)
+    with gzip.open(folder / "t10k-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)
+    return train_test_split(images / 255.0, labels, test_size=0.25, stratify=labels, random_state=0)
+
+
+DATASETS = {"digits": digits, "letter": letter, "adult": adult, "mnist": mnist}

@@ -1,0 +1,411 @@
+"""The study of learned quantization schemes: accuracy against bits, and the grid penalty.
+
+Usage::
+
+    python benchmarks/experiments.py            # full study, 3 seeds (about 10 to 20 minutes on 2 cores)
+    python benchmarks/experiments.py --quick    # smoke run: digits, 1 seed, short training
+
+Writes markdown tables, a CSV of every fit and PNG figures to ``docs/results/``
+(``--out`` to change).
+
+Experiment A
+    Test accuracy against weight bit width (1, 2, 3, 4, 8 with 8-bit
+    activations, 2 with 4-bit activations, float) for every ``quantizer``
+    scheme, on digits, Letter, Adult and the MNIST test set.
+Experiment B
+    The grid penalty: ``quant_lambda`` in {0, 1e-5, ..., 1e-1, 1} against accuracy
+    of the unprojected (latent float) weights, mean distance to the grid
+    before the final projection, and accuracy after hard rounding. ``"penalty"``
+    with ``quant_lambda=0`` is the post-training rounding baseline (train
+    float, then round).
+Learned bits
+    ``weight_bits="learned"`` against ``bit_lambda`` on digits.
+Brevitas
+    Brevitas ``QuantLinear`` MLPs on the same digits split and epochs.
+
+Every fit trains exactly the stated number of epochs (no stopping on the
+training loss), so schemes get the same budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _datasets import DATASETS, DEFAULT_DATA_DIR  # noqa: E402
+
+SCHEMES = ["lsq", "pact", "minmax", "noise", "penalty"]
+BIT_SETTINGS = [(1, 8), (2, 8), (2, 4), (3, 8), (4, 8), (8, 8)]
+LAMBDAS = [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
+BIT_LAMBDAS = [0.0, 0.1, 0.3, 0.5, 1.0]
+
+
+@dataclass(frozen=True)
+class Budget:
+    hidden: tuple
+    epochs: int
+
+
+BUDGETS = {
+    "digits": Budget((100,), 200),
+    "letter": Budget((100,), 30),
+    "adult": Budget((100,), 10),
+    "mnist": Budget((100,), 20),
+}
+
+
+def _estimator(budget: Budget, seed: int, **params):
+    from skqat import QuantizedMLPClassifier
+
+    return QuantizedMLPClassifier(
+        hidden_layer_sizes=budget.hidden,
+        max_iter=budget.epochs,
+        tol=0.0,
+        n_iter_no_change=budget.epochs,
+        random_state=seed,
+        **params,
+    )
+
+
+def _load(dataset: str, data_dir: str, cache: dict = {}):  # noqa: B006 - per-process cache on purpose
+    if dataset not in cache:
+        cache[dataset] = DATASETS[dataset](data_dir)
+    return cache[dataset]
+
+
+def _accuracy(model, X, y) -> float:
+    return float(np.mean(model.predict(X) == y))
+
+
+def run_job(job: dict, data_dir: str) -> dict:
+    """Fit one configuration in a worker process and return its measurements."""
+    import torch
+
+    torch.set_num_threads(1)  # two workers share the two cores
+    warnings.simplefilter("ignore")
+    X_train, X_test, y_train, y_test = _load(job["dataset"], data_dir)
+    budget = Budget(tuple(job["hidden"]), job["epochs"])
+    start = time.perf_counter()
+    result = dict(job)
+    if job["kind"] == "brevitas":
+        from _peers import BrevitasMLP
+
+        model = BrevitasMLP(
+            weight_bits=job["weight_bits"],
+            activation_bits=job["activation_bits"],
+            hidden_layer_sizes=budget.hidden,
+            epochs=budget.epochs,
+            random_state=job["seed"],
+        )
+        model.fit(X_train, y_train)
+        result["accuracy"] = _accuracy(model, X_test, y_test)
+    else:
+        params = {
+            k: job[k]
+            for k in ("quantizer", "weight_bits", "activation_bits", "quant_lambda", "bit_lambda")
+            if k in job
+        }
+        model = _estimator(budget, job["seed"], **params).fit(X_train, y_train)
+        result["accuracy"] = _accuracy(model, X_test, y_test)
+        result["grid_distance"] = model.grid_distance_
+        result["bits"] = model.weight_bits_
+        if job["kind"] == "lambda":
+            # The latent float weights before the hard projection: the penalty
+            # scheme's training-mode forward pass (activations stay quantized).
+            model._module.train()
+            result["accuracy_unprojected"] = _accuracy(model, X_test, y_test)
+            model._module.eval()
+        if job["kind"] == "learned_bits":
+            n = [c.size for c in model.coefs_]
+            result["mean_bits"] = float(np.dot(n, model.weight_bits_) / np.sum(n))
+    result["seconds"] = time.perf_counter() - start
+    return result
+
+
+def plan(quick: bool, datasets: list[str], seeds: list[int]) -> list[dict]:
+    """Every fit of the study, as job dicts."""
+    jobs = []
+    for dataset in datasets:
+        budget = BUDGETS[dataset]
+        epochs = 10 if quick else budget.epochs
+        base = {"dataset": dataset, "hidden": budget.hidden, "epochs": epochs}
+        settings = [(2, 8)] if quick else BIT_SETTINGS
+        for seed in seeds:
+            jobs.append(
+                {
+                    **base,
+                    "kind": "bits",
+                    "seed": seed,
+                    "quantizer": "lsq",
+                    "weight_bits": None,
+                    "activation_bits": None,
+                }
+            )
+            for scheme in SCHEMES:
+                for weight_bits, activation_bits in settings:
+                    jobs.append(
+                        {
+                            **base,
+                            "kind": "bits",
+                            "seed": seed,
+                            "quantizer": scheme,
+                            "weight_bits": weight_bits,
+                            "activation_bits": activation_bits,
+                        }
+                    )
+    digits = {
+        "dataset": "digits",
+        "hidden": BUDGETS["digits"].hidden,
+        "epochs": 10 if quick else BUDGETS["digits"].epochs,
+    }
+    lambdas = [0.0, 1e-2] if quick else LAMBDAS
+    for seed in seeds:
+        for scheme, bits in [("penalty", 2), ("penalty", 4), ("lsq", 2)]:
+            for lam in lambdas:
+                jobs.append(
+                    {
+                        **digits,
+                        "kind": "lambda",
+                        "seed": seed,
+                        "quantizer": scheme,
+                        "weight_bits": bits,
+                        "activation_bits": 8,
+                        "quant_lambda": lam,
+                    }
+                )
+        for bit_lambda in [0.0, 0.5] if quick else BIT_LAMBDAS:
+            jobs.append(
+                {
+                    **digits,
+                    "kind": "learned_bits",
+                    "seed": seed,
+                    "quantizer": "lsq",
+                    "weight_bits": "learned",
+                    "activation_bits": 8,
+                    "bit_lambda": bit_lambda,
+                }
+            )
+        for bits in [4] if quick else [8, 4, 2]:
+            jobs.append(
+                {**digits, "kind": "brevitas", "seed": seed, "weight_bits": bits, "activation_bits": 8}
+            )
+    return jobs
+
+
+def _mean_std(series: pd.Series) -> str:
+    values = series.dropna()
+    if values.empty:
+        return "n/a"
+    return f"{values.mean():.4f} ± {values.std(ddof=0):.4f}"
+
+
+def _bits_label(row) -> str:
+    if pd.isna(row["weight_bits"]) or row["weight_bits"] is None:
+        return "float"
+    return f"w{int(row['weight_bits'])}/a{int(row['activation_bits'])}"
+
+
+def experiment_a_table(results: pd.DataFrame) -> str:
+    bits = results[results["kind"] == "bits"].copy()
+    bits["setting"] = bits.apply(_bits_label, axis=1)
+    floats = bits[bits["setting"] == "float"]
+    quantized = bits[bits["setting"] != "float"]
+    sections = []
+    for dataset, group in quantized.groupby("dataset", sort=False):
+        table = group.groupby(["setting", "quantizer"])["accuracy"].apply(_mean_std).unstack("quantizer")
+        order = [f"w{w}/a{a}" for w, a in BIT_SETTINGS if f"w{w}/a{a}" in table.index]
+        table = table.loc[order, [s for s in SCHEMES if s in table.columns]]
+        float_acc = _mean_std(floats.loc[floats["dataset"] == dataset, "accuracy"])
+        budget = group.iloc[0]
+        sections.append(
+            f"### {dataset} (hidden {tuple(budget['hidden'])}, {budget['epochs']} epochs; "
+            f"float: {float_acc})\n\n{table.to_markdown()}\n"
+        )
+    return "\n".join(sections)
+
+
+def experiment_b_table(results: pd.DataFrame) -> str:
+    lam = results[results["kind"] == "lambda"]
+    table = lam.groupby(["quantizer", "weight_bits", "quant_lambda"]).agg(
+        accuracy_unprojected=("accuracy_unprojected", _mean_std),
+        grid_distance=("grid_distance", _mean_std),
+        accuracy_rounded=("accuracy", _mean_std),
+    )
+    return table.to_markdown()
+
+
+def learned_bits_table(results: pd.DataFrame) -> str:
+    learned = results[results["kind"] == "learned_bits"]
+    table = learned.groupby("bit_lambda").agg(
+        accuracy=("accuracy", _mean_std),
+        mean_weight_bits=("mean_bits", _mean_std),
+        layer_bits=("bits", lambda b: ", ".join(str(list(x)) for x in b)),
+    )
+    return table.to_markdown()
+
+
+def brevitas_table(results: pd.DataFrame) -> str:
+    rows = []
+    bits = results[(results["kind"] == "bits") & (results["dataset"] == "digits")]
+    brevitas = results[results["kind"] == "brevitas"]
+    for weight_bits in sorted(brevitas["weight_bits"].dropna().unique(), reverse=True):
+        ours = bits[(bits["weight_bits"] == weight_bits) & (bits["activation_bits"] == 8)]
+        means = ours.groupby("quantizer")["accuracy"].mean()
+        best = means.idxmax() if not means.empty else None
+        rows.append(
+            {
+                "weight bits": int(weight_bits),
+                "Brevitas QuantLinear": _mean_std(
+                    brevitas.loc[brevitas["weight_bits"] == weight_bits, "accuracy"]
+                ),
+                "skqat best scheme": "n/a" if best is None else best,
+                "skqat best": "n/a"
+                if best is None
+                else _mean_std(ours.loc[ours["quantizer"] == best, "accuracy"]),
+            }
+        )
+    return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def plot(results: pd.DataFrame, out: Path) -> list[Path]:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib is not installed: no figures (pip install matplotlib)")
+        return []
+    paths = []
+    bits = results[(results["kind"] == "bits") & (results["activation_bits"] != 4)]
+    datasets = list(dict.fromkeys(bits["dataset"]))
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False)
+    for ax, dataset in zip(axes[0], datasets):
+        group = bits[bits["dataset"] == dataset]
+        floats = group[group["weight_bits"].isna()]["accuracy"]
+        for scheme in SCHEMES:
+            rows = group[(group["quantizer"] == scheme) & group["weight_bits"].notna()]
+            curve = rows.groupby("weight_bits")["accuracy"].agg(["mean", "std"])
+            ax.errorbar(
+                curve.index.astype(float),
+                curve["mean"],
+                yerr=curve["std"],
+                marker="o",
+                label=scheme,
+                capsize=2,
+            )
+        if len(floats):
+            ax.axhline(floats.mean(), color="k", linestyle="--", label="float")
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("weight bits (8-bit activations)")
+        ax.set_title(dataset)
+    axes[0][0].set_ylabel("test accuracy")
+    axes[0][-1].legend(fontsize=8)
+    fig.tight_layout()
+    paths.append(out / "experiment_a.png")
+    fig.savefig(paths[-1], dpi=110)
+    plt.close(fig)
+
+    lam = results[results["kind"] == "lambda"]
+    if len(lam):
+        fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+        for (scheme, wbits), group in lam.groupby(["quantizer", "weight_bits"]):
+            curve = group.groupby("quant_lambda")[
+                ["grid_distance", "accuracy", "accuracy_unprojected"]
+            ].mean()
+            x = np.where(curve.index == 0, min(LAMBDAS[1:]) / 10, curve.index)
+            label = f"{scheme}, {int(wbits)} bits"
+            left.plot(x, curve["grid_distance"], marker="o", label=label)
+            (line,) = right.plot(x, curve["accuracy"], marker="o", label=f"{label}: rounded")
+            right.plot(
+                x,
+                curve["accuracy_unprojected"],
+                marker="x",
+                linestyle=":",
+                color=line.get_color(),
+                label=f"{label}: unprojected",
+            )
+        for ax in (left, right):
+            ax.set_xscale("log")
+            ax.set_xlabel("quant_lambda (leftmost point: 0)")
+        left.set_ylabel("mean distance to grid (steps)")
+        right.set_ylabel("test accuracy")
+        left.legend(fontsize=7)
+        right.legend(fontsize=6)
+        fig.tight_layout()
+        paths.append(out / "experiment_b.png")
+        fig.savefig(paths[-1], dpi=110)
+        plt.close(fig)
+    return paths
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="digits only, one seed, 10 epochs")
+    parser.add_argument("--datasets", nargs="*", default=None, help=f"subset of {list(DATASETS)}")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
+    parser.add_argument("--out", default=str(HERE.parent / "docs" / "results"))
+    args = parser.parse_args(argv)
+
+    datasets = args.datasets or (["digits"] if args.quick else list(DATASETS))
+    seeds = [0] if args.quick else list(range(args.seeds))
+    try:
+        import brevitas  # noqa: F401
+    except ImportError:
+        print(
+            "Brevitas is not installed: its comparison is skipped (pip install -r benchmarks/requirements.txt)"
+        )
+        brevitas_missing = True
+    else:
+        brevitas_missing = False
+    jobs = [
+        j for j in plan(args.quick, datasets, seeds) if not (brevitas_missing and j["kind"] == "brevitas")
+    ]
+
+    start = time.perf_counter()
+    results = Parallel(n_jobs=args.n_jobs, verbose=0)(delayed(run_job)(job, args.data_dir) for job in jobs)
+    wall = time.perf_counter() - start
+    results = pd.DataFrame(results)
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results.to_csv(out / "experiments.csv", index=False)
+    header = "quick smoke run" if args.quick else f"mean ± std over {len(seeds)} seeds"
+    text = "\n\n".join(
+        [
+            f"# Learned quantization schemes ({header}; {len(jobs)} fits in {wall / 60:.1f} min)",
+            "## Experiment A: test accuracy against weight bits, by scheme",
+            experiment_a_table(results),
+            "## Experiment B: the grid penalty on digits",
+            "`accuracy_unprojected`: latent float weights; `grid_distance`: mean |W - q(W)| / s before the "
+            "final projection, in grid steps; `accuracy_rounded`: the quantized model. "
+            "`penalty` with `quant_lambda=0` is post-training rounding (train float, then round).",
+            experiment_b_table(results),
+            '## Learned bit widths on digits (`weight_bits="learned"`, bounds (2, 8))',
+            learned_bits_table(results),
+            "## Against Brevitas on digits (same split, hidden (100,), same epochs, 8-bit activations)",
+            brevitas_table(results) if not brevitas_missing else "Brevitas not installed.",
+        ]
+    )
+    (out / "experiments.md").write_text(text + "\n")
+    figures = plot(results, out)
+    print(text)
+    print(f"\nwrote {out / 'experiments.md'}, {out / 'experiments.csv'}, " + ", ".join(map(str, figures)))
+
+
+if __name__ == "__main__":
+    main()

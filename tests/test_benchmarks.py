@@ -1,0 +1,45 @@
+"""Smoke runs of the benchmark and experiment scripts (their --quick modes)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(script, *args, timeout=600):
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_experiments_quick(tmp_path):
+    pytest.importorskip("tabulate", reason="pandas' markdown tables need tabulate (the test extra has it)")
+    stdout = _run("experiments.py", "--quick", "--out", str(tmp_path))
+    text = (tmp_path / "experiments.md").read_text()
+    for section in ["Experiment A", "Experiment B", "Learned bit widths", "Brevitas"]:
+        assert section in text
+    results = pd.read_csv(tmp_path / "experiments.csv")
+    bits = results[results["kind"] == "bits"]
+    assert set(bits["quantizer"]) == {"lsq", "pact", "minmax", "noise", "penalty"}
+    assert results["accuracy"].between(0, 1).all()
+    # Every quantized digits model beats chance (10 classes) even after 10 epochs.
+    assert (bits["accuracy"] > 0.2).all()
+    assert "wrote" in stdout
+
+
+def test_benchmark_quick(tmp_path):
+    out = tmp_path / "benchmark.md"
+    stdout = _run("run.py", "--quick", "--out", str(out))
+    text = out.read_text()
+    assert "| W1 | sklearn |" in text and "| W1 | skqat-4bit |" in text
+    assert "fit / sklearn" in stdout
