@@ -367,7 +367,8 @@ def main(argv=None) -> None:
         import brevitas  # noqa: F401
     except ImportError:
         print(
-            "Brevitas is not installed: its comparison is skipped (pip install -r benchmarks/requirements.txt)"
+            "Brevitas is not installed: its comparison is skipped "
+            "(pip install -r benchmarks/requirements.txt)"
         )
         brevitas_missing = True
     else:
