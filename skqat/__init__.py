@@ -1,12 +1,38 @@
 """skqat: learned quantization for scikit-learn multilayer perceptrons.
 
 Quantization-aware training of MLPs on a PyTorch backend, behind
-scikit-learn's estimator API.
+scikit-learn's estimator API, and export to integer models.
+
+The estimators (which need torch) are imported on first use, so that
+``skqat.export`` and its numpy-only ``IntegerMLP`` load in processes without
+torch.
 """
 
-from ._classifier import QuantizedMLPClassifier
-from ._regressor import QuantizedMLPRegressor
+from __future__ import annotations
+
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["QuantizedMLPClassifier", "QuantizedMLPRegressor", "__version__"]
+# Public name -> module that defines it, imported on first attribute access.
+_LAZY = {
+    "QuantizedMLPClassifier": "skqat._classifier",
+    "QuantizedMLPRegressor": "skqat._regressor",
+    "IntegerMLP": "skqat.export._integer",
+    "to_onnx": "skqat.export._onnx",
+    "register_skl2onnx": "skqat.export._skl2onnx",
+}
+
+__all__ = [*_LAZY, "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'skqat' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

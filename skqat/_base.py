@@ -606,8 +606,30 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         return self._outputs_tensor(tensor).cpu().numpy()
 
     # ------------------------------------------------------------------
-    # Reporting
+    # Export and reporting
     # ------------------------------------------------------------------
+    def export_integer(self):
+        """The fitted network as a :class:`skqat.export.IntegerMLP`.
+
+        Integer weight codes packed at their bit width, per-tensor or
+        per-channel scales and zero points, int32 biases and the input and
+        activation grids; inference with numpy only (no torch), see
+        :mod:`skqat.export._integer` for the arithmetic.
+
+        Returns
+        -------
+        IntegerMLP
+
+        Raises
+        ------
+        ValueError
+            If a layer keeps float weights (``weight_bits=None``).
+        """
+        check_is_fitted(self)
+        from .export._extract import export_integer
+
+        return export_integer(self)
+
     def quantization_report(self) -> pd.DataFrame:
         """One row per tensor of the fitted network and how it is stored.
 

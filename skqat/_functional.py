@@ -134,7 +134,9 @@ class _FakeQuantize(torch.autograd.Function):
         u = x * s.reciprocal()
         z = None
         if zero_point is not None:
-            z = torch.round(zero_point)
+            # Keep zero on the grid (-z within the codes): pruned weights and
+            # padding stay exact, and integer export needs it.
+            z = torch.round(zero_point).clamp_(-qmax, -qmin)
             u = u - z
         codes = torch.round(u).clamp_(qmin, qmax)
         out = (codes if z is None else codes + z) * s
@@ -210,7 +212,9 @@ def fake_quantize(
         per-channel weights). Scales below ``MIN_SCALE`` are raised to it.
     zero_point : torch.Tensor or None
         Zero point ``z``, same shape as ``log_scale``; rounded to an integer in the
-        forward pass (with an identity gradient). ``None`` means ``z = 0``.
+        forward pass (with an identity gradient) and kept within
+        ``[-q_max, -q_min]`` so that zero stays on the grid. ``None`` means
+        ``z = 0``.
     qmin, qmax : int
         Integer code range, see :func:`grid_limits`. ``(-1, 1)`` selects the
         binary grid ``s * sign(x)``.
@@ -260,5 +264,5 @@ def integer_codes(
         s = scale.clamp_min(MIN_SCALE)
         if qmin == -1 and qmax == 1 and zero_point is None:
             return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
-        z = 0.0 if zero_point is None else torch.round(zero_point)
+        z = 0.0 if zero_point is None else torch.round(zero_point).clamp(-qmax, -qmin)
         return (torch.round(x / s) - z).clamp(qmin, qmax)

@@ -220,7 +220,9 @@ class LSQQuantizer(Quantizer):
         return self.log_scale.detach().exp().clamp_min(MIN_SCALE)
 
     def effective_zero_point(self):
-        return None if self.zero_point is None else torch.round(self.zero_point.detach())
+        if self.zero_point is None:
+            return None
+        return torch.round(self.zero_point.detach()).clamp_(-self.qmax, -self.qmin)
 
     @torch.no_grad()
     def initialize(self, x: torch.Tensor) -> None:

@@ -30,7 +30,8 @@ def _quantize(x, scale, zero, bits, signed):
 def test_outputs_lie_on_the_grid_and_in_range(x, scale, bits, signed, zero):
     zero = None if signed else zero
     out, qmin, qmax = _quantize(x, scale, zero, bits, signed)
-    z = 0 if zero is None else zero
+    # The zero point in use keeps zero on the grid: -z within [qmin, qmax].
+    z = 0 if zero is None else min(max(zero, -qmax), -qmin)
     levels = out / scale - z
     np.testing.assert_allclose(levels, np.round(levels), atol=1e-6)
     assert levels.min() >= qmin - 1e-6 and levels.max() <= qmax + 1e-6
