@@ -227,10 +227,12 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             X,
             y,
             reset=reset,
+            accept_sparse=["csr", "csc"],
             dtype=(np.float64, np.float32),
             multi_output=True,
             y_numeric=not self._is_classifier(),
         )
+        X = _dense(X)
         if X.shape[1] == 0:
             raise ValueError(
                 "X has 0 features; an MLP needs at least one input column. "
@@ -244,6 +246,11 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                     "non-negative (use 0 to ignore a sample)."
                 )
         return X, y, sample_weight
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     def _is_classifier(self) -> bool:
         return self.__sklearn_tags__().estimator_type == "classifier"
@@ -600,7 +607,9 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
     def _predict_outputs(self, X) -> np.ndarray:
         """Validate ``X`` and return the activated network outputs as numpy."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
+        X = _dense(
+            validate_data(self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
+        )
         dtype = self._spec["dtype"]
         tensor = torch.tensor(X, dtype=dtype, device=self._module_device())
         return self._outputs_tensor(tensor).cpu().numpy()
@@ -660,6 +669,11 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self)
         return quantization_report(self._module, self.coefs_, self.intercepts_)
+
+
+def _dense(X):
+    """Sparse input (one-hot encoded features, say) becomes a dense array: the network is dense."""
+    return X.toarray() if hasattr(X, "toarray") else X
 
 
 def _copy_monitor(monitor: ProgressMonitor, best_state) -> ProgressMonitor:

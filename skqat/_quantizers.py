@@ -340,10 +340,12 @@ class MinMaxQuantizer(Quantizer):
         return fake_quantize(x, scale.log(), zero, self.qmin, self.qmax, 1.0, self.clipped_ste)
 
     def effective_scale(self):
-        return self._grid()[0]
+        # exp(log(s)) as fake_quantize computes it, which can differ from s in the last bit.
+        return self._grid()[0].log().exp().clamp_min(MIN_SCALE)
 
     def effective_zero_point(self):
-        return self._grid()[1]
+        zero = self._grid()[1]
+        return None if zero is None else zero.clamp(-self.qmax, -self.qmin)
 
 
 class NoiseQuantizer(LSQQuantizer):

@@ -7,7 +7,7 @@ import torch
 
 from .._functional import grid_limits, integer_codes
 from .._quantizers import Quantizer
-from ._integer import Grid, IntegerLayer, IntegerMLP
+from ._integer import Grid, IntegerLayer, IntegerMLP, smallest_int_dtype
 
 __all__ = ["export_integer"]
 
@@ -39,7 +39,7 @@ def _layer(layer, weight: torch.Tensor, bias: torch.Tensor, input_scale) -> Inte
         scale, zero = scale.reshape(()), zero.reshape(())
     # Codes of the weights inference uses (pruned weights are zeros, on the grid).
     codes = _numpy(quantizer.codes(weight)).astype(np.int64)
-    codes = codes.astype(np.result_type(np.min_scalar_type(codes.min()), np.min_scalar_type(codes.max())))
+    codes = codes.astype(smallest_int_dtype(quantizer.qmin, quantizer.qmax))
     if input_scale is None:
         bias_out = _numpy(bias).astype(np.float32)
     else:

