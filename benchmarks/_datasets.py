@@ -46,6 +46,13 @@ def digits(data_dir=None):
     return train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
 
 
+def digits_scaled(data_dir=None):
+    """digits with the same split, standardized (the preprocessing most pipelines apply)."""
+    X_train, X_test, y_train, y_test = digits()
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
 def letter(data_dir=None):
     """UCI Letter: 20,000 x 16 integer features, 26 classes; 75/25 stratified split, standardized."""
     frame = pd.read_csv(
@@ -103,4 +110,10 @@ def mnist(data_dir=None):
     return train_test_split(images / 255.0, labels, test_size=0.25, stratify=labels, random_state=0)
 
 
-DATASETS = {"digits": digits, "letter": letter, "adult": adult, "mnist": mnist}
+DATASETS = {
+    "digits": digits,
+    "letter": letter,
+    "adult": adult,
+    "mnist": mnist,
+    "digits_scaled": digits_scaled,
+}

@@ -23,7 +23,15 @@ _LAZY = {
     "register_skl2onnx": "skqat.export._skl2onnx",
 }
 
-__all__ = [*_LAZY, "__version__"]
+#: Types a skops file of a fitted skqat estimator holds beyond skops' defaults:
+#: ``skops.io.load(path, trusted=skqat.SKOPS_TRUSTED_TYPES)``.
+SKOPS_TRUSTED_TYPES = [
+    "skqat._classifier.QuantizedMLPClassifier",
+    "skqat._regressor.QuantizedMLPRegressor",
+    "skqat._training.ProgressMonitor",
+]
+
+__all__ = [*_LAZY, "SKOPS_TRUSTED_TYPES", "__version__"]
 
 
 def __getattr__(name: str):

@@ -22,7 +22,7 @@ from ._optim import make_optimizer
 from ._progress import EpochProgress
 from ._quantizers import SCHEMES
 from ._report import quantization_report
-from ._spec import build_module, network_spec
+from ._spec import build_module, network_spec, torch_dtype
 from ._threads import training_threads
 from ._training import Objective, ProgressMonitor, TrainingData, TrainingDiverged, fit_loop
 
@@ -314,7 +314,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             if self._module_device() != device:
                 self._module.to(device)
                 self._optimizer = self._moved_optimizer(device)
-            dtype = self._spec["dtype"]
+            dtype = torch_dtype(self._spec)
 
         X_train, t_train, sw_train = X, targets, sample_weight
         validation_score = None
@@ -402,7 +402,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _check_same_network(self, n_features: int) -> None:
         """Continuing training (warm_start, partial_fit) needs the network of the last fit."""
-        requested = self._module_spec(n_features, self.n_outputs_, self._spec["dtype"])
+        requested = self._module_spec(n_features, self.n_outputs_, torch_dtype(self._spec))
         changed = [key for key in requested if requested[key] != self._spec[key]]
         if changed:
             details = ", ".join(f"{key}: {self._spec[key]!r} -> {requested[key]!r}" for key in changed)
@@ -610,7 +610,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         X = _dense(
             validate_data(self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
         )
-        dtype = self._spec["dtype"]
+        dtype = torch_dtype(self._spec)
         tensor = torch.tensor(X, dtype=dtype, device=self._module_device())
         return self._outputs_tensor(tensor).cpu().numpy()
 

@@ -15,7 +15,7 @@ import torch
 from ._modules import QuantMLP
 from ._quantizers import make_quantizer
 
-__all__ = ["network_spec", "build_module"]
+__all__ = ["network_spec", "build_module", "torch_dtype"]
 
 #: Schemes whose weight quantizer can learn its bit width.
 _LEARNED_BITS_SCHEMES = ("lsq", "pact")
@@ -111,8 +111,14 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype) -> di
         "noise_rate": float(params["noise_rate"]),
         "bit_bounds": (min_bits, max_bits),
         "pruned": params["sparsity"] > 0,
-        "dtype": dtype,
+        # A string, not a torch.dtype: the spec is pickled, and files should not hold torch objects.
+        "dtype": str(dtype).removeprefix("torch."),
     }
+
+
+def torch_dtype(spec: dict) -> torch.dtype:
+    """The training dtype a spec records."""
+    return getattr(torch, spec["dtype"])
 
 
 def build_module(spec: dict, device: torch.device) -> QuantMLP:
@@ -120,7 +126,7 @@ def build_module(spec: dict, device: torch.device) -> QuantMLP:
     common = {
         "symmetric": spec["symmetric"],
         "clipped_ste": spec["clipped_ste"],
-        "dtype": spec["dtype"],
+        "dtype": torch_dtype(spec),
         "device": device,
     }
     min_bits, max_bits = spec["bit_bounds"]
@@ -165,6 +171,6 @@ def build_module(spec: dict, device: torch.device) -> QuantMLP:
         input_quantizer=input_quantizer,
         bias_bits=spec["bias_bits"],
         pruned=spec["pruned"],
-        dtype=spec["dtype"],
+        dtype=torch_dtype(spec),
         device=device,
     )

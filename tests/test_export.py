@@ -207,3 +207,20 @@ def test_pack_unpack_round_trip(bits, data):
     packed = pack_codes(codes, bits, qmin)
     assert packed.nbytes == int(np.ceil(codes.size * bits / 8))
     np.testing.assert_array_equal(unpack_codes(packed, codes.size, bits, qmin), codes)
+
+
+@pytest.mark.parametrize("Estimator", [QuantizedMLPClassifier, QuantizedMLPRegressor])
+def test_skops_round_trip_with_trusted_types(tmp_path, iris, Estimator):
+    sio = pytest.importorskip("skops.io", reason="skops is not installed")
+    import skqat
+
+    X, y = iris
+    estimator = _fit(
+        Estimator(hidden_layer_sizes=(8,), weight_bits=4, early_stopping=True, max_iter=30, random_state=0),
+        X,
+        y,
+    )
+    sio.dump(estimator, tmp_path / "model.skops")
+    assert set(sio.get_untrusted_types(file=tmp_path / "model.skops")) <= set(skqat.SKOPS_TRUSTED_TYPES)
+    loaded = sio.load(tmp_path / "model.skops", trusted=skqat.SKOPS_TRUSTED_TYPES)
+    np.testing.assert_array_equal(loaded.predict(X), estimator.predict(X))

@@ -99,7 +99,7 @@ def graph_dtype(estimator, dtype=None) -> np.dtype:
     """The float dtype a graph computes in: ``dtype``, or the estimator's training dtype."""
     if dtype is not None:
         return np.dtype(dtype)
-    return np.dtype(np.float32) if str(estimator._spec["dtype"]) == "torch.float32" else np.dtype(np.float64)
+    return np.dtype(estimator._spec["dtype"])
 
 
 def _scale(quantizer, dtype) -> np.ndarray:
