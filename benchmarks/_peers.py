@@ -91,3 +91,40 @@ class BrevitasMLP(_TorchClassifier):
             width = size
         layers.append(qnn.QuantLinear(width, n_classes, bias=True, weight_bit_width=self.weight_bits))
         return nn.Sequential(*layers)
+
+
+class SkorchMLP:
+    """skorch's ``NeuralNetClassifier`` around the same float MLP as :class:`TorchMLP`."""
+
+    def __init__(
+        self, hidden_layer_sizes=(100,), epochs=200, batch_size=200, learning_rate=1e-3, random_state=0
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.random_state = random_state
+
+    def fit(self, X, y):
+        import torch
+        from skorch import NeuralNetClassifier
+
+        torch.manual_seed(self.random_state)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        module = TorchMLP(self.hidden_layer_sizes)._network(X.shape[1], len(self.classes_))
+        self.net_ = NeuralNetClassifier(
+            module,
+            criterion=torch.nn.CrossEntropyLoss,
+            optimizer=torch.optim.Adam,
+            lr=self.learning_rate,
+            max_epochs=self.epochs,
+            batch_size=self.batch_size,
+            train_split=None,
+            verbose=0,
+            iterator_train__shuffle=True,
+        )
+        self.net_.fit(np.asarray(X, dtype=np.float32), codes.astype(np.int64))
+        return self
+
+    def predict(self, X):
+        return self.classes_[self.net_.predict(np.asarray(X, dtype=np.float32))]

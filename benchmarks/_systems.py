@@ -1,12 +1,16 @@
 """The systems compared: each builds an estimator-like object for a workload.
 
 Every system trains for exactly ``workload.epochs`` epochs (no early stop on
-the training loss), so fit times compare the same amount of work.
+the training loss), so fit times compare the same amount of work. A peer that
+is not installed raises ImportError when built; ``run.py`` reports it as
+missing.
 """
 
 from __future__ import annotations
 
-_NO_EARLY_STOP = dict(tol=0.0, n_iter_no_change=10**9)
+from _peers import BrevitasMLP, SkorchMLP, TorchMLP
+
+_NO_EARLY_STOP = {"tol": 0.0, "n_iter_no_change": 10**9}
 
 
 def sklearn_mlp(workload):
@@ -40,8 +44,24 @@ def _skqat(weight_bits, activation_bits):
     return build
 
 
+def _peer(cls, **kwargs):
+    def build(workload):
+        return cls(
+            hidden_layer_sizes=workload.hidden_layer_sizes,
+            epochs=workload.epochs,
+            batch_size=workload.batch_size,
+            learning_rate=workload.learning_rate,
+            **kwargs,
+        )
+
+    return build
+
+
 SYSTEMS = {
     "sklearn": sklearn_mlp,
+    "torch-loop": _peer(TorchMLP),
+    "skorch": _peer(SkorchMLP),
+    "brevitas-4bit": _peer(BrevitasMLP, weight_bits=4, activation_bits=8),
     "skqat-float": _skqat(None, None),
     "skqat-8bit": _skqat(8, 8),
     "skqat-4bit": _skqat(4, 8),

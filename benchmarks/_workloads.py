@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.datasets import load_digits
+from _datasets import DATASETS
+from sklearn.datasets import make_classification
 from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import StandardScaler
 
 
 @dataclass
@@ -22,13 +24,51 @@ class Workload:
     learning_rate: float = 1e-3
 
 
-def digits(quick: bool = False) -> Workload:
+def digits(quick: bool = False, rows=None) -> Workload:
     """W1: digits, 75/25 stratified split, hidden (100,), 200 epochs, batch 200, Adam 1e-3."""
-    X, y = load_digits(return_X_y=True)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    return Workload("W1 digits", *DATASETS["digits"](), (100,), epochs=20 if quick else 200, batch_size=200)
+
+
+def synthetic(quick: bool = False, rows=None) -> Workload:
+    """W2: make_classification, 100 features, 10 classes, 75/25 split, standardized, float32.
+
+    Hidden (256, 128), 10 epochs, batch 256. ``rows`` sets the total number of
+    rows (default 100,000) for the scaling runs.
+    """
+    n_samples = rows or (10_000 if quick else 100_000)
+    X, y = make_classification(
+        n_samples=n_samples,
+        n_features=100,
+        n_informative=40,
+        n_redundant=20,
+        n_classes=10,
+        class_sep=1.5,
+        random_state=0,
+    )
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    X_train = scaler.transform(X_train).astype(np.float32)
+    X_test = scaler.transform(X_test).astype(np.float32)
     return Workload(
-        "W1 digits", X_train, X_test, y_train, y_test, (100,), epochs=20 if quick else 200, batch_size=200
+        "W2 synthetic",
+        X_train,
+        X_test,
+        y_train,
+        y_test,
+        (256, 128),
+        epochs=2 if quick else 10,
+        batch_size=256,
     )
 
 
-WORKLOADS = {"W1": digits}
+def mnist(quick: bool = False, rows=None) -> Workload:
+    """W3: the MNIST test set (shared data), hidden (256,), 20 epochs, batch 200."""
+    return Workload("W3 mnist", *DATASETS["mnist"](), (256,), epochs=2 if quick else 20, batch_size=200)
+
+
+def letter(quick: bool = False, rows=None) -> Workload:
+    """W4: Letter (shared data), standardized, hidden (100,), 30 epochs, batch 200."""
+    return Workload("W4 letter", *DATASETS["letter"](), (100,), epochs=2 if quick else 30, batch_size=200)
+
+
+WORKLOADS = {"W1": digits, "W2": synthetic, "W3": mnist, "W4": letter}

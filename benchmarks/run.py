@@ -2,11 +2,18 @@
 
 Usage::
 
-    python benchmarks/run.py            # full run, 3 repeats
-    python benchmarks/run.py --quick    # smoke run: short training, 1 repeat
+    python benchmarks/run.py                 # W1-W4, every system, 3 repeats
+    python benchmarks/run.py --quick         # smoke run: W1 and a small W2, 1 repeat
+    python benchmarks/run.py --workloads W1 --systems sklearn skqat-4bit --repeats 5
 
-Prints a markdown table of medians and of fit-time ratios to scikit-learn,
-and writes it to ``docs/results/benchmark.md``.
+Each (workload, system) fit runs in a new Python process, as users meet it
+(imports, first-use costs and all); repeats are interleaved across systems so
+machine noise hits them alike, and the table reports medians and ratios to
+scikit-learn's ``MLPClassifier``. Systems whose packages are missing are
+reported as not installed (``pip install -r benchmarks/requirements.txt``).
+
+Writes ``docs/results/benchmark.md`` and ``docs/results/benchmark.png`` (the
+fit-time ratios), or the paths given by ``--out``.
 """
 
 from __future__ import annotations
@@ -32,7 +39,10 @@ def run_once(system: str, workload: str, quick: bool) -> dict:
         command.append("--quick")
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
-        return {"system": system, "workload": workload, "error": result.stderr.strip().splitlines()[-1]}
+        last = (result.stderr.strip().splitlines() or ["failed"])[-1]
+        if "ModuleNotFoundError" in last or "ImportError" in last:
+            last = f"not installed ({last.split(':')[-1].strip()})"
+        return {"system": system, "workload": workload, "error": last}
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -45,7 +55,7 @@ def table(rows: list[dict]) -> str:
     baseline = {r["workload"]: r["fit_s"] for r in rows if r["system"] == "sklearn" and "fit_s" in r}
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['workload']} | {r['system']} | not run: {r['error']} | | | | | |")
+            lines.append(f"| {r['workload']} | {r['system']} | {r['error']} | | | | | |")
             continue
         ratio = r["fit_s"] / baseline[r["workload"]] if r["workload"] in baseline else float("nan")
         lines.append(
@@ -55,24 +65,60 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def chart(rows: list[dict], path: Path) -> bool:
+    """Bar chart of fit time relative to scikit-learn, per workload."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    ok = [r for r in rows if "error" not in r]
+    workloads = list(dict.fromkeys(r["workload"] for r in ok))
+    systems = [s for s in dict.fromkeys(r["system"] for r in ok) if s != "sklearn"]
+    baseline = {r["workload"]: r["fit_s"] for r in ok if r["system"] == "sklearn"}
+    fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(workloads) * max(1, len(systems)) / 4, 3.8))
+    width = 0.8 / max(1, len(systems))
+    for i, system in enumerate(systems):
+        values = [
+            next((r["fit_s"] / baseline[w] for r in ok if r["system"] == system and r["workload"] == w), 0.0)
+            if w in baseline
+            else 0.0
+            for w in workloads
+        ]
+        ax.bar([k + i * width for k in range(len(workloads))], values, width, label=system)
+    ax.axhline(1.0, color="k", linestyle="--", linewidth=1, label="scikit-learn")
+    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(workloads))], workloads)
+    ax.set_ylabel("fit time / scikit-learn MLP")
+    ax.legend(fontsize=7, ncol=2)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="short smoke run, one repeat")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--workloads", nargs="*", default=sorted(WORKLOADS))
-    parser.add_argument("--systems", nargs="*", default=list(SYSTEMS))
+    parser.add_argument("--workloads", nargs="*", default=None)
+    parser.add_argument("--systems", nargs="*", default=None)
     parser.add_argument("--out", default=str(HERE.parent / "docs" / "results" / "benchmark.md"))
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
+    workloads = args.workloads or (["W1", "W2"] if args.quick else sorted(WORKLOADS))
+    systems = args.systems or (
+        ["sklearn", "torch-loop", "skqat-float", "skqat-4bit"] if args.quick else list(SYSTEMS)
+    )
 
     summary = []
-    for workload in args.workloads:
-        runs = {system: [] for system in args.systems}
-        # Interleave systems across repeats so machine noise hits all of them alike.
+    for workload in workloads:
+        runs = {system: [] for system in systems}
         for _ in range(repeats):
-            for system in args.systems:
+            for system in systems:
                 runs[system].append(run_once(system, workload, args.quick))
         for system, results in runs.items():
             ok = [r for r in results if "error" not in r]
@@ -93,6 +139,8 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     header = "quick smoke run" if args.quick else f"medians of {repeats} fresh-process runs"
     out.write_text(f"# Benchmark ({header})\n\n{text}\n")
+    if chart(summary, out.with_suffix(".png")):
+        print(f"wrote {out} and {out.with_suffix('.png')}")
 
 
 if __name__ == "__main__":

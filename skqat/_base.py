@@ -301,7 +301,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             raise ValueError(
                 "partial_fit does not support early_stopping=True; use fit, or set early_stopping=False."
             )
-        self._hidden_sizes()  # fail on a bad value before touching the data
+        # Fail on bad hyperparameter combinations before touching the data or the fitted state.
+        self._module_spec(1, 1, torch.float32)
         X, y, sample_weight = self._validate_X_y(X, y, sample_weight, reset=first)
         targets, y_user = self._validate_targets(y, reset=first, incremental=incremental)
         device = resolve_device(self.device)

@@ -43,3 +43,11 @@ def test_benchmark_quick(tmp_path):
     text = out.read_text()
     assert "| W1 | sklearn |" in text and "| W1 | skqat-4bit |" in text
     assert "fit / sklearn" in stdout
+
+
+def test_export_report_quick(tmp_path):
+    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    out = tmp_path / "export.md"
+    _run("export_report.py", "--quick", "--out", str(out))
+    text = out.read_text()
+    assert "integer parity" in text and "onnxruntime 1 row ms" in text
