@@ -34,7 +34,8 @@ File format
 - per layer ``i``: ``layer{i}_weight_packed`` (the codes minus ``q_min``,
   packed at ``bits`` bits each, little-endian bit order, row-major), and
   ``layer{i}_weight_grid`` (``[bits, q_min, q_max]``), ``_weight_scale``,
-  ``_weight_zero``, ``_bias`` (int32 codes, or float32 for a float input);
+  ``_weight_zero``, ``_bias`` (integer codes in the smallest integer dtype
+  that holds them, widened to int32 at load; float32 for a float input);
 - optional ``input_grid``/``input_scale``/``input_zero`` and
   ``act{i}_grid``/``act{i}_scale``/``act{i}_zero`` for the input and
   activation quantizers.
@@ -167,7 +168,13 @@ class IntegerLayer:
     @property
     def packed_nbytes(self) -> int:
         weight = int(np.ceil(self.weight_codes.size * self.bits / 8))
-        return weight + self.weight_scale.nbytes + self.weight_zero.nbytes + self.bias.nbytes
+        return weight + self.weight_scale.nbytes + self.weight_zero.nbytes + self.stored_bias().nbytes
+
+    def stored_bias(self) -> np.ndarray:
+        """The bias as stored: integer codes in the smallest dtype that holds them (int32 in arithmetic)."""
+        if self.bias.dtype.kind != "i" or self.bias.size == 0:
+            return self.bias
+        return self.bias.astype(smallest_int_dtype(int(self.bias.min()), int(self.bias.max())))
 
     def to_arrays(self, prefix: str) -> dict:
         return {
@@ -176,7 +183,7 @@ class IntegerLayer:
             f"{prefix}_weight_shape": np.array(self.weight_codes.shape, dtype=np.int64),
             f"{prefix}_weight_scale": self.weight_scale.astype(np.float32),
             f"{prefix}_weight_zero": self.weight_zero.astype(np.int32),
-            f"{prefix}_bias": self.bias,
+            f"{prefix}_bias": self.stored_bias(),
         }
 
     @classmethod
@@ -193,8 +200,13 @@ class IntegerLayer:
             qmax,
             arrays[f"{prefix}_weight_scale"],
             arrays[f"{prefix}_weight_zero"],
-            arrays[f"{prefix}_bias"],
+            _widen(arrays[f"{prefix}_bias"]),
         )
+
+
+def _widen(bias: np.ndarray) -> np.ndarray:
+    """Integer bias codes back to the int32 the accumulation adds."""
+    return bias.astype(np.int32) if bias.dtype.kind in "iu" else bias
 
 
 def _relu(x):
