@@ -129,7 +129,7 @@ class _FakeQuantize(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, x, log_scale, zero_point, qmin, qmax, grad_scale, clipped, pact):
+    def forward(ctx, x, log_scale, zero_point, qmin, qmax, grad_scale, clipped, pact, relu):
         s = log_scale.exp().clamp_min(MIN_SCALE)
         u = x * s.reciprocal()
         z = None
@@ -141,7 +141,10 @@ class _FakeQuantize(torch.autograd.Function):
         codes = torch.round(u).clamp_(qmin, qmax)
         out = (codes if z is None else codes + z) * s
         ctx.save_for_backward(u, codes, s, z)
-        ctx.bounds = (qmin - 0.5, qmax + 0.5)
+        # With relu fused in (unsigned grids: qmin = 0), values below zero are
+        # "outside" at the low end: exactly relu's mask.
+        ctx.bounds = (0.0 if relu else qmin - 0.5, qmax + 0.5)
+        ctx.relu = relu
         ctx.grad_scale = grad_scale
         ctx.clipped = clipped
         ctx.pact = pact
@@ -153,7 +156,12 @@ class _FakeQuantize(torch.autograd.Function):
         u, codes, s, z = ctx.saved_tensors
         shape = s.shape
         grad_in_range = torch.ops.aten.hardtanh_backward(grad_out, u, *ctx.bounds)
-        grad_x = grad_in_range if ctx.clipped else grad_out
+        if ctx.clipped:
+            grad_x = grad_in_range
+        elif ctx.relu:
+            grad_x = torch.ops.aten.threshold_backward(grad_out, u, 0.0)
+        else:
+            grad_x = grad_out
         grad_log_s = grad_z = None
         if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
             # d x_hat / d s = codes - u inside the range (LSQ; PACT drops this
@@ -166,7 +174,7 @@ class _FakeQuantize(torch.autograd.Function):
                 grad_z = outside * s * ctx.grad_scale
             # Chain rule to log_s: d/d log_s = s * d/ds.
             grad_log_s = grad_s * (s * ctx.grad_scale)
-        return grad_x, grad_log_s, grad_z, None, None, None, None, None
+        return grad_x, grad_log_s, grad_z, None, None, None, None, None, None
 
 
 class _FakeBinarize(torch.autograd.Function):
@@ -199,6 +207,7 @@ def fake_quantize(
     grad_scale: float = 1.0,
     clipped: bool = True,
     pact: bool = False,
+    relu: bool = False,
 ) -> torch.Tensor:
     """Quantize then dequantize ``x`` on the grid ``s * ([q_min, q_max] + z)``.
 
@@ -228,6 +237,9 @@ def fake_quantize(
         PACT's scale gradient (Choi et al. 2018): only clipped values
         contribute, ``d x_hat / d s = q(x) + z`` outside the range and ``0``
         inside it.
+    relu : bool, default=False
+        Compute ``fake_quantize(relu(x))`` in one pass, forward and backward
+        exactly; needs an unsigned grid (``qmin = 0``) without zero point.
 
     Returns
     -------
@@ -243,7 +255,9 @@ def fake_quantize(
     """
     if qmin == -1 and qmax == 1 and zero_point is None:
         return _FakeBinarize.apply(x, log_scale, grad_scale, clipped)
-    return _FakeQuantize.apply(x, log_scale, zero_point, qmin, qmax, grad_scale, clipped, pact)
+    if relu and (qmin != 0 or zero_point is not None):
+        raise ValueError("relu can be fused only into an unsigned grid without zero point")
+    return _FakeQuantize.apply(x, log_scale, zero_point, qmin, qmax, grad_scale, clipped, pact, relu)
 
 
 def integer_codes(

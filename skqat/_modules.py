@@ -180,12 +180,15 @@ class QuantMLP(nn.Module):
             x = self.input_quantizer(x)
             scale = self.input_quantizer.effective_scale() if self.layers[0].bias_bits else None
         *hidden, last = self.layers
+        relu = self.activation == "relu"
         for layer, quantizer in zip(hidden, self.activation_quantizers):
-            x = self._activation_fn(layer(x, scale, quantize))
+            x = layer(x, scale, quantize)
             scale = None
             if quantize and isinstance(quantizer, Quantizer):
-                x = quantizer(x)
+                x = quantizer.forward_relu(x) if relu else quantizer(self._activation_fn(x))
                 scale = quantizer.effective_scale() if layer.bias_bits else None
+            else:
+                x = self._activation_fn(x)
         return last(x, scale, quantize)
 
     @torch.no_grad()

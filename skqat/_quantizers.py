@@ -149,6 +149,10 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
         """What training sees; full fake quantization unless a scheme says otherwise."""
         return self.quantize(x)
 
+    def forward_relu(self, x: torch.Tensor) -> torch.Tensor:
+        """``forward(relu(x))``; grids that can fuse the two do it in one pass."""
+        return self(torch.relu(x))
+
     @abstractmethod
     def quantize(self, x: torch.Tensor) -> torch.Tensor:
         """Full fake quantization of ``x``: the values inference computes with."""
@@ -214,6 +218,13 @@ class LSQQuantizer(Quantizer):
             self.grad_scale,
             self.clipped_ste,
             self.pact,
+        )
+
+    def forward_relu(self, x):
+        if self.qmin != 0 or self.zero_point is not None:
+            return self(torch.relu(x))
+        return fake_quantize(
+            x, self.log_scale, None, 0, self.qmax, self.grad_scale, self.clipped_ste, self.pact, relu=True
         )
 
     def effective_scale(self):

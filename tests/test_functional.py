@@ -127,3 +127,27 @@ def test_binary_grid_gradients():
 
 def test_lsq_gradient_scale():
     assert lsq_gradient_scale(100, 7) == pytest.approx(1 / math.sqrt(700))
+
+
+@pytest.mark.parametrize("clipped", [True, False])
+@pytest.mark.parametrize("pact", [True, False])
+def test_fused_relu_equals_relu_then_quantize(clipped, pact):
+    x0 = torch.linspace(-3.0, 12.0, 301, dtype=torch.float64)
+    grads = []
+    for fused in (True, False):
+        x = x0.clone().requires_grad_(True)
+        log_s = torch.tensor(math.log(0.7), dtype=torch.float64, requires_grad=True)
+        if fused:
+            out = fake_quantize(x, log_s, None, 0, 15, 0.3, clipped, pact, relu=True)
+        else:
+            out = fake_quantize(torch.relu(x), log_s, None, 0, 15, 0.3, clipped, pact)
+        weights = torch.cos(torch.arange(301, dtype=torch.float64))  # a non-trivial upstream gradient
+        (out * weights).sum().backward()
+        grads.append((out.detach(), x.grad, log_s.grad))
+    for fused, plain in zip(*grads):
+        torch.testing.assert_close(fused, plain)
+
+
+def test_relu_fusion_needs_an_unsigned_grid():
+    with pytest.raises(ValueError, match="unsigned"):
+        fake_quantize(torch.ones(3), torch.tensor(0.0), None, -8, 7, relu=True)
