@@ -16,6 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from ._inference import plan_from_module
 from ._losses import LOSSES
 from ._modules import ACTIVATIONS
 from ._optim import make_optimizer
@@ -541,6 +542,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         params = self._module.dequantized_parameters()
         self.coefs_ = [weight.detach().cpu().numpy().T.copy() for weight, _ in params]
         self.intercepts_ = [bias.detach().cpu().numpy().copy() for _, bias in params]
+        self._plan = plan_from_module(self._module, self.coefs_, self.intercepts_, self.out_activation_)
         self.weight_bits_ = [
             32 if quantizer is None else quantizer.bits for quantizer in self._module.weight_quantizers()
         ]
@@ -554,6 +556,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         module = state.pop("_module", None)
         optimizer = state.pop("_optimizer", None)
         generator = state.pop("_generator", None)
+        state.pop("_plan", None)  # derived from the module; rebuilt on load
         if generator is not None:
             state["_generator_state"] = generator.get_state().numpy()
         if module is not None:
@@ -583,6 +586,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         if generator_state is not None:
             self._generator.set_state(torch.from_numpy(np.array(generator_state)))
         self._module.set_generator(self._generator)
+        if hasattr(self, "coefs_"):
+            self._plan = plan_from_module(self._module, self.coefs_, self.intercepts_, self.out_activation_)
         self._optimizer = self._new_optimizer(self._module)
         for target, saved in zip(self._optimizer.state_tensors(), optimizer_arrays):
             target.copy_(torch.from_numpy(np.array(saved)))
@@ -606,14 +611,29 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
 
     def _predict_outputs(self, X) -> np.ndarray:
-        """Validate ``X`` and return the activated network outputs as numpy."""
-        check_is_fitted(self)
-        X = _dense(
-            validate_data(self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
-        )
-        dtype = torch_dtype(self._spec)
-        tensor = torch.tensor(X, dtype=dtype, device=self._module_device())
-        return self._outputs_tensor(tensor).cpu().numpy()
+        """Validate ``X`` and return the activated network outputs, computed with numpy."""
+        plan = getattr(self, "_plan", None)
+        if plan is None:
+            check_is_fitted(self)
+        return plan.outputs(self._validate_for_predict(X, plan))
+
+    def _validate_for_predict(self, X, plan) -> np.ndarray:
+        dtype = plan.weights[0].dtype
+        # The common case (a float array of the right width, model fitted on
+        # arrays) skips scikit-learn's general validation, the larger part of a
+        # one-row predict; anything else goes through validate_data.
+        if (
+            type(X) is np.ndarray
+            and X.dtype == dtype
+            and X.ndim == 2
+            and X.shape[1] == self.n_features_in_
+            and X.shape[0] > 0
+            and not hasattr(self, "feature_names_in_")
+            and np.isfinite(X).all()
+        ):
+            return X
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
+        return np.asarray(_dense(X), dtype=dtype)
 
     # ------------------------------------------------------------------
     # Export and reporting

@@ -206,7 +206,14 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
         return accuracy_score(y, self._labels_from_outputs(outputs), sample_weight=sample_weight)
 
     def _labels_from_outputs(self, outputs):
-        return self._label_binarizer.inverse_transform(outputs)
+        # LabelBinarizer.inverse_transform's rules (argmax; a 0.5 threshold for
+        # one logistic output; an indicator matrix for multilabel), without its
+        # per-call validation cost.
+        if self.out_activation_ == "softmax":
+            return self.classes_[outputs.argmax(axis=1)]
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            return (outputs > 0.5).astype(int)
+        return self.classes_[(outputs[:, 0] > 0.5).astype(int)]
 
     # ------------------------------------------------------------------
     # Public API
