@@ -531,14 +531,10 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         monitor = self._monitor
         self.loss_curve_ = list(monitor.loss_curve)
         self.loss_ = monitor.loss_curve[-1] if monitor.loss_curve else None
-        if self.early_stopping:
-            self.best_loss_ = None
-            self.validation_scores_ = list(monitor.validation_scores)
-            self.best_validation_score_ = monitor.best_validation_score
-        else:
-            self.best_loss_ = monitor.best_loss
-            self.validation_scores_ = None
-            self.best_validation_score_ = None
+        early = self.early_stopping
+        self.best_loss_ = None if early else monitor.best_loss
+        self.validation_scores_ = list(monitor.validation_scores) if early else None
+        self.best_validation_score_ = monitor.best_validation_score if early else None
         params = self._module.dequantized_parameters()
         self.coefs_ = [weight.detach().cpu().numpy().T.copy() for weight, _ in params]
         self.intercepts_ = [bias.detach().cpu().numpy().copy() for _, bias in params]
@@ -614,7 +610,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         """Validate ``X`` and return the activated network outputs, computed with numpy."""
         plan = getattr(self, "_plan", None)
         if plan is None:
-            check_is_fitted(self)
+            check_is_fitted(self)  # raises NotFittedError, scikit-learn's message
+            plan = self._plan
         return plan.outputs(self._validate_for_predict(X, plan))
 
     def _validate_for_predict(self, X, plan) -> np.ndarray:

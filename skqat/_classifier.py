@@ -326,4 +326,4 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
         return tags
 
 
-QuantizedMLPClassifier.__doc__ = fill(QuantizedMLPClassifier.__doc__)
+QuantizedMLPClassifier.__doc__ = fill(QuantizedMLPClassifier.__doc__ or "")

@@ -9,6 +9,7 @@ it gives the same numbers as the network it was read from.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,7 +49,12 @@ def _logistic(x):
     return np.exp(-np.logaddexp(0, -x))
 
 
-_HIDDEN = {"identity": lambda x: x, "relu": _relu, "tanh": np.tanh, "logistic": _logistic}
+_HIDDEN: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "identity": lambda x: x,
+    "relu": _relu,
+    "tanh": np.tanh,
+    "logistic": _logistic,
+}
 
 
 def _softmax(x):
@@ -56,7 +62,11 @@ def _softmax(x):
     return e / e.sum(axis=1, keepdims=True)
 
 
-_OUTPUT = {"softmax": _softmax, "logistic": _logistic, "identity": lambda x: x}
+_OUTPUT: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "softmax": _softmax,
+    "logistic": _logistic,
+    "identity": lambda x: x,
+}
 
 
 @dataclass(frozen=True)

@@ -221,4 +221,4 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
         return tags
 
 
-QuantizedMLPRegressor.__doc__ = fill(QuantizedMLPRegressor.__doc__)
+QuantizedMLPRegressor.__doc__ = fill(QuantizedMLPRegressor.__doc__ or "")

@@ -22,9 +22,13 @@ def _as_cell(values: np.ndarray):
 
 def _grid_cells(quantizer: Quantizer) -> tuple:
     scale = quantizer.effective_scale().cpu().numpy()
-    zero = quantizer.effective_zero_point()
-    zero = np.zeros_like(scale, dtype=np.int64) if zero is None else zero.cpu().numpy().astype(np.int64)
-    n_params = scale.size * (1 if quantizer.effective_zero_point() is None else 2)
+    zero_point = quantizer.effective_zero_point()
+    zero = (
+        np.zeros_like(scale, dtype=np.int64)
+        if zero_point is None
+        else zero_point.cpu().numpy().astype(np.int64)
+    )
+    n_params = scale.size * (1 if zero_point is None else 2)
     return _as_cell(scale), _as_cell(zero), n_params
 
 

@@ -20,8 +20,8 @@ def _grid(quantizer: Quantizer | None) -> Grid | None:
     if not isinstance(quantizer, Quantizer):
         return None
     scale = _numpy(quantizer.effective_scale()).astype(np.float32).reshape(())
-    zero = quantizer.effective_zero_point()
-    zero = np.zeros((), np.int32) if zero is None else _numpy(zero).astype(np.int32).reshape(())
+    zero_point = quantizer.effective_zero_point()
+    zero = np.zeros((), np.int32) if zero_point is None else _numpy(zero_point).astype(np.int32).reshape(())
     return Grid(quantizer.bits, quantizer.qmin, quantizer.qmax, scale, zero)
 
 
@@ -32,9 +32,13 @@ def _layer(layer, weight: torch.Tensor, bias: torch.Tensor, input_scale) -> Inte
             "export_integer needs quantized weights in every layer; this model has a float layer "
             "(weight_bits=None somewhere). Refit with integer weight_bits."
         )
-    scale = _numpy(quantizer.effective_scale()).astype(np.float32).reshape(-1)
-    zero = quantizer.effective_zero_point()
-    zero = np.zeros_like(scale, np.int32) if zero is None else _numpy(zero).astype(np.int32).reshape(-1)
+    scale: np.ndarray = _numpy(quantizer.effective_scale()).astype(np.float32).reshape(-1)
+    zero_point = quantizer.effective_zero_point()
+    zero: np.ndarray = (
+        np.zeros_like(scale, np.int32)
+        if zero_point is None
+        else _numpy(zero_point).astype(np.int32).reshape(-1)
+    )
     if scale.size == 1:
         scale, zero = scale.reshape(()), zero.reshape(())
     # Codes of the weights inference uses (pruned weights are zeros, on the grid).

@@ -44,6 +44,7 @@ File format
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -217,7 +218,12 @@ def _logistic(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-_ACTIVATIONS = {"identity": lambda x: x, "relu": _relu, "tanh": np.tanh, "logistic": _logistic}
+_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "identity": lambda x: x,
+    "relu": _relu,
+    "tanh": np.tanh,
+    "logistic": _logistic,
+}
 
 
 def _softmax(x):
@@ -402,7 +408,7 @@ class IntegerMLP:
             if grid is not None:
                 arrays.update(grid.to_arrays(f"act{i}"))
         with open(path, "wb") as f:
-            np.savez_compressed(f, **arrays)
+            np.savez_compressed(f, **arrays)  # type: ignore[arg-type]  # numpy's stub reads it as allow_pickle
 
     @classmethod
     def load(cls, path) -> IntegerMLP:

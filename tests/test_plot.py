@@ -1,0 +1,109 @@
+"""Displays in skqat.plot: the Display API, the Pareto front, the grid drawn over the weights."""
+
+import subprocess
+import sys
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skqat import QuantizedMLPClassifier
+
+matplotlib = pytest.importorskip("matplotlib", reason="the plot extra is not installed")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from skqat.plot import (  # noqa: E402
+    QuantizationParetoDisplay,
+    TrainingCurveDisplay,
+    WeightGridDisplay,
+    model_bytes,
+)
+
+
+def _fit(estimator, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(X, y)
+
+
+def test_pareto_front_keeps_candidates_no_other_beats_on_both_axes():
+    sizes = [100, 200, 150, 400, 50, 300]
+    scores = [0.80, 0.90, 0.70, 0.95, 0.60, 0.85]
+    display = QuantizationParetoDisplay(sizes, scores, [str(i) for i in range(6)])
+    assert list(display.pareto_) == [4, 0, 1, 3]
+    for i in range(6):
+        dominated = any(s <= sizes[i] and c > scores[i] for s, c in zip(sizes, scores))
+        assert (i in display.pareto_) == (not dominated)
+
+
+def test_pareto_display_from_a_search_over_a_pipeline(iris):
+    X, y = iris
+    pipe = make_pipeline(
+        StandardScaler(),
+        QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=40, learning_rate_init=0.02, random_state=0),
+    )
+    search = _fit(GridSearchCV(pipe, {"quantizedmlpclassifier__weight_bits": [2, 8, None]}, cv=2), X, y)
+    display = QuantizationParetoDisplay.from_cv_results(search)
+    assert display.sizes[0] < display.sizes[1] < display.sizes[2]  # 2 bits < 8 bits < float
+    assert isinstance(display.figure_, plt.Figure) and display.ax_.get_xscale() == "log"
+    fig, ax = plt.subplots()
+    assert display.plot(ax=ax).ax_ is ax
+    plt.close("all")
+
+
+def test_model_bytes_matches_the_report(iris):
+    X, y = iris
+    clf = _fit(
+        QuantizedMLPClassifier(hidden_layer_sizes=(16,), weight_bits=4, activation_bits=None, max_iter=5),
+        X,
+        y,
+    )
+    report = clf.quantization_report()
+    assert model_bytes({"weight_bits": 4}, clf) == report["bytes"].sum()
+
+
+@pytest.mark.parametrize(
+    "params", [{"weight_bits": 3}, {"weight_bits": 3, "granularity": "per_channel", "symmetric": False}]
+)
+def test_weight_grid_display_draws_the_grid_levels(iris, params):
+    X, y = iris
+    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0, **params), X, y)
+    display = WeightGridDisplay.from_estimator(clf, layer=0)
+    assert len(display.levels) == 8
+    # Every weight the model uses is one of the drawn levels.
+    used = clf.coefs_[0][:, 0]
+    assert np.all(np.isclose(used[:, None], display.levels[None, :], atol=1e-9).any(axis=1))
+    assert len(display.ax_.lines) == 8
+    plt.close("all")
+
+
+def test_weight_grid_display_refuses_a_float_layer(iris):
+    X, y = iris
+    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=(None, 4), max_iter=5), X, y)
+    with pytest.raises(ValueError, match="float weights"):
+        WeightGridDisplay.from_estimator(clf, layer=0)
+
+
+def test_training_curve_display(iris):
+    X, y = iris
+    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=20), X, y)
+    display = TrainingCurveDisplay.from_estimator(clf)
+    assert len(display.ax_.lines[0].get_xdata()) == clf.n_iter_
+    assert display.ax_score_ is not None
+    plt.close("all")
+
+
+def test_missing_matplotlib_gives_an_install_hint():
+    script = (
+        "import sys; sys.modules['matplotlib'] = None; sys.modules['matplotlib.pyplot'] = None\n"
+        "from skqat.plot import TrainingCurveDisplay\n"
+        "try:\n    TrainingCurveDisplay([1.0, 0.5]).plot()\n"
+        "except ImportError as e:\n    print(e)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True).stdout
+    assert "pip install 'skqat[plot]'" in out
