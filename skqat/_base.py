@@ -651,6 +651,16 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         ------
         ValueError
             If a layer keeps float weights (``weight_bits=None``).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skqat import QuantizedMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=2, max_iter=20).fit(X, y)
+        >>> model = clf.export_integer()
+        >>> model.layers[0].weight_codes.dtype, model.layers[0].bits
+        (dtype('int8'), 2)
         """
         check_is_fitted(self)
         from .export._extract import export_integer
@@ -684,6 +694,20 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             - ``float32_bytes``: the same tensor stored as float32;
             - ``compression``: ``float32_bytes / bytes`` (NaN for
               activations, which are not stored).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skqat import QuantizedMLPClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=4, max_iter=20).fit(X, y)
+        >>> clf.quantization_report()[["layer", "tensor", "bits", "bytes"]]
+           layer      tensor  bits  bytes
+        0      0      weight     4     20
+        1      0        bias    32     32
+        2      0  activation     8      4
+        3      1      weight     4     16
+        4      1        bias    32     12
         """
         check_is_fitted(self)
         return quantization_report(self._module, self.coefs_, self.intercepts_)
