@@ -93,17 +93,8 @@ class BrevitasMLP(_TorchClassifier):
         return nn.Sequential(*layers)
 
 
-class SkorchMLP:
+class SkorchMLP(_TorchClassifier):
     """skorch's ``NeuralNetClassifier`` around the same float MLP as :class:`TorchMLP`."""
-
-    def __init__(
-        self, hidden_layer_sizes=(100,), epochs=200, batch_size=200, learning_rate=1e-3, random_state=0
-    ):
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.random_state = random_state
 
     def fit(self, X, y):
         import torch

@@ -29,13 +29,8 @@ def digits(quick: bool = False, rows=None) -> Workload:
     return Workload("W1 digits", *DATASETS["digits"](), (100,), epochs=20 if quick else 200, batch_size=200)
 
 
-def synthetic(quick: bool = False, rows=None) -> Workload:
-    """W2: make_classification, 100 features, 10 classes, 75/25 split, standardized, float32.
-
-    Hidden (256, 128), 10 epochs, batch 256. ``rows`` sets the total number of
-    rows (default 100,000) for the scaling runs.
-    """
-    n_samples = rows or (10_000 if quick else 100_000)
+def w2_data(n_samples: int):
+    """The W2 problem: ``make_classification`` with 100 features, 10 classes, standardized, float32."""
     X, y = make_classification(
         n_samples=n_samples,
         n_features=100,
@@ -45,10 +40,16 @@ def synthetic(quick: bool = False, rows=None) -> Workload:
         class_sep=1.5,
         random_state=0,
     )
+    return StandardScaler().fit_transform(X).astype(np.float32), y
+
+
+def synthetic(quick: bool = False, rows=None) -> Workload:
+    """W2: the synthetic problem, 75/25 split; hidden (256, 128), 10 epochs, batch 256.
+
+    ``rows`` sets the total number of rows (default 100,000).
+    """
+    X, y = w2_data(rows or (10_000 if quick else 100_000))
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
-    scaler = StandardScaler().fit(X_train)
-    X_train = scaler.transform(X_train).astype(np.float32)
-    X_test = scaler.transform(X_test).astype(np.float32)
     return Workload(
         "W2 synthetic",
         X_train,
