@@ -355,7 +355,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
         self._module.train()
         try:
-            with training_threads(batch_size, self._spec["layer_sizes"], device), progress:
+            with training_threads(batch_size, self._spec["layer_sizes"], device) as threads, progress:
+                self._n_threads = threads
                 n_done = fit_loop(
                     self._module,
                     self._optimizer,

@@ -56,3 +56,9 @@ def test_plots(tmp_path):
     assert (tmp_path / "weight_grid.png").stat().st_size > 10_000
     assert (tmp_path / "training_curve.png").stat().st_size > 10_000
     assert "saved" in out
+
+
+def test_dask_search():
+    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    out = _run("dask_search.py")
+    assert "identical cv scores: True" in out
