@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
@@ -16,6 +17,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from . import __version__
 from ._inference import plan_from_module
 from ._losses import LOSSES
 from ._modules import ACTIVATIONS
@@ -26,6 +28,7 @@ from ._report import quantization_report
 from ._spec import build_module, network_spec, torch_dtype
 from ._threads import training_threads
 from ._training import Objective, ProgressMonitor, TrainingData, TrainingDiverged, fit_loop
+from .exceptions import InconsistentVersionWarning
 
 __all__ = ["BaseQuantizedMLP"]
 
@@ -223,16 +226,17 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         return [int(s) for s in sizes]
 
     def _validate_X_y(self, X, y, sample_weight, reset):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            reset=reset,
-            accept_sparse=["csr", "csc"],
-            dtype=(np.float64, np.float32),
-            multi_output=True,
-            y_numeric=not self._is_classifier(),
-        )
+        with _explain_non_numeric(X):
+            X, y = validate_data(
+                self,
+                X,
+                y,
+                reset=reset,
+                accept_sparse=["csr", "csc"],
+                dtype=(np.float64, np.float32),
+                multi_output=True,
+                y_numeric=not self._is_classifier(),
+            )
         X = _dense(X)
         if X.shape[1] == 0:
             raise ValueError(
@@ -554,6 +558,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         optimizer = state.pop("_optimizer", None)
         generator = state.pop("_generator", None)
         state.pop("_plan", None)  # derived from the module; rebuilt on load
+        state["_skqat_version"] = __version__
         if generator is not None:
             state["_generator_state"] = generator.get_state().numpy()
         if module is not None:
@@ -572,6 +577,16 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         optimizer_arrays = state.pop("_optimizer_arrays", None)
         optimizer_attrs = state.pop("_optimizer_attrs", None)
         generator_state = state.pop("_generator_state", None)
+        saved_version = state.pop("_skqat_version", None)
+        if saved_version is not None and saved_version != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_version=__version__,
+                    original_version=saved_version,
+                ),
+                stacklevel=2,
+            )
         super().__setstate__(state)
         if arrays is None:
             return
@@ -630,7 +645,10 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             and np.isfinite(X).all()
         ):
             return X
-        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32))
+        with _explain_non_numeric(X):
+            X = validate_data(
+                self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32)
+            )
         return np.asarray(_dense(X), dtype=dtype)
 
     # ------------------------------------------------------------------
@@ -712,6 +730,40 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self)
         return quantization_report(self._module, self.coefs_, self.intercepts_)
+
+
+def _non_numeric_columns(X) -> list[str]:
+    """Names (or kinds) of the columns of ``X`` that are not real numbers."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is not None and hasattr(dtypes, "items"):
+        return [
+            f"{name!r} ({dtype})"
+            for name, dtype in dtypes.items()
+            if not pd.api.types.is_numeric_dtype(dtype)
+            or pd.api.types.is_complex_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype) is False
+            and dtype.kind == "O"
+        ]
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    return [f"all columns ({X.dtype})"] if kind in tuple("OUSMmc") else []
+
+
+@contextlib.contextmanager
+def _explain_non_numeric(X):
+    """Turn validation failures on text, date or complex columns into an error that says what to do."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        columns = _non_numeric_columns(X)
+        if not columns:
+            raise
+        raise ValueError(
+            f"X has columns that are not real numbers: {', '.join(columns[:8])}"
+            f"{' ...' if len(columns) > 8 else ''}. skqat's networks take numeric features: encode "
+            "categorical or text columns with OneHotEncoder (or OrdinalEncoder), turn dates into numbers "
+            "(for example year, month, day), split complex values into real parts, and combine them with a "
+            "ColumnTransformer in a Pipeline before the estimator."
+        ) from exc
 
 
 def _dense(X):
