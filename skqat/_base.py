@@ -739,10 +739,7 @@ def _non_numeric_columns(X) -> list[str]:
         return [
             f"{name!r} ({dtype})"
             for name, dtype in dtypes.items()
-            if not pd.api.types.is_numeric_dtype(dtype)
-            or pd.api.types.is_complex_dtype(dtype)
-            or pd.api.types.is_bool_dtype(dtype) is False
-            and dtype.kind == "O"
+            if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_complex_dtype(dtype)
         ]
     kind = getattr(getattr(X, "dtype", None), "kind", None)
     return [f"all columns ({X.dtype})"] if kind in tuple("OUSMmc") else []

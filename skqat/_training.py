@@ -227,6 +227,8 @@ def fit_loop(
     device = data.X.device
     n_samples = data.n_samples
     done = 0
+    # The state after the last finished epoch: what an interrupted fit keeps.
+    finished = {k: v.detach().clone() for k, v in module.state_dict().items()}
     try:
         for epoch in range(n_epochs):
             if before_epoch is not None:
@@ -240,6 +242,8 @@ def fit_loop(
             score = validation_score() if validation_score is not None else None
             monitor.update(loss, score, module)
             done += 1
+            for key, value in module.state_dict().items():
+                finished[key].copy_(value)
             if progress is not None:
                 progress(epoch, loss, score)
             optimizer.iteration_ends(n_samples * done)
@@ -248,6 +252,13 @@ def fit_loop(
                     break
                 monitor.no_improvement_count = 0
     except KeyboardInterrupt:
-        # As scikit-learn's MLP: stop at once and keep the model trained so far.
-        warnings.warn("Training interrupted by user.", UserWarning, stacklevel=2)
+        # Stop at once, as scikit-learn's MLP and skorch do, and keep the model
+        # of the last finished epoch rather than a half-updated one.
+        module.load_state_dict(finished)
+        warnings.warn(
+            f"Training interrupted by user after {done} finished epoch(s); the model is the one of the "
+            "last finished epoch.",
+            UserWarning,
+            stacklevel=2,
+        )
     return done

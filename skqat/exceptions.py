@@ -24,7 +24,8 @@ class InconsistentVersionWarning(UserWarning):
 
     def __str__(self) -> str:
         return (
-            f"Trying to unpickle estimator {self.estimator_name} from skqat version {self.original_version} "
-            f"when using version {self.current_version}. This might lead to breaking code or invalid results. "
+            f"Trying to unpickle estimator {self.estimator_name} from skqat version "
+            f"{self.original_version} when using version {self.current_version}. This might lead to "
+            "breaking code or invalid results. "
             "Refit the model with this version, or install the version that saved it."
         )

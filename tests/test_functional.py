@@ -13,7 +13,7 @@ from skqat._functional import fake_quantize, grid_limits, integer_codes, lsq_gra
 
 finite = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False, width=64)
 values = arrays(np.float64, st.integers(1, 40), elements=finite)
-scales = st.floats(1e-3, 1e2)
+scales = scales_strategy = st.floats(1e-3, 1e2)
 bit_widths = st.integers(1, 16)
 
 
@@ -151,3 +151,35 @@ def test_fused_relu_equals_relu_then_quantize(clipped, pact):
 def test_relu_fusion_needs_an_unsigned_grid():
     with pytest.raises(ValueError, match="unsigned"):
         fake_quantize(torch.ones(3), torch.tensor(0.0), None, -8, 7, relu=True)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    bits=st.integers(1, 16),
+    symmetric=st.booleans(),
+    rows=st.integers(1, 6),
+    data=st.data(),
+)
+def test_per_channel_grids_hold_every_row_on_its_own_grid(bits, symmetric, rows, data):
+    cols = data.draw(st.integers(1, 12))
+    x = data.draw(arrays(np.float64, (rows, cols), elements=finite))
+    scales = np.array(data.draw(st.lists(scales_strategy, min_size=rows, max_size=rows)))[:, None]
+    signed = symmetric
+    qmin, qmax = grid_limits(bits, signed)
+    zero = (
+        None
+        if symmetric
+        else np.array(data.draw(st.lists(st.integers(-qmax, 0), min_size=rows, max_size=rows)), dtype=float)[
+            :, None
+        ]
+    )
+    out = fake_quantize(
+        torch.tensor(x),
+        torch.tensor(np.log(scales)),
+        None if zero is None else torch.tensor(zero),
+        qmin,
+        qmax,
+    ).numpy()
+    levels = out / scales - (0 if zero is None else zero)
+    np.testing.assert_allclose(levels, np.round(levels), atol=1e-6)
+    assert levels.min() >= qmin - 1e-6 and levels.max() <= qmax + 1e-6
