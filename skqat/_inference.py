@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GridParams", "InferencePlan", "plan_from_module"]
+__all__ = ["GridParams", "HIDDEN_ACTIVATIONS", "InferencePlan", "OUTPUT_ACTIVATIONS", "plan_from_module"]
 
 # Rows per block: bounds memory on large inputs.
 _CHUNK = 65_536
@@ -49,7 +49,7 @@ def _logistic(x):
     return np.exp(-np.logaddexp(0, -x))
 
 
-_HIDDEN: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+HIDDEN_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "identity": lambda x: x,
     "relu": _relu,
     "tanh": np.tanh,
@@ -62,7 +62,7 @@ def _softmax(x):
     return e / e.sum(axis=1, keepdims=True)
 
 
-_OUTPUT: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+OUTPUT_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "softmax": _softmax,
     "logistic": _logistic,
     "identity": lambda x: x,
@@ -89,7 +89,7 @@ class InferencePlan:
     def _block(self, x: np.ndarray) -> np.ndarray:
         if self.input_grid is not None:
             x = self.input_grid(x.copy())
-        hidden = _HIDDEN[self.activation]
+        hidden = HIDDEN_ACTIVATIONS[self.activation]
         *layers, (last_w, last_b) = zip(self.weights, self.biases)
         for (weight, bias), grid in zip(layers, self.activation_grids):
             x = x @ weight
@@ -99,7 +99,7 @@ class InferencePlan:
                 x = grid(x)
         out = x @ last_w
         out += last_b
-        return _OUTPUT[self.out_activation](out)
+        return OUTPUT_ACTIVATIONS[self.out_activation](out)
 
 
 def _grid(quantizer, dtype) -> GridParams | None:

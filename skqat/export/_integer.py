@@ -44,11 +44,13 @@ File format
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+# numpy-only, like this module: the activations predict uses.
+from .._inference import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 
 __all__ = ["IntegerMLP", "Grid", "IntegerLayer", "pack_codes", "unpack_codes", "smallest_int_dtype"]
 
@@ -210,27 +212,6 @@ def _widen(bias: np.ndarray) -> np.ndarray:
     return bias.astype(np.int32) if bias.dtype.kind in "iu" else bias
 
 
-def _relu(x):
-    return np.maximum(x, 0)
-
-
-def _logistic(x):
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
-_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "identity": lambda x: x,
-    "relu": _relu,
-    "tanh": np.tanh,
-    "logistic": _logistic,
-}
-
-
-def _softmax(x):
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
 class IntegerMLP:
     """A quantized MLP as integers, with numpy-only inference.
 
@@ -326,7 +307,7 @@ class IntegerMLP:
         x, scale = X, None
         if self.input_grid is not None:
             x, scale = self.input_grid.levels(X), self.input_grid.scale
-        act = _ACTIVATIONS[self.activation]
+        act = HIDDEN_ACTIVATIONS[self.activation]
         *hidden, last = self.layers
         for layer, grid in zip(hidden, self.activation_grids):
             x = act(self._layer(layer, x, scale))
@@ -339,11 +320,7 @@ class IntegerMLP:
             [self._raw(X[i : i + _CHUNK]) for i in range(0, len(X), _CHUNK)]
             or [np.zeros((0, self.layers[-1].weight_codes.shape[0]))]
         )
-        if self.out_activation == "softmax":
-            return _softmax(raw)
-        if self.out_activation == "logistic":
-            return _logistic(raw)
-        return raw
+        return OUTPUT_ACTIVATIONS[self.out_activation](raw)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities (classifiers only), as the estimator's ``predict_proba``."""
