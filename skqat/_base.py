@@ -747,20 +747,23 @@ def _non_numeric_columns(X) -> list[str]:
 
 @contextlib.contextmanager
 def _explain_non_numeric(X):
-    """Turn validation failures on text, date or complex columns into an error that says what to do."""
+    """Add what to do to validation failures on text, date or complex columns."""
     try:
         yield
     except (ValueError, TypeError) as exc:
         columns = _non_numeric_columns(X)
         if not columns:
             raise
-        raise ValueError(
+        hint = (
             f"X has columns that are not real numbers: {', '.join(columns[:8])}"
             f"{' ...' if len(columns) > 8 else ''}. skqat's networks take numeric features: encode "
             "categorical or text columns with OneHotEncoder (or OrdinalEncoder), turn dates into numbers "
             "(for example year, month, day), split complex values into real parts, and combine them with a "
             "ColumnTransformer in a Pipeline before the estimator."
-        ) from exc
+        )
+        # The same kind of error, the original message first: callers matching on either keep working.
+        kind = ValueError if isinstance(exc, ValueError) else TypeError
+        raise kind(f"{exc}\n{hint}") from exc
 
 
 def _dense(X):

@@ -55,7 +55,7 @@ BAD_FIT_INPUTS = [
         _frame(when=pd.date_range("2020-01-01", periods=30)),
         Y_OK,
         None,
-        ValueError,
+        (ValueError, TypeError),
         "OneHotEncoder.*ColumnTransformer",
     ),
     ("complex column", _frame(z=X_OK[:, 0] + 1j), Y_OK, None, ValueError, "ColumnTransformer"),
