@@ -140,11 +140,6 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
     def qmax(self) -> int:
         return self._qmax
 
-    @property
-    def n_levels(self) -> int:
-        """Number of grid levels, ``2 ** bits``."""
-        return 2**self.bits
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """What training sees; full fake quantization unless a scheme says otherwise."""
         return self.quantize(x)
