@@ -29,6 +29,8 @@ def weighted_mean(per_sample: torch.Tensor, sample_weight: torch.Tensor | None) 
 
 
 def _log_loss(logits, target, sample_weight):
+    if sample_weight is None:  # one fused kernel and autograd node for the common case
+        return F.cross_entropy(logits, target)
     return weighted_mean(F.cross_entropy(logits, target, reduction="none"), sample_weight)
 
 

@@ -133,7 +133,7 @@ def run_epoch(
             sw = None if sw_all is None else sw_all.index_select(0, idx)
         loss, grads = objective.loss_and_grads(module, params, weight_positions, X, y, sw)
         optimizer.step(grads)
-        total += loss * (stop - start)
+        total.add_(loss, alpha=stop - start)
     return float(total) / n_samples
 
 
