@@ -64,10 +64,19 @@ def letter(data_dir=None):
     return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
 
 
-def adult_frames(data_dir=None):
-    """UCI Adult as DataFrames: the official train and test files, labels as strings."""
+def adult_frames(data_dir=None, *, missing_as_category=False):
+    """UCI Adult as DataFrames: the official train and test files, labels as strings.
+
+    Missing values (written "?") become NaN, or stay the category "?" with
+    ``missing_as_category=True`` (no imputer needed, as ONNX pipelines prefer).
+    """
     folder = Path(data_dir or DEFAULT_DATA_DIR) / "adult"
-    options = {"header": None, "names": ADULT_COLUMNS, "skipinitialspace": True, "na_values": "?"}
+    options = {
+        "header": None,
+        "names": ADULT_COLUMNS,
+        "skipinitialspace": True,
+        "na_values": None if missing_as_category else "?",
+    }
     train = pd.read_csv(folder / "adult.data", **options)
     test = pd.read_csv(folder / "adult.test", skiprows=1, **options)
     test["income"] = test["income"].str.rstrip(".")

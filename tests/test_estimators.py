@@ -267,10 +267,10 @@ def test_invalid_hidden_layer_sizes(iris, sizes):
         QuantizedMLPClassifier(hidden_layer_sizes=sizes).fit(X, y)
 
 
+@pytest.mark.skipif(
+    torch.cuda.is_available(), reason="needs a machine without CUDA (tests/test_cuda.py covers GPUs)"
+)
 def test_cuda_request_without_cuda_is_a_clear_error(iris):
-
-    if torch.cuda.is_available():
-        pytest.skip("this machine has CUDA")
     X, y = iris
     with pytest.raises(ValueError, match="no CUDA device"):
         QuantizedMLPClassifier(device="cuda", **FAST).fit(X, y)

@@ -1,9 +1,10 @@
 """ONNX export run by the real onnxruntime: the estimator alone and whole pipelines."""
 
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_regression
@@ -129,32 +130,14 @@ def test_to_onnx_checks_the_sample(iris):
         to_onnx(clf, X[:, :2])
 
 
-ADULT_COLUMNS = [
-    "age",
-    "workclass",
-    "fnlwgt",
-    "education",
-    "education-num",
-    "marital-status",
-    "occupation",
-    "relationship",
-    "race",
-    "sex",
-    "capital-gain",
-    "capital-loss",
-    "hours-per-week",
-    "native-country",
-    "income",
-]
-
-
 @pytest.mark.parametrize("float_dtype", [np.float32, np.float64])
 def test_whole_pipeline_over_a_dataframe_converts(shared_data, float_dtype):
     # "?" (missing) stays a category of its own: OneHotEncoder handles it, no imputer needed.
-    frame = pd.read_csv(
-        shared_data / "adult" / "adult.data", header=None, skipinitialspace=True, names=ADULT_COLUMNS
-    ).sample(4000, random_state=0)
-    X, y = frame.drop(columns="income"), frame["income"]
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from _datasets import adult_frames
+
+    X, _, y, _ = adult_frames(shared_data, missing_as_category=True)
+    X, y = X.sample(4000, random_state=0), y.sample(4000, random_state=0)
     categorical = list(X.select_dtypes(include="object").columns)
     numeric = [c for c in X.columns if c not in categorical]
     X[numeric] = X[numeric].astype(float_dtype)
