@@ -19,7 +19,6 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import __version__
 from ._inference import plan_from_module
-from ._losses import LOSSES
 from ._modules import ACTIVATIONS
 from ._optim import make_optimizer
 from ._progress import EpochProgress
@@ -346,7 +345,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 )
             batch_size = min(self.batch_size, n_samples)
 
-        objective = Objective(LOSSES[self._loss_name()], alpha=self.alpha, bit_lambda=self.bit_lambda)
+        objective = Objective(self._loss_name(), alpha=self.alpha, bit_lambda=self.bit_lambda)
         n_epochs = 1 if incremental else self.max_iter
         backup = None if first else self._snapshot()
         progress = EpochProgress(n_epochs, enabled=bool(self.verbose) and not incremental)
@@ -524,7 +523,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _moved_optimizer(self, device):
         state = [t.to(device) for t in self._optimizer.state_tensors()]
-        attrs = {k: v for k, v in vars(self._optimizer).items() if not isinstance(v, list)}
+        attrs = _optimizer_attributes(self._optimizer)
         optimizer = self._new_optimizer(self._module)
         for target, saved in zip(optimizer.state_tensors(), state):
             target.copy_(saved)
@@ -564,7 +563,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         if module is not None:
             state["_module_arrays"] = {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()}
             state["_optimizer_arrays"] = [t.detach().cpu().numpy() for t in optimizer.state_tensors()]
-            state["_optimizer_attrs"] = {k: v for k, v in vars(optimizer).items() if not isinstance(v, list)}
+            state["_optimizer_attrs"] = _optimizer_attributes(optimizer)
             monitor = state["_monitor"]
             if monitor.best_state is not None:
                 state["_monitor"] = _copy_monitor(
@@ -769,6 +768,11 @@ def _explain_non_numeric(X):
 def _dense(X):
     """Sparse input (one-hot encoded features, say) becomes a dense array: the network is dense."""
     return X.toarray() if hasattr(X, "toarray") else X
+
+
+def _optimizer_attributes(optimizer) -> dict:
+    """The optimizer's scalar state (step count, learning rate), what a restored copy needs."""
+    return {k: v for k, v in vars(optimizer).items() if not isinstance(v, list) and not k.startswith("_")}
 
 
 def _copy_monitor(monitor: ProgressMonitor, best_state) -> ProgressMonitor:

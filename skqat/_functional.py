@@ -42,6 +42,8 @@ import torch
 __all__ = [
     "grid_limits",
     "fake_quantize",
+    "fake_quantize_forward",
+    "fake_quantize_backward",
     "integer_codes",
     "lsq_gradient_scale",
 ]
@@ -117,85 +119,130 @@ def _dot_like(a: torch.Tensor, b: torch.Tensor, shape: torch.Size) -> torch.Tens
     return _sum_like(a * b, shape)
 
 
-class _FakeQuantize(torch.autograd.Function):
-    """Fused uniform fake quantization with the LSQ straight-through backward.
+def fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu=False):
+    """Forward pass of :func:`fake_quantize`; also returns what the backward pass needs.
 
-    One autograd node with few kernels instead of a dozen elementwise nodes:
-    on the small networks skqat trains, per-op overhead is the cost. In code
-    units ``u = x / s - z`` the forward pass is ``s * (clamp(round(u)) + z)``;
-    the backward pass needs only ``u``, the codes and the in-range mask, which
-    ``hardtanh_backward`` applies in one kernel (``q_min - 1/2 < u < q_max + 1/2``,
-    the rounding boundaries of the clipping range).
+    ``(qmin, qmax) = (-1, 1)`` without zero point is the binary grid.
+
+    Explicit forward and backward functions let the training step
+    (:mod:`skqat._backprop`) run them without autograd; :class:`_FakeQuantize`
+    wraps the same two functions for autograd, so both paths compute the same
+    values. In code units ``u = x / s - z`` the output is
+    ``s * (clamp(round(u)) + z)``.
+
+    Returns
+    -------
+    out : torch.Tensor
+    saved : tuple
+        What :func:`fake_quantize_backward` needs.
+    """
+    if qmin == -1 and qmax == 1 and zero_point is None:
+        return _binarize_forward(x, log_scale)
+    s = log_scale.exp().clamp_min(MIN_SCALE)
+    u = x * s.reciprocal()
+    z = None
+    if zero_point is not None:
+        # Keep zero on the grid (-z within the codes): pruned weights and
+        # padding stay exact, and integer export needs it.
+        z = torch.round(zero_point).clamp_(-qmax, -qmin)
+        u.sub_(z)
+    # The codes become the output in place: the backward pass recovers them
+    # as out / s - z, so one tensor of the input's size is saved, not two.
+    out = torch.round(u).clamp_(qmin, qmax)
+    if z is not None:
+        out.add_(z)
+    out.mul_(s)
+    return out, (u, out, s, z)
+
+
+def fake_quantize_backward(
+    grad_out, saved, qmin, qmax, grad_scale=1.0, clipped=True, pact=False, relu=False, param_grads=True
+):
+    """Backward pass of :func:`fake_quantize` from the ``saved`` of :func:`fake_quantize_forward`.
+
+    The in-range mask is applied by ``hardtanh_backward`` in one kernel
+    (``q_min - 1/2 < u < q_max + 1/2``, the rounding boundaries of the
+    clipping range; with ``relu`` fused, values below zero are outside at the
+    low end, exactly relu's mask).
+
+    Returns
+    -------
+    grad_x, grad_log_scale, grad_zero_point : torch.Tensor or None
+        The parameter gradients are None when ``param_grads`` is False or
+        (for the zero point) when there is none.
+    """
+    if len(saved) == 3:
+        return _binarize_backward(grad_out, saved, grad_scale, clipped, param_grads)
+    u, out, s, z = saved
+    shape = s.shape
+    low = 0.0 if relu else qmin - 0.5
+    grad_in_range = torch.ops.aten.hardtanh_backward(grad_out, u, low, qmax + 0.5)
+    if clipped:
+        grad_x = grad_in_range
+    elif relu:
+        grad_x = torch.ops.aten.threshold_backward(grad_out, u, 0.0)
+    else:
+        grad_x = grad_out
+    if not param_grads:
+        return grad_x, None, None
+    # d x_hat / d s = codes - u inside the range (LSQ; PACT drops this
+    # rounding term) and codes + z = out / s outside it. For log_s (chain
+    # rule: d/d log_s = s * d/ds) the division by s cancels.
+    # With u = x / s - z, these sum to out / s outside the range and to
+    # out / s - (u + z) (LSQ) or 0 (PACT) inside it.
+    if pact:
+        inside = _dot_like(grad_in_range, out, shape)
+    else:
+        inside = _dot_like(grad_in_range, u, shape)
+        if z is not None:
+            inside = inside + z * _sum_like(grad_in_range, shape)
+        inside = inside * s
+    grad_log_s = (_dot_like(grad_out, out, shape) - inside) * grad_scale
+    grad_z = None
+    if z is not None:
+        # d x_hat / d z = s outside the range.
+        grad_z = (_sum_like(grad_out, shape) - _sum_like(grad_in_range, shape)) * (s * grad_scale)
+    return grad_x, grad_log_s, grad_z
+
+
+def _binarize_forward(x, log_scale):
+    """Forward pass of the binary grid ``s * sign(x)`` (``sign(0) = +1``) and its saved state."""
+    s = log_scale.exp().clamp_min(MIN_SCALE)
+    # sign(x) with sign(0) = +1: {-1, 0, 1} + 1/2 -> {-1/2, 1/2, 3/2} -> {-1, 1, 1}.
+    signs = torch.sign(x).add_(0.5).sign_()
+    return signs * s, (x * s.reciprocal(), signs, s)
+
+
+def _binarize_backward(grad_out, saved, grad_scale, clipped, param_grads):
+    """Backward pass of :func:`_binarize_forward`: clipped STE (``|x| < s``) and ``d/ds = sign(x)``."""
+    u, signs, s = saved
+    grad_x = torch.ops.aten.hardtanh_backward(grad_out, u, -1.0, 1.0) if clipped else grad_out
+    if not param_grads:
+        return grad_x, None, None
+    return grad_x, _dot_like(grad_out, signs, s.shape) * (s * grad_scale), None
+
+
+class _FakeQuantize(torch.autograd.Function):
+    """:func:`fake_quantize_forward` and :func:`fake_quantize_backward` as one autograd node.
+
+    One node with few kernels instead of a dozen elementwise nodes: on the
+    small networks skqat trains, per-op overhead is the cost.
     """
 
     @staticmethod
     def forward(ctx, x, log_scale, zero_point, qmin, qmax, grad_scale, clipped, pact, relu):
-        s = log_scale.exp().clamp_min(MIN_SCALE)
-        u = x * s.reciprocal()
-        z = None
-        if zero_point is not None:
-            # Keep zero on the grid (-z within the codes): pruned weights and
-            # padding stay exact, and integer export needs it.
-            z = torch.round(zero_point).clamp_(-qmax, -qmin)
-            u = u - z
-        codes = torch.round(u).clamp_(qmin, qmax)
-        out = (codes if z is None else codes + z) * s
-        ctx.save_for_backward(u, codes, s, z)
-        # With relu fused in (unsigned grids: qmin = 0), values below zero are
-        # "outside" at the low end: exactly relu's mask.
-        ctx.bounds = (0.0 if relu else qmin - 0.5, qmax + 0.5)
-        ctx.relu = relu
-        ctx.grad_scale = grad_scale
-        ctx.clipped = clipped
-        ctx.pact = pact
-        ctx.has_zero_point = zero_point is not None
+        out, saved = fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu)
+        ctx.save_for_backward(*saved)
+        ctx.options = (qmin, qmax, grad_scale, clipped, pact, relu)
         return out
 
     @staticmethod
     def backward(ctx, grad_out):
-        u, codes, s, z = ctx.saved_tensors
-        shape = s.shape
-        grad_in_range = torch.ops.aten.hardtanh_backward(grad_out, u, *ctx.bounds)
-        if ctx.clipped:
-            grad_x = grad_in_range
-        elif ctx.relu:
-            grad_x = torch.ops.aten.threshold_backward(grad_out, u, 0.0)
-        else:
-            grad_x = grad_out
-        grad_log_s = grad_z = None
-        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
-            # d x_hat / d s = codes - u inside the range (LSQ; PACT drops this
-            # rounding term) and codes + z outside it.
-            inside = codes if ctx.pact else u
-            grad_s = _dot_like(grad_out, codes, shape) - _dot_like(grad_in_range, inside, shape)
-            if ctx.has_zero_point:
-                outside = _sum_like(grad_out, shape) - _sum_like(grad_in_range, shape)
-                grad_s = grad_s + z * outside
-                grad_z = outside * s * ctx.grad_scale
-            # Chain rule to log_s: d/d log_s = s * d/ds.
-            grad_log_s = grad_s * (s * ctx.grad_scale)
+        param_grads = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
+        grad_x, grad_log_s, grad_z = fake_quantize_backward(
+            grad_out, ctx.saved_tensors, *ctx.options, param_grads=param_grads
+        )
         return grad_x, grad_log_s, grad_z, None, None, None, None, None, None
-
-
-class _FakeBinarize(torch.autograd.Function):
-    """Binary fake quantization ``x_hat = s * sign(x)`` with a clipped STE (``|x| < s``)."""
-
-    @staticmethod
-    def forward(ctx, x, log_scale, grad_scale, clipped):
-        s = log_scale.exp().clamp_min(MIN_SCALE)
-        # sign(x) with sign(0) = +1: {-1, 0, 1} + 1/2 -> {-1/2, 1/2, 3/2} -> {-1, 1, 1}.
-        signs = torch.sign(x).add_(0.5).sign_()
-        ctx.save_for_backward(x * s.reciprocal() if clipped else x, signs, s)
-        ctx.grad_scale = grad_scale
-        ctx.clipped = clipped
-        return signs * s
-
-    @staticmethod
-    def backward(ctx, grad_out):
-        u, signs, s = ctx.saved_tensors
-        grad_x = torch.ops.aten.hardtanh_backward(grad_out, u, -1.0, 1.0) if ctx.clipped else grad_out
-        grad_s = _dot_like(grad_out, signs, s.shape)
-        return grad_x, grad_s * (s * ctx.grad_scale), None, None
 
 
 def fake_quantize(
@@ -253,8 +300,6 @@ def fake_quantize(
     >>> fake_quantize(torch.tensor([7.8, -0.4, 100.0]), s.log(), None, -8, 7)
     tensor([ 8., -0., 14.])
     """
-    if qmin == -1 and qmax == 1 and zero_point is None:
-        return _FakeBinarize.apply(x, log_scale, grad_scale, clipped)
     if relu and (qmin != 0 or zero_point is not None):
         raise ValueError("relu can be fused only into an unsigned grid without zero point")
     return _FakeQuantize.apply(x, log_scale, zero_point, qmin, qmax, grad_scale, clipped, pact, relu)

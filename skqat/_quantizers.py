@@ -10,6 +10,11 @@ fake-quantizes in ``forward``. They share one contract, :class:`Quantizer`:
 * ``effective_scale()``, ``effective_zero_point()``, ``codes(x)``, ``bits``,
   ``qmin``, ``qmax``: the grid as integer inference needs it.
 
+Quantizers whose ``explicit`` is True also implement the training pass
+without autograd (``forward_explicit``, ``backward_explicit`` and
+``explicit_parameters``), which the training step of :mod:`skqat._backprop`
+uses; the others train through autograd.
+
 The estimators pick classes by the ``quantizer`` hyperparameter through
 :func:`make_quantizer`.
 """
@@ -25,6 +30,8 @@ from torch import nn
 from ._functional import (
     MIN_SCALE,
     fake_quantize,
+    fake_quantize_backward,
+    fake_quantize_forward,
     grid_limits,
     integer_codes,
     lsq_gradient_scale,
@@ -102,6 +109,10 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
     #: Whether the grid's scale is a trained parameter.
     learned = True
 
+    #: Whether the quantizer implements the autograd-free training pass
+    #: (:meth:`forward_explicit`, :meth:`backward_explicit`).
+    explicit = False
+
     def __init__(
         self,
         bits,
@@ -152,6 +163,27 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
     def quantize(self, x: torch.Tensor) -> torch.Tensor:
         """Full fake quantization of ``x``: the values inference computes with."""
 
+    def explicit_parameters(self) -> list[nn.Parameter]:
+        """The trained parameters :meth:`backward_explicit` returns gradients for, in order."""
+        return []
+
+    def _forward_saving(self, x, log_scale, zero_point, relu):
+        """``forward(relu(x) if relu else x)`` on the grid given, and the state to differentiate it."""
+        fused = relu and self.qmin == 0 and zero_point is None
+        source = torch.relu(x) if relu and not fused else x
+        out, saved = fake_quantize_forward(source, log_scale, zero_point, self.qmin, self.qmax, fused)
+        return out, (saved, fused, x if relu and not fused else None)
+
+    def _backward_saved(self, grad_out, state, grad_scale, pact, param_grads):
+        """Gradients for the input (before relu) and the grid from :meth:`_forward_saving`'s state."""
+        saved, fused, pre_relu = state
+        grad_x, grad_log_s, grad_z = fake_quantize_backward(
+            grad_out, saved, self.qmin, self.qmax, grad_scale, self.clipped_ste, pact, fused, param_grads
+        )
+        if pre_relu is not None:
+            grad_x = torch.ops.aten.threshold_backward(grad_x, pre_relu, 0.0)
+        return grad_x, [g for g in (grad_log_s, grad_z) if g is not None]
+
     @abstractmethod
     def effective_scale(self) -> torch.Tensor:
         """The positive scale in use (detached)."""
@@ -194,6 +226,8 @@ class LSQQuantizer(Quantizer):
     #: Use PACT's clipping-only scale gradient instead of LSQ's.
     pact = False
 
+    explicit = True
+
     def __init__(self, bits, **kwargs):
         super().__init__(bits, **kwargs)
         dtype, device = kwargs.get("dtype", torch.float32), kwargs.get("device", "cpu")
@@ -221,6 +255,32 @@ class LSQQuantizer(Quantizer):
         return fake_quantize(
             x, self.log_scale, None, 0, self.qmax, self.grad_scale, self.clipped_ste, self.pact, relu=True
         )
+
+    def explicit_parameters(self):
+        return [self.log_scale] if self.zero_point is None else [self.log_scale, self.zero_point]
+
+    def forward_explicit(self, x: torch.Tensor, relu: bool = False):
+        """``forward(relu(x) if relu else x)`` without autograd, and the state to differentiate it.
+
+        Returns
+        -------
+        out : torch.Tensor
+        state : tuple
+            For :meth:`backward_explicit`.
+        """
+        return self._forward_saving(x, self.log_scale, self.zero_point, relu)
+
+    def backward_explicit(self, grad_out: torch.Tensor, state):
+        """Gradients of :meth:`forward_explicit`'s output, the same as autograd computes.
+
+        Returns
+        -------
+        grad_x : torch.Tensor
+            For the input of :meth:`forward_explicit` (before relu).
+        grads : list of torch.Tensor
+            For :meth:`explicit_parameters`, in order.
+        """
+        return self._backward_saved(grad_out, state, self.grad_scale, self.pact, True)
 
     def effective_scale(self):
         return self.log_scale.detach().exp().clamp_min(MIN_SCALE)
@@ -304,6 +364,7 @@ class MinMaxQuantizer(Quantizer):
     """
 
     learned = False
+    explicit = True
 
     def __init__(self, bits, *, momentum=0.01, **kwargs):
         super().__init__(bits, **kwargs)
@@ -345,6 +406,19 @@ class MinMaxQuantizer(Quantizer):
         scale, zero = self._grid()
         return fake_quantize(x, scale.log(), zero, self.qmin, self.qmax, 1.0, self.clipped_ste)
 
+    def forward_explicit(self, x: torch.Tensor, relu: bool = False):
+        """``forward(relu(x) if relu else x)`` without autograd; see :meth:`LSQQuantizer.forward_explicit`."""
+        source = torch.relu(x) if relu else x
+        if self.training:
+            self._observe(source, self.momentum)
+        scale, zero = self._grid()
+        out, state = self._forward_saving(source, scale.log(), zero, False)
+        return out, (state[0], False, x if relu else None)
+
+    def backward_explicit(self, grad_out: torch.Tensor, state):
+        """The straight-through gradient of the input; the range has none."""
+        return self._backward_saved(grad_out, state, 1.0, False, False)
+
     def effective_scale(self):
         # exp(log(s)) as fake_quantize computes it, which can differ from s in the last bit.
         return self._grid()[0].log().exp().clamp_min(MIN_SCALE)
@@ -369,6 +443,9 @@ class NoiseQuantizer(LSQQuantizer):
         See :class:`Quantizer`.
     """
 
+    # Training differs from LSQ (a random subset in float): autograd only.
+    explicit = False
+
     def __init__(self, bits, *, noise_rate=0.5, **kwargs):
         super().__init__(bits, **kwargs)
         self.noise_rate = float(noise_rate)
@@ -390,6 +467,9 @@ class PenaltyQuantizer(LSQQuantizer):
     ``quant_lambda * ||W - q(W)||^2`` pulls them (and the grid) together.
     Inference uses the hard projection ``q(W)``.
     """
+
+    # Training differs from LSQ (float weights): autograd only.
+    explicit = False
 
     def forward(self, x):
         return self.quantize(x) if not self.training else x

@@ -39,13 +39,13 @@ def grid_penalty(module) -> torch.Tensor:
     return total
 
 
-def l2_penalty(module) -> torch.Tensor:
+def l2_penalty(weights) -> torch.Tensor:
     """``0.5 * sum_l ||W_l||^2`` over the latent weights (not the biases).
 
     Parameters
     ----------
-    module : QuantMLP
-        The network.
+    weights : list of torch.Tensor
+        The latent weight matrices (``QuantMLP.latent_weights()``).
 
     Returns
     -------
@@ -53,8 +53,9 @@ def l2_penalty(module) -> torch.Tensor:
         A scalar; the training loop multiplies it by ``alpha`` and divides it
         by the batch's total sample weight, as scikit-learn's MLP does.
     """
-    weights = module.latent_weights()
-    return 0.5 * sum(w.square().sum() for w in weights)
+    # One foreach kernel for all layers: this runs at every training step.
+    norms = torch.stack(torch._foreach_norm(weights))
+    return 0.5 * torch.dot(norms, norms)
 
 
 def bit_penalty(module) -> torch.Tensor | None:

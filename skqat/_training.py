@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ._backprop import ExplicitGradients, explicit_gradients_supported
+from ._losses import LOSSES
 from ._regularizers import bit_penalty, grid_penalty, l2_penalty
 
 __all__ = ["TrainingData", "Objective", "ProgressMonitor", "TrainingDiverged", "run_epoch", "fit_loop"]
@@ -42,26 +44,42 @@ _EPOCH_GATHER_ELEMENTS = 16_000_000
 class Objective:
     """What one step minimises: the data loss plus the penalties.
 
-    ``loss_fn(raw_output, target, sample_weight)`` is a weighted-mean loss;
+    ``loss`` names a weighted-mean loss of :data:`skqat._losses.LOSSES`;
     ``alpha`` weighs the L2 penalty ``0.5 * sum ||W||^2`` divided by the batch's
     total sample weight, as in scikit-learn; ``quant_lambda`` weighs the grid
     penalty :func:`skqat._regularizers.grid_penalty`; ``bit_lambda`` the mean
     learned bit width :func:`skqat._regularizers.bit_penalty`.
     """
 
-    loss_fn: Callable
+    loss: str
     alpha: float = 0.0
     quant_lambda: float = 0.0
     bit_lambda: float = 0.0
+    #: Use :class:`skqat._backprop.ExplicitGradients` where it supports the
+    #: network (it computes the gradients autograd would, with less overhead).
+    explicit: bool = True
 
-    def loss_and_grads(self, module, params, weight_positions, X, y, sample_weight):
-        """The batch objective (detached) and its gradient for each of ``params``.
+    def gradient_function(self, module, params) -> Callable:
+        """``(X, y, sample_weight) -> (loss, grads)`` for the module's current state.
 
-        The L2 term is added to the weight gradients directly (``alpha * W / n``)
-        rather than through autograd: the same gradient for a fraction of the
-        per-step overhead.
+        Called once per epoch: whether quantization is on can change between epochs.
         """
-        loss = self.loss_fn(module(X), y, sample_weight)
+        weight_positions = [i for i, p in enumerate(params) if any(p is w for w in module.latent_weights())]
+        explicit = None
+        if self.explicit and explicit_gradients_supported(module, self.loss):
+            explicit = ExplicitGradients(module, params, self.loss)
+
+        def loss_and_grads(X, y, sample_weight):
+            if explicit is None:
+                loss, grads = self._autograd_loss_and_grads(module, params, X, y, sample_weight)
+            else:
+                loss, grads = explicit(X, y, sample_weight, self.quant_lambda)
+            return self._add_l2(module, params, weight_positions, X, sample_weight, loss, grads)
+
+        return loss_and_grads
+
+    def _autograd_loss_and_grads(self, module, params, X, y, sample_weight):
+        loss = LOSSES[self.loss](module(X), y, sample_weight)
         if self.quant_lambda:
             loss = loss + self.quant_lambda * grid_penalty(module)
         if self.bit_lambda:
@@ -69,7 +87,13 @@ class Objective:
             if bits is not None:
                 loss = loss + self.bit_lambda * bits
         grads = torch.autograd.grad(loss, params, allow_unused=True, materialize_grads=True)
-        loss = loss.detach()
+        return loss.detach(), grads
+
+    def _add_l2(self, module, params, weight_positions, X, sample_weight, loss, grads):
+        """Add the L2 term to the loss and straight to the weight gradients (``alpha * W / n``).
+
+        Outside autograd: the same gradient for a fraction of the per-step overhead.
+        """
         if self.alpha:
             with torch.no_grad():
                 weights = [params[i] for i in weight_positions]
@@ -80,7 +104,7 @@ class Objective:
                 else:
                     factor = self.alpha / sample_weight.sum().clamp_min(1e-12)
                     torch._foreach_add_(weight_grads, torch._foreach_mul(weights, factor))
-                loss = loss + factor * l2_penalty(module)
+                loss = loss + factor * l2_penalty(weights)
         return loss, grads
 
 
@@ -112,9 +136,7 @@ def run_epoch(
         The objective averaged over samples, as scikit-learn's ``loss_``; NaN
         or inf if training diverged.
     """
-    params = optimizer.params
-    latent = module.latent_weights()
-    weight_positions = [i for i, p in enumerate(params) if any(p is w for w in latent)]
+    loss_and_grads = objective.gradient_function(module, optimizer.params)
     n_samples = data.n_samples
     X_all, y_all, sw_all = data.X, data.y, data.sample_weight
     if order is not None and X_all.numel() <= _EPOCH_GATHER_ELEMENTS:
@@ -131,7 +153,7 @@ def run_epoch(
             idx = order[start:stop]
             X, y = X_all.index_select(0, idx), y_all.index_select(0, idx)
             sw = None if sw_all is None else sw_all.index_select(0, idx)
-        loss, grads = objective.loss_and_grads(module, params, weight_positions, X, y, sw)
+        loss, grads = loss_and_grads(X, y, sw)
         optimizer.step(grads)
         total.add_(loss, alpha=stop - start)
     return float(total) / n_samples

@@ -1,0 +1,308 @@
+"""Training gradients of a :class:`~skqat._modules.QuantMLP` without autograd.
+
+On the small networks skqat trains, recording and replaying an autograd graph
+costs as much as the arithmetic: every fake-quantize node adds a Python
+``autograd.Function`` frame in each direction, and the engine walks a dozen
+nodes per step. :class:`ExplicitGradients` writes the chain rule out layer by
+layer instead, with the quantizers' own explicit forward and backward passes
+(:meth:`~skqat._quantizers.LSQQuantizer.forward_explicit`), the same kernels
+as the autograd path and no graph. It computes the gradients autograd would
+(``tests/test_backprop.py`` checks them against autograd for every
+supported configuration) and covers the common networks: every activation
+and loss, the LSQ, PACT and min-max schemes, per-tensor and per-channel,
+symmetric and asymmetric grids, quantized inputs, pruning masks and the grid
+penalty. Networks with other parts (learned bit widths, quantization noise,
+the penalty scheme, quantized biases) train through autograd;
+:func:`explicit_gradients_supported` says which.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ._quantizers import Quantizer
+
+__all__ = ["ExplicitGradients", "explicit_gradients_supported", "loss_and_output_gradient"]
+
+# reduction codes of aten's nll_loss kernels
+_NO_REDUCTION, _MEAN = 0, 1
+_IGNORE_INDEX = -100
+
+
+def _row_weights(sample_weight: torch.Tensor):
+    """``(w / sum(w), sum(w))``: each sample's share of a weighted mean (zeros for an all-zero batch)."""
+    total = sample_weight.sum().clamp_min(torch.finfo(sample_weight.dtype).tiny)
+    return sample_weight / total, total
+
+
+def _log_loss(logits, target, sample_weight):
+    # log_softmax as logits - logsumexp: aten's log_softmax kernel is slow
+    # along a short class axis (21 against 12 us for 200 x 10 doubles).
+    log_probs = logits - logits.logsumexp(1, keepdim=True)
+    if sample_weight is None:
+        share = 1.0 / logits.shape[0]
+        loss, total = torch.ops.aten.nll_loss_forward(log_probs, target, None, _MEAN, _IGNORE_INDEX)
+        grad_log_probs = torch.ops.aten.nll_loss_backward(
+            torch.ones((), dtype=logits.dtype, device=logits.device),
+            log_probs,
+            target,
+            None,
+            _MEAN,
+            _IGNORE_INDEX,
+            total,
+        )
+    else:
+        per_sample, total = torch.ops.aten.nll_loss_forward(
+            log_probs, target, None, _NO_REDUCTION, _IGNORE_INDEX
+        )
+        share, _ = _row_weights(sample_weight)
+        loss = torch.dot(per_sample, share)
+        grad_log_probs = torch.ops.aten.nll_loss_backward(
+            share, log_probs, target, None, _NO_REDUCTION, _IGNORE_INDEX, total
+        )
+        share = share.unsqueeze(1)
+    # d loss / d logits = share * softmax - share * one_hot(target); the
+    # second term is what nll_loss_backward wrote.
+    return loss, log_probs.exp_().mul_(share).add_(grad_log_probs)
+
+
+def _scaled_rows(grad, sample_weight):
+    """``grad`` divided by the batch size, or weighted by each row's share of the sample weight."""
+    if sample_weight is None:
+        return grad.mul_(1.0 / grad.shape[0]), None
+    share, _ = _row_weights(sample_weight)
+    return grad.mul_(share.unsqueeze(1)), share
+
+
+def _binary_log_loss(logits, target, sample_weight):
+    per_sample = F.binary_cross_entropy_with_logits(logits, target, reduction="none").sum(dim=1)
+    grad, share = _scaled_rows(torch.sigmoid(logits).sub_(target), sample_weight)
+    loss = per_sample.mean() if share is None else torch.dot(per_sample, share)
+    return loss, grad
+
+
+def _squared_error(output, target, sample_weight):
+    residual = output - target
+    per_sample = 0.5 * residual.square().mean(dim=1)
+    grad, share = _scaled_rows(residual.mul_(1.0 / output.shape[1]), sample_weight)
+    loss = per_sample.mean() if share is None else torch.dot(per_sample, share)
+    return loss, grad
+
+
+#: ``loss(raw_output, target, sample_weight) -> (loss, d loss / d raw_output)``, by loss name.
+_LOSS_AND_GRADIENT = {
+    "log_loss": _log_loss,
+    "binary_log_loss": _binary_log_loss,
+    "squared_error": _squared_error,
+}
+
+
+def loss_and_output_gradient(loss_name, output, target, sample_weight):
+    """The weighted-mean loss of :data:`skqat._losses.LOSSES` and its gradient for ``output``.
+
+    Parameters
+    ----------
+    loss_name : {"log_loss", "binary_log_loss", "squared_error"}
+    output : torch.Tensor of shape (n_samples, n_outputs)
+        Raw network output.
+    target : torch.Tensor
+        Class indices for ``"log_loss"``, else a float array like ``output``.
+    sample_weight : torch.Tensor or None
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar.
+    grad : torch.Tensor
+        Same shape as ``output``.
+    """
+    return _LOSS_AND_GRADIENT[loss_name](output, target, sample_weight)
+
+
+def _activation_backward(activation: str, grad: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
+    """Gradient through a hidden activation from its output, as autograd's backward kernels do."""
+    if activation == "relu":
+        return torch.ops.aten.threshold_backward(grad, output, 0.0)
+    if activation == "tanh":
+        return torch.ops.aten.tanh_backward(grad, output)
+    if activation == "logistic":
+        return torch.ops.aten.sigmoid_backward(grad, output)
+    return grad
+
+
+def _explicit(quantizer) -> bool:
+    return quantizer is None or (isinstance(quantizer, Quantizer) and quantizer.explicit)
+
+
+def explicit_gradients_supported(module, loss_name: str) -> bool:
+    """Whether :class:`ExplicitGradients` can train ``module`` with ``loss_name``.
+
+    Parameters
+    ----------
+    module : QuantMLP
+    loss_name : str
+
+    Returns
+    -------
+    bool
+    """
+    if loss_name not in _LOSS_AND_GRADIENT or not _explicit(module.input_quantizer):
+        return False
+    for layer in module.layers:
+        if not _explicit(layer.weight_quantizer):
+            return False
+        if layer.bias_bits is not None and layer.weight_quantizer is not None:
+            return False
+    return all(_explicit(q) for q in module.activation_quantizers if isinstance(q, Quantizer))
+
+
+class ExplicitGradients:
+    """The training objective of one step and its gradients, by the chain rule written out.
+
+    Built once per epoch: it reads which quantizers are active (the
+    quantization delay can switch them on between epochs).
+
+    Parameters
+    ----------
+    module : QuantMLP
+        In training mode; :func:`explicit_gradients_supported` must hold.
+    params : list of torch.Tensor
+        The optimizer's parameters; gradients are returned in this order.
+    loss_name : str
+        A key of :data:`skqat._losses.LOSSES`.
+    """
+
+    def __init__(self, module, params, loss_name: str):
+        self.params = params
+        self.loss_name = loss_name
+        quantize = module._quantizing
+        self.activation = module.activation
+        self.activation_fn = module._activation_fn
+        self.input_quantizer = module.input_quantizer if quantize else None
+        self.layers = [
+            (layer.weight, layer.bias, layer.weight_quantizer if quantize else None, layer.mask)
+            for layer in module.layers
+        ]
+        self.activation_quantizers = [
+            q if quantize and isinstance(q, Quantizer) else None for q in module.activation_quantizers
+        ]
+        position = {id(p): i for i, p in enumerate(params)}
+        self._weight_positions = [position[id(layer.weight)] for layer in module.layers]
+        self._bias_positions = [position[id(layer.bias)] for layer in module.layers]
+
+        def positions(quantizer):
+            return [] if quantizer is None else [position[id(p)] for p in quantizer.explicit_parameters()]
+
+        self._weight_quantizer_positions = [positions(q) for _, _, q, _ in self.layers]
+        self._activation_quantizer_positions = [positions(q) for q in self.activation_quantizers]
+        self._input_quantizer_positions = positions(self.input_quantizer)
+
+    def _store(self, grads, positions, values) -> None:
+        for i, value in zip(positions, values):
+            grads[i] = value if grads[i] is None else grads[i] + value
+
+    @torch.no_grad()
+    def __call__(self, X, y, sample_weight, quant_lambda: float = 0.0):
+        """Objective (data loss plus ``quant_lambda`` times the grid penalty) and its gradients.
+
+        Returns
+        -------
+        loss : torch.Tensor
+            A detached scalar.
+        grads : list of torch.Tensor
+            Aligned with ``params``; zeros for parameters the objective does not use.
+        """
+        relu = self.activation == "relu"
+        x = X
+        input_state = None
+        if self.input_quantizer is not None:
+            x, input_state = self.input_quantizer.forward_explicit(X)
+        saved = []
+        last = len(self.layers) - 1
+        for i, (weight, bias, quantizer, mask) in enumerate(self.layers):
+            weight_state = None
+            w = weight
+            if quantizer is not None:
+                w, weight_state = quantizer.forward_explicit(weight)
+            w_used = w if mask is None else w * mask
+            z = torch.addmm(bias, x, w_used.t())
+            activation_state = None
+            if i < last:
+                act_quantizer = self.activation_quantizers[i]
+                if act_quantizer is None:
+                    out = self.activation_fn(z)
+                    activation_state = out
+                elif relu:
+                    out, activation_state = act_quantizer.forward_explicit(z, relu=True)
+                else:
+                    activated = self.activation_fn(z)
+                    out, quant_state = act_quantizer.forward_explicit(activated)
+                    activation_state = (activated, quant_state)
+                saved.append((x, w, w_used, weight_state, activation_state))
+                x = out
+            else:
+                saved.append((x, w, w_used, weight_state, None))
+                output = z
+
+        loss, grad = loss_and_output_gradient(self.loss_name, output, y, sample_weight)
+        grads = [None] * len(self.params)
+        if quant_lambda:
+            loss = loss + quant_lambda * self._grid_penalty(saved, grads, quant_lambda)
+
+        for i in range(last, -1, -1):
+            layer_input, w, w_used, weight_state, _ = saved[i]
+            weight, _, quantizer, mask = self.layers[i]
+            grad_w = grad.t().mm(layer_input)
+            self._store(grads, [self._bias_positions[i]], [grad.sum(0)])
+            if i > 0 or input_state is not None:
+                grad_input = grad.mm(w_used)
+            if mask is not None:
+                grad_w.mul_(mask)
+            if quantizer is not None:
+                grad_w, quantizer_grads = quantizer.backward_explicit(grad_w, weight_state)
+                self._store(grads, self._weight_quantizer_positions[i], quantizer_grads)
+            self._store(grads, [self._weight_positions[i]], [grad_w])
+            if i == 0:
+                break
+            grad = self._hidden_backward(i - 1, grad_input, saved[i - 1][4], grads, relu)
+
+        if input_state is not None:
+            _, input_grads = self.input_quantizer.backward_explicit(grad_input, input_state)
+            self._store(grads, self._input_quantizer_positions, input_grads)
+        return loss, [torch.zeros_like(p) if g is None else g for p, g in zip(self.params, grads)]
+
+    def _hidden_backward(self, i, grad, activation_state, grads, relu):
+        """Gradient for the pre-activation of hidden layer ``i`` from that for its output."""
+        act_quantizer = self.activation_quantizers[i]
+        if act_quantizer is None:
+            return _activation_backward(self.activation, grad, activation_state)
+        if relu:
+            grad, quantizer_grads = act_quantizer.backward_explicit(grad, activation_state)
+        else:
+            activated, quant_state = activation_state
+            grad, quantizer_grads = act_quantizer.backward_explicit(grad, quant_state)
+            grad = _activation_backward(self.activation, grad, activated)
+        self._store(grads, self._activation_quantizer_positions[i], quantizer_grads)
+        return grad
+
+    def _grid_penalty(self, saved, grads, quant_lambda):
+        """``sum ||W - q(W)||^2`` over quantized layers; stores its gradients, times ``quant_lambda``.
+
+        As :func:`skqat._regularizers.grid_penalty`: ``q`` sees the weights
+        detached, so the weights get ``2 (W - q(W))`` and the grid, through
+        its straight-through backward, ``-2 (W - q(W))``.
+        """
+        total = None
+        for i, (weight, _, quantizer, _) in enumerate(self.layers):
+            if quantizer is None:
+                continue
+            w, weight_state = saved[i][1], saved[i][3]
+            difference = weight - w
+            term = torch.dot(difference.reshape(-1), difference.reshape(-1))
+            total = term if total is None else total + term
+            pull = difference.mul_(2.0 * quant_lambda)
+            _, grid_grads = quantizer.backward_explicit(-pull, weight_state)
+            self._store(grads, self._weight_quantizer_positions[i], grid_grads)
+            self._store(grads, [self._weight_positions[i]], [pull])
+        return total if total is not None else self.layers[0][0].new_zeros(())

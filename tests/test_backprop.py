@@ -1,0 +1,177 @@
+"""The explicit training gradients (skqat._backprop) against autograd's.
+
+Every configuration the explicit path claims to support must give autograd's
+loss and gradients; the others must fall back to autograd.
+"""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
+from skqat._backprop import explicit_gradients_supported
+from skqat._training import Objective
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:300] / 16.0, y[:300]
+
+
+def _targets(estimator, y):
+    """Training targets as the estimators feed them to the loss."""
+    if estimator._loss_name() == "log_loss":
+        return torch.as_tensor(np.searchsorted(estimator.classes_, y))
+    if estimator._loss_name() == "binary_log_loss":
+        return torch.as_tensor(np.asarray(y, dtype=np.float64).reshape(len(y), -1))
+    return torch.as_tensor(np.asarray(y, dtype=np.float64).reshape(len(y), -1))
+
+
+def _gradients(estimator, X, y, sample_weight, explicit, quant_lambda):
+    """Loss and gradients of one batch, leaving the module as it was (min-max grids observe)."""
+    module = estimator._module
+    state = {k: v.clone() for k, v in module.state_dict().items()}
+    module.train()
+    objective = Objective(estimator._loss_name(), alpha=estimator.alpha, explicit=explicit)
+    objective.quant_lambda = quant_lambda
+    loss_and_grads = objective.gradient_function(module, estimator._optimizer.params)
+    loss, grads = loss_and_grads(X, y, sample_weight)
+    module.load_state_dict(state)
+    return float(loss), [g.detach().clone() for g in grads]
+
+
+def _check_same_gradients(estimator, X, y, sample_weight=None, quant_lambda=0.0):
+    assert explicit_gradients_supported(estimator._module, estimator._loss_name())
+    X = torch.as_tensor(X)
+    y = _targets(estimator, y)
+    sw = None if sample_weight is None else torch.as_tensor(sample_weight)
+    loss_a, grads_a = _gradients(estimator, X, y, sw, False, quant_lambda)
+    loss_e, grads_e = _gradients(estimator, X, y, sw, True, quant_lambda)
+    assert loss_e == pytest.approx(loss_a, rel=1e-10)
+    assert len(grads_a) == len(grads_e)
+    for a, e in zip(grads_a, grads_e):
+        assert a.shape == e.shape
+        torch.testing.assert_close(e, a, rtol=1e-8, atol=1e-10)
+    # Some gradient is not zero: the comparison is not vacuous.
+    assert any(float(g.abs().max()) > 0 for g in grads_e)
+
+
+CLASSIFIER_CONFIGS = [
+    {},
+    {"weight_bits": None, "activation_bits": None},
+    {"activation": "tanh"},
+    {"activation": "logistic"},
+    {"activation": "identity"},
+    {"activation": "tanh", "symmetric": False},
+    {"granularity": "per_channel"},
+    {"granularity": "per_channel", "symmetric": False},
+    {"symmetric": False},
+    {"quantizer": "pact"},
+    {"quantizer": "pact", "symmetric": False, "activation": "tanh"},
+    {"quantizer": "minmax"},
+    {"quantizer": "minmax", "activation": "logistic", "granularity": "per_channel"},
+    {"weight_bits": 1},
+    {"weight_bits": 2, "activation_bits": None},
+    {"weight_bits": None, "activation_bits": 4},
+    {"weight_bits": (4, 8)},
+    {"input_bits": 8},
+    {"input_bits": 6, "quantizer": "pact"},
+    {"sparsity": 0.5},
+    {"ste": "identity"},
+    {"ste": "identity", "quantizer": "pact"},
+    {"alpha": 0.1},
+    {"hidden_layer_sizes": (16, 12, 8)},
+    {"hidden_layer_sizes": (16, 12), "activation": "tanh", "granularity": "per_channel"},
+]
+
+
+@pytest.mark.parametrize("params", CLASSIFIER_CONFIGS, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()))
+def test_explicit_gradients_match_autograd_classifier(digits, params):
+    X, y = digits
+    settings = {"hidden_layer_sizes": (24,), "weight_bits": 4, "activation_bits": 8, "max_iter": 3}
+    settings.update(params)
+    estimator = QuantizedMLPClassifier(random_state=0, **settings).fit(X, y)
+    _check_same_gradients(estimator, X[:64], y[:64])
+
+
+def test_explicit_gradients_match_autograd_with_sample_weight_and_penalty(digits):
+    X, y = digits
+    estimator = QuantizedMLPClassifier(
+        hidden_layer_sizes=(24,), weight_bits=3, activation_bits=8, symmetric=False, max_iter=3, random_state=0
+    ).fit(X, y)
+    weights = np.random.RandomState(0).uniform(0, 2, 64)
+    weights[:5] = 0.0
+    _check_same_gradients(estimator, X[:64], y[:64], sample_weight=weights)
+    _check_same_gradients(estimator, X[:64], y[:64], quant_lambda=0.05)
+    _check_same_gradients(estimator, X[:64], y[:64], sample_weight=weights, quant_lambda=0.5)
+
+
+def test_explicit_gradients_before_quantization_starts(digits):
+    X, y = digits
+    estimator = QuantizedMLPClassifier(
+        hidden_layer_sizes=(24,), weight_bits=4, activation_bits=8, quant_delay=10, max_iter=2, random_state=0
+    ).fit(X, y)
+    assert not estimator._module._quantizing
+    _check_same_gradients(estimator, X[:64], y[:64])
+
+
+@pytest.mark.parametrize("sample_weight", [False, True])
+def test_explicit_gradients_match_autograd_multilabel(digits, sample_weight):
+    X, y = digits
+    Y = np.stack([y % 2, (y > 4)], axis=1).astype(int)
+    estimator = QuantizedMLPClassifier(
+        hidden_layer_sizes=(24,), weight_bits=4, activation_bits=8, max_iter=3, random_state=0
+    ).fit(X, Y)
+    assert estimator._loss_name() == "binary_log_loss"
+    weights = np.linspace(0.1, 2, 64) if sample_weight else None
+    _check_same_gradients(estimator, X[:64], Y[:64], sample_weight=weights)
+
+
+@pytest.mark.parametrize("sample_weight", [False, True])
+def test_explicit_gradients_match_autograd_regressor(digits, sample_weight):
+    X, y = digits
+    Y = np.stack([y / 9.0, X[:, 20]], axis=1)
+    estimator = QuantizedMLPRegressor(
+        hidden_layer_sizes=(24,), weight_bits=4, activation_bits=8, symmetric=False, max_iter=3, random_state=0
+    ).fit(X, Y)
+    weights = np.linspace(0.1, 2, 64) if sample_weight else None
+    _check_same_gradients(estimator, X[:64], Y[:64], sample_weight=weights, quant_lambda=0.01)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"quantizer": "noise"},
+        {"quantizer": "penalty"},
+        {"weight_bits": "learned"},
+        {"bias_bits": 16},
+    ],
+    ids=str,
+)
+def test_other_networks_train_through_autograd(digits, params):
+    X, y = digits
+    settings = {"hidden_layer_sizes": (8,), "weight_bits": 4, "activation_bits": 8, "max_iter": 1}
+    settings.update(params)
+    estimator = QuantizedMLPClassifier(random_state=0, **settings).fit(X, y)
+    assert not explicit_gradients_supported(estimator._module, estimator._loss_name())
+
+
+def test_explicit_and_autograd_fits_agree(digits):
+    """Whole fits, explicit against autograd: the same model up to rounding."""
+    X, y = digits
+    fits = []
+    for explicit in (True, False):
+        estimator = QuantizedMLPClassifier(
+            hidden_layer_sizes=(24,), weight_bits=4, activation_bits=8, max_iter=5, random_state=0
+        )
+        original = Objective.explicit
+        Objective.explicit = explicit
+        try:
+            fits.append(estimator.fit(X, y))
+        finally:
+            Objective.explicit = original
+    explicit_fit, autograd_fit = fits
+    np.testing.assert_allclose(explicit_fit.loss_curve_, autograd_fit.loss_curve_, rtol=1e-6)
+    assert np.mean(explicit_fit.predict(X) == autograd_fit.predict(X)) > 0.98
