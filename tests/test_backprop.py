@@ -87,7 +87,11 @@ CLASSIFIER_CONFIGS = [
 ]
 
 
-@pytest.mark.parametrize("params", CLASSIFIER_CONFIGS, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()))
+def _config_id(params):
+    return ",".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+
+
+@pytest.mark.parametrize("params", CLASSIFIER_CONFIGS, ids=_config_id)
 def test_explicit_gradients_match_autograd_classifier(digits, params):
     X, y = digits
     settings = {"hidden_layer_sizes": (24,), "weight_bits": 4, "activation_bits": 8, "max_iter": 3}
@@ -99,7 +103,12 @@ def test_explicit_gradients_match_autograd_classifier(digits, params):
 def test_explicit_gradients_match_autograd_with_sample_weight_and_penalty(digits):
     X, y = digits
     estimator = QuantizedMLPClassifier(
-        hidden_layer_sizes=(24,), weight_bits=3, activation_bits=8, symmetric=False, max_iter=3, random_state=0
+        hidden_layer_sizes=(24,),
+        weight_bits=3,
+        activation_bits=8,
+        symmetric=False,
+        max_iter=3,
+        random_state=0,
     ).fit(X, y)
     weights = np.random.RandomState(0).uniform(0, 2, 64)
     weights[:5] = 0.0
@@ -134,7 +143,12 @@ def test_explicit_gradients_match_autograd_regressor(digits, sample_weight):
     X, y = digits
     Y = np.stack([y / 9.0, X[:, 20]], axis=1)
     estimator = QuantizedMLPRegressor(
-        hidden_layer_sizes=(24,), weight_bits=4, activation_bits=8, symmetric=False, max_iter=3, random_state=0
+        hidden_layer_sizes=(24,),
+        weight_bits=4,
+        activation_bits=8,
+        symmetric=False,
+        max_iter=3,
+        random_state=0,
     ).fit(X, Y)
     weights = np.linspace(0.1, 2, 64) if sample_weight else None
     _check_same_gradients(estimator, X[:64], Y[:64], sample_weight=weights, quant_lambda=0.01)
