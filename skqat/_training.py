@@ -66,6 +66,7 @@ class Objective:
         """
         weight_positions = [i for i, p in enumerate(params) if any(p is w for w in module.latent_weights())]
         explicit = None
+        # (bit_lambda prices learned bit widths, which train through autograd.)
         if self.explicit and explicit_gradients_supported(module, self.loss):
             explicit = ExplicitGradients(module, params, self.loss)
 
@@ -74,7 +75,7 @@ class Objective:
                 loss, grads = self._autograd_loss_and_grads(module, params, X, y, sample_weight)
             else:
                 loss, grads = explicit(X, y, sample_weight, self.quant_lambda)
-            return self._add_l2(module, params, weight_positions, X, sample_weight, loss, grads)
+            return self._add_l2(params, weight_positions, X, sample_weight, loss, grads)
 
         return loss_and_grads
 
@@ -89,7 +90,7 @@ class Objective:
         grads = torch.autograd.grad(loss, params, allow_unused=True, materialize_grads=True)
         return loss.detach(), grads
 
-    def _add_l2(self, module, params, weight_positions, X, sample_weight, loss, grads):
+    def _add_l2(self, params, weight_positions, X, sample_weight, loss, grads):
         """Add the L2 term to the loss and straight to the weight gradients (``alpha * W / n``).
 
         Outside autograd: the same gradient for a fraction of the per-step overhead.
@@ -101,10 +102,11 @@ class Objective:
                 if sample_weight is None:
                     factor = self.alpha / X.shape[0]
                     torch._foreach_add_(weight_grads, weights, alpha=factor)
+                    loss = torch.add(loss, l2_penalty(weights), alpha=factor)
                 else:
                     factor = self.alpha / sample_weight.sum().clamp_min(1e-12)
                     torch._foreach_add_(weight_grads, torch._foreach_mul(weights, factor))
-                loss = loss + factor * l2_penalty(weights)
+                    loss = loss + factor * l2_penalty(weights)
         return loss, grads
 
 

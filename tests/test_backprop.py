@@ -189,3 +189,36 @@ def test_explicit_and_autograd_fits_agree(digits):
     explicit_fit, autograd_fit = fits
     np.testing.assert_allclose(explicit_fit.loss_curve_, autograd_fit.loss_curve_, rtol=1e-6)
     assert np.mean(explicit_fit.predict(X) == autograd_fit.predict(X)) > 0.98
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_fused_adam_matches_scikit_learn_update(dtype):
+    """The fused kernel and the foreach fallback both follow scikit-learn's Adam."""
+    from sklearn.neural_network._stochastic_optimizers import AdamOptimizer
+
+    from skqat._optim import Adam
+
+    rng = np.random.RandomState(0)
+    shapes = [(5, 3), (5,), ()]
+    start = [rng.normal(size=shape) for shape in shapes]
+    gradients = [[rng.normal(size=shape) for shape in shapes] for _ in range(20)]
+
+    reference = [p.copy() for p in start]
+    sklearn_adam = AdamOptimizer(reference, learning_rate_init=0.01)
+    for grads in gradients:
+        sklearn_adam.update_params(reference, grads)
+
+    results = {}
+    for fused in (True, False):
+        params = [torch.tensor(p, dtype=dtype) for p in start]
+        adam = Adam(params, learning_rate_init=0.01)
+        if fused:
+            assert adam._fused, "torch 2.4+ has a fused CPU Adam kernel"
+        adam._fused = fused
+        for grads in gradients:
+            adam.step([torch.tensor(g, dtype=dtype) for g in grads])
+        results[fused] = [p.numpy() for p in params]
+    tolerance = 1e-5 if dtype == torch.float32 else 1e-12
+    for fused in (True, False):
+        for ours, theirs in zip(results[fused], reference):
+            np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance)

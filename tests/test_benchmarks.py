@@ -51,3 +51,11 @@ def test_export_report_quick(tmp_path):
     _run("export_report.py", "--quick", "--out", str(out))
     text = out.read_text()
     assert "integer parity" in text and "onnxruntime 1 row ms" in text
+
+
+@pytest.mark.parametrize("path", [[], ["--autograd"]], ids=["explicit", "autograd"])
+def test_profile_fit_runs(path):
+    stdout = _run("profile_fit.py", "--epochs", "2", "--rows", "40", *path)
+    assert "us per step" in stdout and "aten::mm" in stdout
+    # The explicit path records no autograd nodes; the autograd path does.
+    assert ("AddmmBackward" in stdout) == bool(path)
