@@ -57,7 +57,9 @@ class Objective:
     bit_lambda: float = 0.0
     #: Use :class:`skqat._backprop.ExplicitGradients` where it supports the
     #: network (it computes the gradients autograd would, with less overhead).
-    explicit: bool = True
+    #: A class attribute, not a field: ``Objective.explicit = False`` switches
+    #: every fit to autograd (the benchmarks' and tests' comparisons).
+    explicit = True
 
     def gradient_function(self, module, params) -> Callable:
         """``(X, y, sample_weight) -> (loss, grads)`` for the module's current state.

@@ -34,8 +34,8 @@ def _gradients(estimator, X, y, sample_weight, explicit, quant_lambda):
     module = estimator._module
     state = {k: v.clone() for k, v in module.state_dict().items()}
     module.train()
-    objective = Objective(estimator._loss_name(), alpha=estimator.alpha, explicit=explicit)
-    objective.quant_lambda = quant_lambda
+    objective = Objective(estimator._loss_name(), alpha=estimator.alpha, quant_lambda=quant_lambda)
+    objective.explicit = explicit
     loss_and_grads = objective.gradient_function(module, estimator._optimizer.params)
     loss, grads = loss_and_grads(X, y, sample_weight)
     module.load_state_dict(state)
@@ -172,20 +172,29 @@ def test_other_networks_train_through_autograd(digits, params):
     assert not explicit_gradients_supported(estimator._module, estimator._loss_name())
 
 
-def test_explicit_and_autograd_fits_agree(digits):
+def test_explicit_and_autograd_fits_agree(digits, monkeypatch):
     """Whole fits, explicit against autograd: the same model up to rounding."""
+    import skqat._backprop
+
     X, y = digits
-    fits = []
+    calls = []
+    original_call = skqat._backprop.ExplicitGradients.__call__
+
+    def counted(self, *args, **kwargs):
+        calls.append(1)
+        return original_call(self, *args, **kwargs)
+
+    monkeypatch.setattr(skqat._backprop.ExplicitGradients, "__call__", counted)
+    fits, n_calls = [], []
     for explicit in (True, False):
+        monkeypatch.setattr(Objective, "explicit", explicit)
         estimator = QuantizedMLPClassifier(
             hidden_layer_sizes=(24,), weight_bits=4, activation_bits=8, max_iter=5, random_state=0
         )
-        original = Objective.explicit
-        Objective.explicit = explicit
-        try:
-            fits.append(estimator.fit(X, y))
-        finally:
-            Objective.explicit = original
+        fits.append(estimator.fit(X, y))
+        n_calls.append(len(calls))
+    # 5 epochs of 2 batches through the explicit path, then none.
+    assert n_calls == [10, 10]
     explicit_fit, autograd_fit = fits
     np.testing.assert_allclose(explicit_fit.loss_curve_, autograd_fit.loss_curve_, rtol=1e-6)
     assert np.mean(explicit_fit.predict(X) == autograd_fit.predict(X)) > 0.98
