@@ -267,7 +267,7 @@ class ExplicitGradients:
                 break
             grad = self._hidden_backward(i - 1, grad_input, saved[i - 1][4], grads, relu)
 
-        if input_state is not None:
+        if self.input_quantizer is not None:
             _, input_grads = self.input_quantizer.backward_explicit(grad_input, input_state)
             self._store(grads, self._input_quantizer_positions, input_grads)
         return loss, [torch.zeros_like(p) if g is None else g for p, g in zip(self.params, grads)]

@@ -167,6 +167,32 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
         """The trained parameters :meth:`backward_explicit` returns gradients for, in order."""
         return []
 
+    def forward_explicit(self, x: torch.Tensor, relu: bool = False):
+        """``forward(relu(x) if relu else x)`` without autograd, and the state to differentiate it.
+
+        Only quantizers whose :attr:`explicit` is True implement it; the
+        others train through autograd and raise ``TypeError`` here.
+
+        Returns
+        -------
+        out : torch.Tensor
+        state : tuple
+            For :meth:`backward_explicit`.
+        """
+        raise TypeError(f"{type(self).__name__} trains through autograd only (explicit = False).")
+
+    def backward_explicit(self, grad_out: torch.Tensor, state):
+        """Gradients of :meth:`forward_explicit`'s output, the same as autograd computes.
+
+        Returns
+        -------
+        grad_x : torch.Tensor
+            For the input of :meth:`forward_explicit` (before relu).
+        grads : list of torch.Tensor
+            For :meth:`explicit_parameters`, in order.
+        """
+        raise TypeError(f"{type(self).__name__} trains through autograd only (explicit = False).")
+
     def _forward_saving(self, x, log_scale, zero_point, relu):
         """``forward(relu(x) if relu else x)`` on the grid given, and the state to differentiate it."""
         fused = relu and self.qmin == 0 and zero_point is None
@@ -260,26 +286,11 @@ class LSQQuantizer(Quantizer):
         return [self.log_scale] if self.zero_point is None else [self.log_scale, self.zero_point]
 
     def forward_explicit(self, x: torch.Tensor, relu: bool = False):
-        """``forward(relu(x) if relu else x)`` without autograd, and the state to differentiate it.
-
-        Returns
-        -------
-        out : torch.Tensor
-        state : tuple
-            For :meth:`backward_explicit`.
-        """
+        """``forward(relu(x) if relu else x)`` without autograd; see :meth:`Quantizer.forward_explicit`."""
         return self._forward_saving(x, self.log_scale, self.zero_point, relu)
 
     def backward_explicit(self, grad_out: torch.Tensor, state):
-        """Gradients of :meth:`forward_explicit`'s output, the same as autograd computes.
-
-        Returns
-        -------
-        grad_x : torch.Tensor
-            For the input of :meth:`forward_explicit` (before relu).
-        grads : list of torch.Tensor
-            For :meth:`explicit_parameters`, in order.
-        """
+        """Gradients for the input and the grid (``log_scale``, ``zero_point``); see the base class."""
         return self._backward_saved(grad_out, state, self.grad_scale, self.pact, True)
 
     def effective_scale(self):
@@ -407,7 +418,7 @@ class MinMaxQuantizer(Quantizer):
         return fake_quantize(x, scale.log(), zero, self.qmin, self.qmax, 1.0, self.clipped_ste)
 
     def forward_explicit(self, x: torch.Tensor, relu: bool = False):
-        """``forward(relu(x) if relu else x)`` without autograd; see :meth:`LSQQuantizer.forward_explicit`."""
+        """``forward(relu(x) if relu else x)`` without autograd; see :meth:`Quantizer.forward_explicit`."""
         source = torch.relu(x) if relu else x
         if self.training:
             self._observe(source, self.momentum)

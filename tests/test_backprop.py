@@ -231,3 +231,13 @@ def test_fused_adam_matches_scikit_learn_update(dtype):
     for fused in (True, False):
         for ours, theirs in zip(results[fused], reference):
             np.testing.assert_allclose(ours, theirs, rtol=tolerance, atol=tolerance)
+
+
+def test_autograd_only_quantizers_are_marked_and_refuse_the_explicit_pass():
+    from skqat._quantizers import LearnedBitsQuantizer, NoiseQuantizer, PenaltyQuantizer
+
+    for cls in (NoiseQuantizer, PenaltyQuantizer, LearnedBitsQuantizer):
+        assert cls.explicit is False
+    learned = LearnedBitsQuantizer(4, signed=True, symmetric=True)
+    with pytest.raises(TypeError, match="autograd only"):
+        learned.forward_explicit(torch.zeros(3))
