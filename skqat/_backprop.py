@@ -30,10 +30,10 @@ _NO_REDUCTION, _MEAN = 0, 1
 _IGNORE_INDEX = -100
 
 
-def _row_weights(sample_weight: torch.Tensor):
-    """``(w / sum(w), sum(w))``: each sample's share of a weighted mean (zeros for an all-zero batch)."""
+def _row_shares(sample_weight: torch.Tensor) -> torch.Tensor:
+    """``w / sum(w)``: each sample's share of a weighted mean (zeros for an all-zero batch)."""
     total = sample_weight.sum().clamp_min(torch.finfo(sample_weight.dtype).tiny)
-    return sample_weight / total, total
+    return sample_weight / total
 
 
 def _log_loss(logits, target, sample_weight):
@@ -56,7 +56,7 @@ def _log_loss(logits, target, sample_weight):
         per_sample, total = torch.ops.aten.nll_loss_forward(
             log_probs, target, None, _NO_REDUCTION, _IGNORE_INDEX
         )
-        share, _ = _row_weights(sample_weight)
+        share = _row_shares(sample_weight)
         loss = torch.dot(per_sample, share)
         grad_log_probs = torch.ops.aten.nll_loss_backward(
             share, log_probs, target, None, _NO_REDUCTION, _IGNORE_INDEX, total
@@ -71,7 +71,7 @@ def _scaled_rows(grad, sample_weight):
     """``grad`` divided by the batch size, or weighted by each row's share of the sample weight."""
     if sample_weight is None:
         return grad.mul_(1.0 / grad.shape[0]), None
-    share, _ = _row_weights(sample_weight)
+    share = _row_shares(sample_weight)
     return grad.mul_(share.unsqueeze(1)), share
 
 
