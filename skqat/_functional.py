@@ -39,6 +39,8 @@ import math
 
 import torch
 
+from . import _fused
+
 __all__ = [
     "grid_limits",
     "fake_quantize",
@@ -47,6 +49,10 @@ __all__ = [
     "integer_codes",
     "lsq_gradient_scale",
 ]
+
+# How fake_quantize_forward's saved state was made, for the backward pass
+# (the fused kernels' state is marked by their layout tuple).
+_TORCH, _BINARY = "torch", "binary"
 
 #: Smallest scale the quantizers ever use, so that ``x / s`` stays finite.
 MIN_SCALE = 1e-8
@@ -134,11 +140,18 @@ def fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu=False):
     -------
     out : torch.Tensor
     saved : tuple
-        What :func:`fake_quantize_backward` needs.
+        ``(kind, tensors)``, what :func:`fake_quantize_backward` needs. On
+        contiguous CPU tensors with the C extension built, the pass runs in
+        :mod:`skqat._fused`'s one kernel and saves ``x``; otherwise torch
+        kernels compute it and save ``u`` and the output.
     """
     if qmin == -1 and qmax == 1 and zero_point is None:
         return _binarize_forward(x, log_scale)
     s = log_scale.exp().clamp_min(MIN_SCALE)
+    plan = _fused.layout(x, s, zero_point, qmin, qmax)
+    if plan is not None:
+        # One pass in C; the backward pass recomputes the codes from x.
+        return _fused.forward(x, s, zero_point, qmin, qmax, plan), (plan, (x, s, zero_point))
     u = x * s.reciprocal()
     z = None
     if zero_point is not None:
@@ -152,7 +165,7 @@ def fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu=False):
     if z is not None:
         out.add_(z)
     out.mul_(s)
-    return out, (u, out, s, z)
+    return out, (_TORCH, (u, out, s, z))
 
 
 def fake_quantize_backward(
@@ -171,9 +184,15 @@ def fake_quantize_backward(
         The parameter gradients are None when ``param_grads`` is False or
         (for the zero point) when there is none.
     """
-    if len(saved) == 3:
-        return _binarize_backward(grad_out, saved, grad_scale, clipped, param_grads)
-    u, out, s, z = saved
+    kind, tensors = saved
+    if kind == _BINARY:
+        return _binarize_backward(grad_out, tensors, grad_scale, clipped, param_grads)
+    if kind != _TORCH:  # the fused kernels' layout
+        x, s, zero_point = tensors
+        return _fused.backward(
+            grad_out, x, s, zero_point, kind, qmin, qmax, grad_scale, clipped, pact, relu, param_grads
+        )
+    u, out, s, z = tensors
     shape = s.shape
     low = 0.0 if relu else qmin - 0.5
     grad_in_range = torch.ops.aten.hardtanh_backward(grad_out, u, low, qmax + 0.5)
@@ -210,7 +229,7 @@ def _binarize_forward(x, log_scale):
     s = log_scale.exp().clamp_min(MIN_SCALE)
     # sign(x) with sign(0) = +1: {-1, 0, 1} + 1/2 -> {-1/2, 1/2, 3/2} -> {-1, 1, 1}.
     signs = torch.sign(x).add_(0.5).sign_()
-    return signs * s, (x * s.reciprocal(), signs, s)
+    return signs * s, (_BINARY, (x * s.reciprocal(), signs, s))
 
 
 def _binarize_backward(grad_out, saved, grad_scale, clipped, param_grads):
@@ -231,8 +250,9 @@ class _FakeQuantize(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x, log_scale, zero_point, qmin, qmax, grad_scale, clipped, pact, relu):
-        out, saved = fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu)
-        ctx.save_for_backward(*saved)
+        out, (kind, tensors) = fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu)
+        ctx.save_for_backward(*tensors)
+        ctx.kind = kind
         ctx.options = (qmin, qmax, grad_scale, clipped, pact, relu)
         return out
 
@@ -240,7 +260,7 @@ class _FakeQuantize(torch.autograd.Function):
     def backward(ctx, grad_out):
         param_grads = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
         grad_x, grad_log_s, grad_z = fake_quantize_backward(
-            grad_out, ctx.saved_tensors, *ctx.options, param_grads=param_grads
+            grad_out, (ctx.kind, ctx.saved_tensors), *ctx.options, param_grads=param_grads
         )
         return grad_x, grad_log_s, grad_z, None, None, None, None, None, None
 
@@ -297,8 +317,8 @@ def fake_quantize(
     --------
     >>> import torch
     >>> s = torch.tensor(2.0)
-    >>> fake_quantize(torch.tensor([7.8, -0.4, 100.0]), s.log(), None, -8, 7)
-    tensor([ 8., -0., 14.])
+    >>> fake_quantize(torch.tensor([7.8, -3.1, 100.0]), s.log(), None, -8, 7)
+    tensor([ 8., -4., 14.])
     """
     if relu and (qmin != 0 or zero_point is not None):
         raise ValueError("relu can be fused only into an unsigned grid without zero point")

@@ -1,0 +1,172 @@
+"""Fused fake-quantize kernels for contiguous CPU tensors, when the C extension is built.
+
+:func:`skqat._functional.fake_quantize_forward` and
+:func:`~skqat._functional.fake_quantize_backward` cost about a dozen torch
+kernels each; on the small tensors skqat trains, their dispatch, not the
+arithmetic, is the cost. The extension ``skqat._fused_quant`` (built from
+``skqat/_fused_quant.c`` at install time, no torch headers) does each
+direction in one pass. This module checks what the kernels accept and calls
+them; :mod:`skqat._functional` falls back to torch kernels for anything else
+(other devices or dtypes, other scale shapes) and wherever the extension did
+not build.
+
+The forward pass gives the same values as the torch kernels (the same
+operations in the same precision; only a zero's sign may differ); the scale
+and zero-point gradients are summed in another order (each span in the
+values' precision, the spans in double), so they agree with the torch
+kernels' to rounding.
+"""
+
+from __future__ import annotations
+
+import torch
+
+try:
+    from . import _fused_quant as _kernels
+except ImportError:  # no C compiler at install time: the torch kernels serve
+    _kernels = None
+
+__all__ = ["available", "enabled", "layout", "forward", "backward"]
+
+#: Whether the C extension is importable.
+available = _kernels is not None
+
+#: Switch for tests and benchmarks: False sends every call to the torch kernels.
+enabled = available
+
+_FLOAT_DTYPES = (torch.float32, torch.float64)
+_MAX_CODE = 2**21
+
+# backward's ``ste`` codes: which values pass their gradient to x.
+_STE_ALL, _STE_CLIPPED, _STE_RELU = 0, 1, 2
+# backward's ``scale_rule`` codes.
+_NO_PARAMETER_GRADIENTS, _LSQ, _PACT = 0, 1, 2
+
+
+def layout(
+    x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | None, qmin: int, qmax: int
+) -> tuple | None:
+    """How the kernels see ``x`` on this grid, or None where they do not apply.
+
+    They need contiguous CPU float32 or float64 tensors of one dtype, a scale
+    per tensor or per row of a matrix (per-channel weights), and codes within
+    ``+-2**21`` (their rounding is exact there in float32).
+
+    Returns
+    -------
+    tuple ``(is_double, rows, cols, per_row)`` or None
+        A per-tensor grid sees all values as one row.
+    """
+    if not enabled or x.device.type != "cpu" or not x.is_contiguous() or x.dtype not in _FLOAT_DTYPES:
+        return None
+    if qmin < -_MAX_CODE or qmax > _MAX_CODE:
+        return None
+    if scale.dtype != x.dtype or not scale.is_contiguous():
+        return None
+    if zero_point is not None and (
+        zero_point.dtype != x.dtype or zero_point.shape != scale.shape or not zero_point.is_contiguous()
+    ):
+        return None
+    is_double = x.dtype == torch.float64
+    if scale.dim() == 0:
+        return is_double, 1, x.numel(), 0
+    if x.dim() == 2 and scale.shape == (x.shape[0], 1):
+        return is_double, x.shape[0], x.shape[1], 1
+    return None
+
+
+def forward(
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    zero_point: torch.Tensor | None,
+    qmin: int,
+    qmax: int,
+    plan: tuple,
+) -> torch.Tensor:
+    """``s * (clamp(round(x / s - z), q_min, q_max) + z)`` in one pass; ``z`` rounded and clamped.
+
+    ``plan`` is :func:`layout`'s answer for these tensors. ``scale`` is the
+    positive step size (not its logarithm) and ``zero_point`` the raw
+    parameter, which the kernel rounds and keeps within ``[-q_max, -q_min]``.
+    """
+    out = torch.empty_like(x)
+    is_double, rows, cols, per_row = plan
+    _kernels.forward(
+        is_double,
+        x.data_ptr(),
+        out.data_ptr(),
+        rows,
+        cols,
+        scale.data_ptr(),
+        per_row,
+        0 if zero_point is None else zero_point.data_ptr(),
+        qmin,
+        qmax,
+    )
+    return out
+
+
+def backward(
+    grad_out: torch.Tensor,
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    zero_point: torch.Tensor | None,
+    plan: tuple,
+    qmin: int,
+    qmax: int,
+    grad_scale: float,
+    clipped: bool,
+    pact: bool,
+    relu: bool,
+    param_grads: bool,
+):
+    """Gradients of :func:`forward` for ``x``, ``log(scale)`` and ``zero_point`` in one pass.
+
+    The rules are :func:`skqat._functional.fake_quantize_backward`'s: the
+    clipped or identity straight-through estimator for ``x`` (with ``relu``
+    fused, values at or below zero get none), LSQ's or PACT's scale gradient
+    times ``grad_scale``, and ``s`` outside the range for the zero point.
+
+    Returns
+    -------
+    grad_x, grad_log_scale, grad_zero_point : torch.Tensor or None
+    """
+    if grad_out.dtype != x.dtype:
+        raise TypeError(f"the gradient is {grad_out.dtype} but the values are {x.dtype}")
+    grad_out = grad_out.contiguous()
+    if clipped:
+        ste = _STE_CLIPPED
+    elif relu:
+        ste = _STE_RELU
+    else:
+        ste = _STE_ALL
+    grad_x = torch.empty_like(grad_out)
+    grad_log_scale = grad_zero = None
+    scale_rule = _NO_PARAMETER_GRADIENTS
+    if param_grads:
+        scale_rule = _PACT if pact else _LSQ
+        grad_log_scale = torch.empty_like(scale)
+        if zero_point is not None:
+            grad_zero = torch.empty_like(scale)
+    is_double, rows, cols, per_row = plan
+    _kernels.backward(
+        is_double,
+        grad_out.data_ptr(),
+        x.data_ptr(),
+        grad_x.data_ptr(),
+        rows,
+        cols,
+        scale.data_ptr(),
+        per_row,
+        0 if zero_point is None else zero_point.data_ptr(),
+        qmin,
+        qmax,
+        0.0 if relu else qmin - 0.5,
+        qmax + 0.5,
+        ste,
+        scale_rule,
+        grad_scale,
+        0 if grad_log_scale is None else grad_log_scale.data_ptr(),
+        0 if grad_zero is None else grad_zero.data_ptr(),
+    )
+    return grad_x, grad_log_scale, grad_zero

@@ -1,0 +1,158 @@
+"""The fused C fake-quantize kernels (skqat._fused) against the torch kernels they replace."""
+
+import pytest
+import torch
+
+from skqat import QuantizedMLPClassifier, _fused
+from skqat._functional import fake_quantize, fake_quantize_backward, fake_quantize_forward, grid_limits
+
+
+@pytest.fixture
+def torch_kernels():
+    """Send fake quantization to the torch kernels for the duration of a block."""
+
+    class Switch:
+        def __enter__(self):
+            _fused.enabled = False
+
+        def __exit__(self, *exc):
+            _fused.enabled = _fused.available
+
+    return Switch()
+
+
+def test_extension_is_built():
+    # CI and the README's install build it; a silent fallback would hide a broken build.
+    assert _fused.available, "skqat._fused_quant is not built: `pip install -e .` with a C compiler"
+
+
+def _grid(dtype, per_channel, asymmetric, bits, shape, seed):
+    gen = torch.Generator().manual_seed(seed)
+    qmin, qmax = grid_limits(bits, signed=not asymmetric)
+    param_shape = (shape[0], 1) if per_channel else ()
+    # Scales near the data's spread, so values land inside, outside and on ties.
+    log_scale = torch.randn(param_shape, generator=gen, dtype=dtype) * 0.3 + (-1.0 if bits > 2 else 0.0)
+    zero = None
+    if asymmetric:
+        zero = torch.randn(param_shape, generator=gen, dtype=dtype) * 3 - qmax / 2
+    x = torch.randn(shape, generator=gen, dtype=dtype) * 2
+    # Exact rounding ties, x / s = k + 1/2, and values far outside the range.
+    s = log_scale.exp()
+    x.view(-1)[:8] = (torch.arange(-4, 4, dtype=dtype) + 0.5) * s.reshape(-1)[0]
+    x.view(-1)[8:10] = torch.tensor([1e6, -1e6], dtype=dtype)
+    return x, log_scale, zero, qmin, qmax
+
+
+CASES = [
+    pytest.param(dtype, per_channel, asymmetric, bits, relu, id=f"{str(dtype)[6:]}-{pc}-{asym}-{bits}bit{r}")
+    for dtype in (torch.float32, torch.float64)
+    for per_channel, pc in ((False, "tensor"), (True, "channel"))
+    for asymmetric, asym in ((False, "sym"), (True, "asym"))
+    for bits in (2, 4, 8, 16)
+    for relu, r in ((False, ""), (True, "-relu"))
+    if not (relu and asymmetric)
+]
+
+
+@pytest.mark.parametrize("dtype, per_channel, asymmetric, bits, relu", CASES)
+def test_fused_forward_and_backward_match_torch_kernels(
+    dtype, per_channel, asymmetric, bits, relu, torch_kernels
+):
+    x, log_scale, zero, qmin, qmax = _grid(dtype, per_channel, asymmetric, bits, (37, 53), seed=bits)
+    if relu:
+        qmin, qmax = grid_limits(bits, signed=False)
+    grad = torch.randn(x.shape, generator=torch.Generator().manual_seed(1), dtype=dtype)
+    inputs = [t.clone() for t in (x, log_scale, grad)]
+
+    out, saved = fake_quantize_forward(x, log_scale, zero, qmin, qmax, relu)
+    assert saved[0] != "torch", "the fused kernels should have taken this case"
+    with torch_kernels:
+        expected_out, expected_saved = fake_quantize_forward(x, log_scale, zero, qmin, qmax, relu)
+    assert expected_saved[0] == "torch"
+    assert torch.equal(out, expected_out)
+
+    rtol = 1e-5 if dtype == torch.float32 else 1e-12
+    for clipped in (True, False):
+        for pact in (False, True):
+            got = fake_quantize_backward(grad, saved, qmin, qmax, 0.01, clipped, pact, relu)
+            want = fake_quantize_backward(grad, expected_saved, qmin, qmax, 0.01, clipped, pact, relu)
+            assert torch.equal(got[0], want[0]), "input gradients differ"
+            for g, w in zip(got[1:], want[1:]):
+                assert (g is None) == (w is None)
+                if w is not None:
+                    assert g.shape == w.shape and g.dtype == w.dtype
+                    torch.testing.assert_close(g, w, rtol=rtol, atol=rtol * w.abs().max().item())
+    # Without parameter gradients only the input's is computed.
+    grad_x, grad_log_s, grad_z = fake_quantize_backward(grad, saved, qmin, qmax, param_grads=False, relu=relu)
+    assert grad_log_s is None and grad_z is None
+    assert torch.equal(grad_x, fake_quantize_backward(grad, expected_saved, qmin, qmax, relu=relu)[0])
+    # Nothing the kernels read was written.
+    for before, after in zip(inputs, (x, log_scale, grad)):
+        assert torch.equal(before, after)
+
+
+def test_fused_codes_round_ties_to_even():
+    s = torch.tensor(1.0)
+    x = torch.tensor([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.49999, 7.5, -9.0])
+    out = fake_quantize(x, s.log(), None, -8, 7)
+    assert out.tolist() == [0.0, 2.0, 2.0, 0.0, -2.0, -2.0, 3.0, 7.0, -8.0]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda: (torch.randn(20, 30).t(), torch.tensor(0.1)), id="non-contiguous"),
+        pytest.param(
+            lambda: (torch.randn(20, 30, dtype=torch.bfloat16), torch.tensor(0.1, dtype=torch.bfloat16)),
+            id="bfloat16",
+        ),
+        pytest.param(lambda: (torch.randn(20, 30), torch.full((1, 30), 0.1)), id="per-column-scale"),
+        pytest.param(lambda: (torch.randn(20, 30), torch.tensor(0.1, dtype=torch.float64)), id="mixed"),
+    ],
+)
+def test_other_layouts_fall_back_to_torch_kernels(make):
+    x, s = make()
+    assert _fused.layout(x, s, None, -8, 7) is None
+    out, saved = fake_quantize_forward(x, s.log(), None, -8, 7)
+    assert saved[0] == "torch"
+    s = s.log().exp()  # the scale as the torch kernels compute it
+    assert torch.equal(out, torch.round(x * s.reciprocal()).clamp(-8, 7) * s)
+
+
+def test_codes_beyond_float_rounding_range_fall_back():
+    x, s = torch.randn(4, 5), torch.tensor(1e-3)
+    assert _fused.layout(x, s, None, -(2**21), 2**21 - 1) is not None
+    assert _fused.layout(x, s, None, -(2**22), 2**22 - 1) is None
+
+
+def test_autograd_through_fused_kernels_matches_torch_kernels(torch_kernels):
+    gen = torch.Generator().manual_seed(0)
+    x0 = torch.randn(16, 24, generator=gen, dtype=torch.float64)
+    grads = []
+    for use_torch in (False, True):
+        x = x0.clone().requires_grad_()
+        log_s = torch.tensor(-1.5, dtype=torch.float64, requires_grad=True)
+        zero = torch.tensor(-3.2, dtype=torch.float64, requires_grad=True)
+        if use_torch:
+            with torch_kernels:
+                y = fake_quantize(x, log_s, zero, 0, 15, grad_scale=0.1)
+        else:
+            y = fake_quantize(x, log_s, zero, 0, 15, grad_scale=0.1)
+        (y.square().sum()).backward()
+        grads.append((y.detach(), x.grad, log_s.grad, zero.grad))
+    for got, want in zip(*grads):
+        torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_fit_with_fused_kernels_matches_torch_kernels(torch_kernels):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    X = X[:400] / 16.0
+    params = dict(hidden_layer_sizes=(32,), max_iter=5, weight_bits=4, activation_bits=8, random_state=0)
+    fused = QuantizedMLPClassifier(**params).fit(X, y[:400])
+    with torch_kernels:
+        plain = QuantizedMLPClassifier(**params).fit(X, y[:400])
+    # Same training up to the rounding of the scale gradients' sums.
+    assert fused.loss_curve_ == pytest.approx(plain.loss_curve_, rel=1e-6)
+    assert (fused.predict(X) == plain.predict(X)).mean() > 0.99
