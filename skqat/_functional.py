@@ -43,6 +43,7 @@ from . import _fused
 
 __all__ = [
     "grid_limits",
+    "scale_from_log",
     "fake_quantize",
     "fake_quantize_forward",
     "fake_quantize_backward",
@@ -110,6 +111,35 @@ def lsq_gradient_scale(n_elements: int, qmax: int) -> float:
     return 1.0 / math.sqrt(max(n_elements, 1) * max(qmax, 1))
 
 
+def scale_from_log(log_scale: torch.Tensor) -> torch.Tensor:
+    """The step size ``max(exp(log_scale), MIN_SCALE)`` that fake quantization uses.
+
+    The one definition of the scale: the fused kernels (:mod:`skqat._fused`)
+    compute ``exp`` with the C library, which differs from torch's in the
+    last bit for about one value in a hundred, so wherever they apply,
+    inference and export take the scale from them too.
+
+    Parameters
+    ----------
+    log_scale : torch.Tensor
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape and dtype, without gradient.
+
+    Examples
+    --------
+    >>> import torch
+    >>> scale_from_log(torch.tensor([0.0, -100.0]))
+    tensor([1.0000e+00, 1.0000e-08])
+    """
+    with torch.no_grad():
+        if _fused.handles_scale(log_scale):
+            return _fused.scales(log_scale)
+        return log_scale.exp().clamp_min(MIN_SCALE)
+
+
 def _sum_like(t: torch.Tensor, shape: torch.Size) -> torch.Tensor:
     """Sum ``t`` over the dimensions a parameter of ``shape`` was broadcast along."""
     if len(shape) == 0:
@@ -147,11 +177,12 @@ def fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu=False):
     """
     if qmin == -1 and qmax == 1 and zero_point is None:
         return _binarize_forward(x, log_scale)
-    s = log_scale.exp().clamp_min(MIN_SCALE)
-    plan = _fused.layout(x, s, zero_point, qmin, qmax)
+    plan = _fused.layout(x, log_scale, zero_point, qmin, qmax)
     if plan is not None:
-        # One pass in C; the backward pass recomputes the codes from x.
-        return _fused.forward(x, s, zero_point, qmin, qmax, plan), (plan, (x, s, zero_point))
+        # One pass in C; the backward pass recomputes the scale and codes.
+        out = _fused.forward(x, log_scale, zero_point, qmin, qmax, plan)
+        return out, (plan, (x, log_scale, zero_point))
+    s = scale_from_log(log_scale)
     u = x * s.reciprocal()
     z = None
     if zero_point is not None:
@@ -188,9 +219,9 @@ def fake_quantize_backward(
     if kind == _BINARY:
         return _binarize_backward(grad_out, tensors, grad_scale, clipped, param_grads)
     if kind != _TORCH:  # the fused kernels' layout
-        x, s, zero_point = tensors
+        x, log_scale, zero_point = tensors
         return _fused.backward(
-            grad_out, x, s, zero_point, kind, qmin, qmax, grad_scale, clipped, pact, relu, param_grads
+            grad_out, x, log_scale, zero_point, kind, qmin, qmax, grad_scale, clipped, pact, relu, param_grads
         )
     u, out, s, z = tensors
     shape = s.shape
@@ -226,7 +257,7 @@ def fake_quantize_backward(
 
 def _binarize_forward(x, log_scale):
     """Forward pass of the binary grid ``s * sign(x)`` (``sign(0) = +1``) and its saved state."""
-    s = log_scale.exp().clamp_min(MIN_SCALE)
+    s = scale_from_log(log_scale)
     # sign(x) with sign(0) = +1: {-1, 0, 1} + 1/2 -> {-1/2, 1/2, 3/2} -> {-1, 1, 1}.
     signs = torch.sign(x).add_(0.5).sign_()
     return signs * s, (_BINARY, (x * s.reciprocal(), signs, s))

@@ -26,7 +26,7 @@ try:
 except ImportError:  # no C compiler at install time: the torch kernels serve
     _kernels = None
 
-__all__ = ["available", "enabled", "layout", "forward", "backward"]
+__all__ = ["available", "enabled", "handles_scale", "scales", "layout", "forward", "backward"]
 
 #: Whether the C extension is importable.
 available = _kernels is not None
@@ -43,8 +43,31 @@ _STE_ALL, _STE_CLIPPED, _STE_RELU = 0, 1, 2
 _NO_PARAMETER_GRADIENTS, _LSQ, _PACT = 0, 1, 2
 
 
+def handles_scale(log_scale: torch.Tensor) -> bool:
+    """Whether :func:`scales` (and so the kernels) compute the step sizes for ``log_scale``."""
+    return (
+        enabled
+        and log_scale.device.type == "cpu"
+        and log_scale.dtype in _FLOAT_DTYPES
+        and log_scale.is_contiguous()
+    )
+
+
+def scales(log_scale: torch.Tensor) -> torch.Tensor:
+    """``max(exp(log_scale), MIN_SCALE)`` as the kernels compute it (libm's ``exp``).
+
+    torch's ``exp`` differs from libm's in the last bit for about one value
+    in a hundred; wherever the kernels quantize, every other user of the
+    scale (inference, export) takes it from here, so all agree to the bit.
+    ``log_scale`` must pass :func:`handles_scale`.
+    """
+    out = torch.empty(log_scale.shape, dtype=log_scale.dtype)
+    _kernels.scales(log_scale.dtype == torch.float64, log_scale.data_ptr(), out.data_ptr(), out.numel())
+    return out
+
+
 def layout(
-    x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | None, qmin: int, qmax: int
+    x: torch.Tensor, log_scale: torch.Tensor, zero_point: torch.Tensor | None, qmin: int, qmax: int
 ) -> tuple | None:
     """How the kernels see ``x`` on this grid, or None where they do not apply.
 
@@ -61,23 +84,23 @@ def layout(
         return None
     if qmin < -_MAX_CODE or qmax > _MAX_CODE:
         return None
-    if scale.dtype != x.dtype or not scale.is_contiguous():
+    if log_scale.dtype != x.dtype or not log_scale.is_contiguous():
         return None
     if zero_point is not None and (
-        zero_point.dtype != x.dtype or zero_point.shape != scale.shape or not zero_point.is_contiguous()
+        zero_point.dtype != x.dtype or zero_point.shape != log_scale.shape or not zero_point.is_contiguous()
     ):
         return None
     is_double = x.dtype == torch.float64
-    if scale.dim() == 0:
+    if log_scale.dim() == 0:
         return is_double, 1, x.numel(), 0
-    if x.dim() == 2 and scale.shape == (x.shape[0], 1):
+    if x.dim() == 2 and log_scale.shape == (x.shape[0], 1):
         return is_double, x.shape[0], x.shape[1], 1
     return None
 
 
 def forward(
     x: torch.Tensor,
-    scale: torch.Tensor,
+    log_scale: torch.Tensor,
     zero_point: torch.Tensor | None,
     qmin: int,
     qmax: int,
@@ -85,9 +108,9 @@ def forward(
 ) -> torch.Tensor:
     """``s * (clamp(round(x / s - z), q_min, q_max) + z)`` in one pass; ``z`` rounded and clamped.
 
-    ``plan`` is :func:`layout`'s answer for these tensors. ``scale`` is the
-    positive step size (not its logarithm) and ``zero_point`` the raw
-    parameter, which the kernel rounds and keeps within ``[-q_max, -q_min]``.
+    ``plan`` is :func:`layout`'s answer for these tensors. The kernel
+    computes ``s`` from ``log_scale`` as :func:`scales` does and rounds
+    ``zero_point`` (the raw parameter), keeping it within ``[-q_max, -q_min]``.
     """
     out = torch.empty_like(x)
     is_double, rows, cols, per_row = plan
@@ -97,7 +120,7 @@ def forward(
         out.data_ptr(),
         rows,
         cols,
-        scale.data_ptr(),
+        log_scale.data_ptr(),
         per_row,
         0 if zero_point is None else zero_point.data_ptr(),
         qmin,
@@ -109,7 +132,7 @@ def forward(
 def backward(
     grad_out: torch.Tensor,
     x: torch.Tensor,
-    scale: torch.Tensor,
+    log_scale: torch.Tensor,
     zero_point: torch.Tensor | None,
     plan: tuple,
     qmin: int,
@@ -120,7 +143,7 @@ def backward(
     relu: bool,
     param_grads: bool,
 ):
-    """Gradients of :func:`forward` for ``x``, ``log(scale)`` and ``zero_point`` in one pass.
+    """Gradients of :func:`forward` for ``x``, ``log_scale`` and ``zero_point`` in one pass.
 
     The rules are :func:`skqat._functional.fake_quantize_backward`'s: the
     clipped or identity straight-through estimator for ``x`` (with ``relu``
@@ -131,8 +154,6 @@ def backward(
     -------
     grad_x, grad_log_scale, grad_zero_point : torch.Tensor or None
     """
-    if grad_out.dtype != x.dtype:
-        raise TypeError(f"the gradient is {grad_out.dtype} but the values are {x.dtype}")
     grad_out = grad_out.contiguous()
     if clipped:
         ste = _STE_CLIPPED
@@ -145,9 +166,9 @@ def backward(
     scale_rule = _NO_PARAMETER_GRADIENTS
     if param_grads:
         scale_rule = _PACT if pact else _LSQ
-        grad_log_scale = torch.empty_like(scale)
+        grad_log_scale = torch.empty_like(log_scale)
         if zero_point is not None:
-            grad_zero = torch.empty_like(scale)
+            grad_zero = torch.empty_like(log_scale)
     is_double, rows, cols, per_row = plan
     _kernels.backward(
         is_double,
@@ -156,7 +177,7 @@ def backward(
         grad_x.data_ptr(),
         rows,
         cols,
-        scale.data_ptr(),
+        log_scale.data_ptr(),
         per_row,
         0 if zero_point is None else zero_point.data_ptr(),
         qmin,

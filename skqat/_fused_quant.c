@@ -14,10 +14,14 @@
  * rounding.
  *
  * A value tensor of shape (rows, cols) shares one scale per row
- * (per_row = 1, per-channel weights) or one scale in all (per_row = 0).
+ * (per_row = 1, per-channel weights) or one scale in all (per_row = 0). The
+ * kernels take the scale's logarithm and compute the scale themselves, with
+ * the same function as skqat._fused.scale_from_log, so training, inference
+ * and export agree on it to the bit.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 
 /* Compiled for AVX-512 and AVX2 as well as the baseline, chosen at load time
@@ -33,19 +37,26 @@
  * integer, ties to even (torch.round's rule), for |v| < 2^22 (float) or
  * 2^51 (double); the kernels clamp values to the code range first, so this
  * always holds. Unlike nearbyint it vectorises without SSE4.1. */
+/* skqat._functional.MIN_SCALE */
+#define MIN_SCALE 1e-8
+
 #define SCALAR float
+#define EXP expf
 #define ROUND_MAGIC 12582912.0f
 #define NAME(x) x##_float
 #include "_fused_quant_kernels.h"
 #undef SCALAR
+#undef EXP
 #undef ROUND_MAGIC
 #undef NAME
 
 #define SCALAR double
+#define EXP exp
 #define ROUND_MAGIC 6755399441055744.0
 #define NAME(x) x##_double
 #include "_fused_quant_kernels.h"
 #undef SCALAR
+#undef EXP
 #undef ROUND_MAGIC
 #undef NAME
 
@@ -67,10 +78,29 @@ static int read_double(PyObject *obj, double *out)
     return (*out == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
-/* forward(is_double, x, out, rows, cols, scale, per_row, zero, qmin, qmax) */
+/* scales(is_double, log_scale, out, n): out = max(exp(log_scale), MIN_SCALE) */
+static PyObject *fused_scales(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    void *log_scale, *out;
+    Py_ssize_t is_double, n;
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "scales takes 4 arguments");
+        return NULL;
+    }
+    if (read_size(args[0], &is_double) || read_pointer(args[1], &log_scale) || read_pointer(args[2], &out) ||
+        read_size(args[3], &n))
+        return NULL;
+    if (is_double)
+        scales_double(log_scale, out, n);
+    else
+        scales_float(log_scale, out, n);
+    Py_RETURN_NONE;
+}
+
+/* forward(is_double, x, out, rows, cols, log_scale, per_row, zero, qmin, qmax) */
 static PyObject *fused_forward(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
 {
-    void *x, *out, *scale, *zero;
+    void *x, *out, *log_scale, *zero;
     Py_ssize_t is_double, rows, cols, per_row;
     double qmin, qmax;
     if (nargs != 10) {
@@ -78,26 +108,26 @@ static PyObject *fused_forward(PyObject *Py_UNUSED(self), PyObject *const *args,
         return NULL;
     }
     if (read_size(args[0], &is_double) || read_pointer(args[1], &x) || read_pointer(args[2], &out) ||
-        read_size(args[3], &rows) || read_size(args[4], &cols) || read_pointer(args[5], &scale) ||
+        read_size(args[3], &rows) || read_size(args[4], &cols) || read_pointer(args[5], &log_scale) ||
         read_size(args[6], &per_row) || read_pointer(args[7], &zero) || read_double(args[8], &qmin) ||
         read_double(args[9], &qmax))
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     if (is_double)
-        forward_double(x, out, rows, cols, scale, (int)per_row, zero, qmin, qmax);
+        forward_double(x, out, rows, cols, log_scale, (int)per_row, zero, qmin, qmax);
     else
-        forward_float(x, out, rows, cols, scale, (int)per_row, zero, qmin, qmax);
+        forward_float(x, out, rows, cols, log_scale, (int)per_row, zero, qmin, qmax);
     Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
 }
 
-/* backward(is_double, grad, x, grad_x, rows, cols, scale, per_row, zero, qmin, qmax,
+/* backward(is_double, grad, x, grad_x, rows, cols, log_scale, per_row, zero, qmin, qmax,
  *          low, high, ste, scale_rule, grad_scale, grad_log_scale, grad_zero)
  * ste: which values pass their gradient to grad_x: 0 all, 1 low < u < high, 2 u > 0.
  * scale_rule: 0 no parameter gradients, 1 LSQ, 2 PACT. */
 static PyObject *fused_backward(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
 {
-    void *grad, *x, *grad_x, *scale, *zero, *grad_log_scale, *grad_zero;
+    void *grad, *x, *grad_x, *log_scale, *zero, *grad_log_scale, *grad_zero;
     Py_ssize_t is_double, rows, cols, per_row, ste, scale_rule;
     double qmin, qmax, low, high, grad_scale;
     if (nargs != 18) {
@@ -106,7 +136,7 @@ static PyObject *fused_backward(PyObject *Py_UNUSED(self), PyObject *const *args
     }
     if (read_size(args[0], &is_double) || read_pointer(args[1], &grad) || read_pointer(args[2], &x) ||
         read_pointer(args[3], &grad_x) || read_size(args[4], &rows) || read_size(args[5], &cols) ||
-        read_pointer(args[6], &scale) || read_size(args[7], &per_row) || read_pointer(args[8], &zero) ||
+        read_pointer(args[6], &log_scale) || read_size(args[7], &per_row) || read_pointer(args[8], &zero) ||
         read_double(args[9], &qmin) || read_double(args[10], &qmax) || read_double(args[11], &low) ||
         read_double(args[12], &high) || read_size(args[13], &ste) || read_size(args[14], &scale_rule) ||
         read_double(args[15], &grad_scale) || read_pointer(args[16], &grad_log_scale) ||
@@ -114,16 +144,18 @@ static PyObject *fused_backward(PyObject *Py_UNUSED(self), PyObject *const *args
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     if (is_double)
-        backward_double(grad, x, grad_x, rows, cols, scale, (int)per_row, zero, qmin, qmax, low, high,
+        backward_double(grad, x, grad_x, rows, cols, log_scale, (int)per_row, zero, qmin, qmax, low, high,
                         (int)ste, (int)scale_rule, grad_scale, grad_log_scale, grad_zero);
     else
-        backward_float(grad, x, grad_x, rows, cols, scale, (int)per_row, zero, qmin, qmax, low, high,
+        backward_float(grad, x, grad_x, rows, cols, log_scale, (int)per_row, zero, qmin, qmax, low, high,
                        (int)ste, (int)scale_rule, grad_scale, grad_log_scale, grad_zero);
     Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
+    {"scales", (PyCFunction)(void (*)(void))fused_scales, METH_FASTCALL,
+     "Step sizes max(exp(log_scale), MIN_SCALE) as the kernels compute them."},
     {"forward", (PyCFunction)(void (*)(void))fused_forward, METH_FASTCALL,
      "Fused fake-quantize forward pass over raw pointers (see skqat/_fused.py)."},
     {"backward", (PyCFunction)(void (*)(void))fused_backward, METH_FASTCALL,

@@ -9,6 +9,20 @@
  * data, and a branch per value would mispredict half the time.
  */
 
+/* The step size exp(log_s), at least MIN_SCALE: the one definition of the
+ * scale wherever the kernels are built (skqat._fused.scale_from_log). */
+static inline SCALAR NAME(scale_of)(SCALAR log_scale)
+{
+    const SCALAR s = EXP(log_scale), min_scale = (SCALAR)MIN_SCALE;
+    return s < min_scale ? min_scale : s;
+}
+
+static void NAME(scales)(const SCALAR *log_scale, SCALAR *out, Py_ssize_t n)
+{
+    for (Py_ssize_t i = 0; i < n; ++i)
+        out[i] = NAME(scale_of)(log_scale[i]);
+}
+
 /* The zero point rounded to an integer and kept within [-q_max, -q_min], so
  * that zero is on the grid (as torch.round(z).clamp(-q_max, -q_min)). */
 static inline SCALAR NAME(zero_on_grid)(SCALAR zero, SCALAR lo, SCALAR hi)
@@ -36,14 +50,14 @@ static inline void NAME(forward_span)(const SCALAR *restrict x, SCALAR *restrict
 }
 
 VECTOR_TARGETS static void NAME(forward)(const SCALAR *x, SCALAR *out, Py_ssize_t rows, Py_ssize_t cols,
-                                         const SCALAR *scale, int per_row, const SCALAR *zero, double qmin,
-                                         double qmax)
+                                         const SCALAR *log_scale, int per_row, const SCALAR *zero,
+                                         double qmin, double qmax)
 {
     const SCALAR lo = (SCALAR)qmin, hi = (SCALAR)qmax;
     for (Py_ssize_t r = 0; r < rows; ++r) {
         const Py_ssize_t g = per_row ? r : 0;
         const SCALAR z = zero ? NAME(zero_on_grid)(zero[g], lo, hi) : (SCALAR)0;
-        NAME(forward_span)(x + r * cols, out + r * cols, cols, scale[g], z, lo, hi);
+        NAME(forward_span)(x + r * cols, out + r * cols, cols, NAME(scale_of)(log_scale[g]), z, lo, hi);
     }
 }
 
@@ -98,7 +112,7 @@ static inline void NAME(backward_span)(const SCALAR *restrict grad, const SCALAR
 #define SPAN 4096
 
 VECTOR_TARGETS static void NAME(backward)(const SCALAR *grad, const SCALAR *x, SCALAR *grad_x,
-                                          Py_ssize_t rows, Py_ssize_t cols, const SCALAR *scale,
+                                          Py_ssize_t rows, Py_ssize_t cols, const SCALAR *log_scale,
                                           int per_row, const SCALAR *zero, double qmin, double qmax,
                                           double low, double high, int ste, int scale_rule,
                                           double grad_scale, SCALAR *grad_log_scale, SCALAR *grad_zero)
@@ -117,7 +131,7 @@ VECTOR_TARGETS static void NAME(backward)(const SCALAR *grad, const SCALAR *x, S
     p.identity = ste == 0;
     const Py_ssize_t groups = per_row ? rows : 1, group_size = per_row ? cols : rows * cols;
     for (Py_ssize_t g = 0; g < groups; ++g) {
-        p.s = scale[g];
+        p.s = NAME(scale_of)(log_scale[g]);
         p.z = zero ? NAME(zero_on_grid)(zero[g], p.lo, p.hi) : (SCALAR)0;
         double acc[2] = {0.0, 0.0};
         for (Py_ssize_t start = 0; start < group_size; start += SPAN) {

@@ -35,6 +35,7 @@ from ._functional import (
     grid_limits,
     integer_codes,
     lsq_gradient_scale,
+    scale_from_log,
 )
 
 __all__ = [
@@ -294,7 +295,7 @@ class LSQQuantizer(Quantizer):
         return self._backward_saved(grad_out, state, self.grad_scale, self.pact, True)
 
     def effective_scale(self):
-        return self.log_scale.detach().exp().clamp_min(MIN_SCALE)
+        return scale_from_log(self.log_scale.detach())
 
     def effective_zero_point(self):
         if self.zero_point is None:
@@ -432,7 +433,7 @@ class MinMaxQuantizer(Quantizer):
 
     def effective_scale(self):
         # exp(log(s)) as fake_quantize computes it, which can differ from s in the last bit.
-        return self._grid()[0].log().exp().clamp_min(MIN_SCALE)
+        return scale_from_log(self._grid()[0].log())
 
     def effective_zero_point(self):
         zero = self._grid()[1]

@@ -8,15 +8,15 @@ from skqat._functional import fake_quantize, fake_quantize_backward, fake_quanti
 
 
 @pytest.fixture
-def torch_kernels():
-    """Send fake quantization to the torch kernels for the duration of a block."""
+def torch_kernels(monkeypatch):
+    """A block in which fake quantization runs the torch kernels (with the kernels' scale)."""
 
     class Switch:
         def __enter__(self):
-            _fused.enabled = False
+            monkeypatch.setattr(_fused, "layout", lambda *args: None)
 
         def __exit__(self, *exc):
-            _fused.enabled = _fused.available
+            monkeypatch.undo()
 
     return Switch()
 
@@ -156,3 +156,16 @@ def test_fit_with_fused_kernels_matches_torch_kernels(torch_kernels):
     # Same training up to the rounding of the scale gradients' sums.
     assert fused.loss_curve_ == pytest.approx(plain.loss_curve_, rel=1e-6)
     assert (fused.predict(X) == plain.predict(X)).mean() > 0.99
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_kernels_use_the_scale_inference_and_export_use(dtype):
+    from skqat._functional import scale_from_log
+
+    log_scale = torch.empty(5000, 1, dtype=dtype).uniform_(-12, 2, generator=torch.Generator().manual_seed(0))
+    expected = scale_from_log(log_scale)
+    # One value per row, on code 1 of a per-row grid: the output is the kernel's own scale.
+    out, _ = fake_quantize_forward(expected.clone(), log_scale, None, -8, 7)
+    assert torch.equal(out, expected)
+    # Not vacuous: torch's exp differs from the C library's in the last bit now and then.
+    assert (log_scale.exp() != expected).any()
