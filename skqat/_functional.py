@@ -200,7 +200,16 @@ def fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu=False):
 
 
 def fake_quantize_backward(
-    grad_out, saved, qmin, qmax, grad_scale=1.0, clipped=True, pact=False, relu=False, param_grads=True
+    grad_out,
+    saved,
+    qmin,
+    qmax,
+    grad_scale=1.0,
+    clipped=True,
+    pact=False,
+    relu=False,
+    param_grads=True,
+    overwrite_grad=False,
 ):
     """Backward pass of :func:`fake_quantize` from the ``saved`` of :func:`fake_quantize_forward`.
 
@@ -208,6 +217,10 @@ def fake_quantize_backward(
     (``q_min - 1/2 < u < q_max + 1/2``, the rounding boundaries of the
     clipping range; with ``relu`` fused, values below zero are outside at the
     low end, exactly relu's mask).
+
+    ``overwrite_grad=True`` lets the fused kernels write the gradient for
+    ``x`` over ``grad_out``: for callers that own ``grad_out`` (the explicit
+    training step), not for autograd, which may share it.
 
     Returns
     -------
@@ -221,7 +234,19 @@ def fake_quantize_backward(
     if kind != _TORCH:  # the fused kernels' layout
         x, log_scale, zero_point = tensors
         return _fused.backward(
-            grad_out, x, log_scale, zero_point, kind, qmin, qmax, grad_scale, clipped, pact, relu, param_grads
+            grad_out,
+            x,
+            log_scale,
+            zero_point,
+            kind,
+            qmin,
+            qmax,
+            grad_scale,
+            clipped,
+            pact,
+            relu,
+            param_grads,
+            overwrite_grad,
         )
     u, out, s, z = tensors
     shape = s.shape

@@ -142,6 +142,7 @@ def backward(
     pact: bool,
     relu: bool,
     param_grads: bool,
+    overwrite_grad: bool = False,
 ):
     """Gradients of :func:`forward` for ``x``, ``log_scale`` and ``zero_point`` in one pass.
 
@@ -149,19 +150,23 @@ def backward(
     clipped or identity straight-through estimator for ``x`` (with ``relu``
     fused, values at or below zero get none), LSQ's or PACT's scale gradient
     times ``grad_scale``, and ``s`` outside the range for the zero point.
+    With ``overwrite_grad``, the gradient for ``x`` is written over
+    ``grad_out`` (when contiguous), which saves an allocation and stays in
+    cache; only callers that own ``grad_out`` may ask for it.
 
     Returns
     -------
     grad_x, grad_log_scale, grad_zero_point : torch.Tensor or None
     """
-    grad_out = grad_out.contiguous()
+    if not grad_out.is_contiguous():
+        grad_out, overwrite_grad = grad_out.contiguous(), True  # a copy of our own
     if clipped:
         ste = _STE_CLIPPED
     elif relu:
         ste = _STE_RELU
     else:
         ste = _STE_ALL
-    grad_x = torch.empty_like(grad_out)
+    grad_x = grad_out if overwrite_grad else torch.empty_like(grad_out)
     grad_log_scale = grad_zero = None
     scale_rule = _NO_PARAMETER_GRADIENTS
     if param_grads:

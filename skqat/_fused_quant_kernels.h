@@ -69,10 +69,11 @@ typedef struct {
 
 /* Gradient for x over one span sharing a scale; with param_grads, also the
  * sums for the scale and zero-point gradients, added to acc[0] and acc[1]
- * (in double; each span is summed in SCALAR within vector lanes). */
-static inline void NAME(backward_span)(const SCALAR *restrict grad, const SCALAR *restrict x,
-                                       SCALAR *restrict grad_x, Py_ssize_t n, const NAME(grid) *p,
-                                       double *acc)
+ * (in double; each span is summed in SCALAR within vector lanes). grad_x
+ * may be grad itself: each value is read before its own slot is written,
+ * and nothing else (so no restrict on these two; "omp simd" vectorises). */
+static inline void NAME(backward_span)(const SCALAR *grad, const SCALAR *restrict x, SCALAR *grad_x,
+                                       Py_ssize_t n, const NAME(grid) *p, double *acc)
 {
     const SCALAR rs = (SCALAR)1 / p->s, z = p->z, lo = p->lo, hi = p->hi, magic = ROUND_MAGIC;
     const SCALAR in_lo = p->in_lo, in_hi = p->in_hi, lsq = p->lsq;

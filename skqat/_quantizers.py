@@ -185,6 +185,9 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
     def backward_explicit(self, grad_out: torch.Tensor, state):
         """Gradients of :meth:`forward_explicit`'s output, the same as autograd computes.
 
+        ``grad_out`` is consumed: the gradient for the input may be written
+        over it (the explicit training step owns it and saves an allocation).
+
         Returns
         -------
         grad_x : torch.Tensor
@@ -205,7 +208,16 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
         """Gradients for the input (before relu) and the grid from :meth:`_forward_saving`'s state."""
         saved, fused, pre_relu = state
         grad_x, grad_log_s, grad_z = fake_quantize_backward(
-            grad_out, saved, self.qmin, self.qmax, grad_scale, self.clipped_ste, pact, fused, param_grads
+            grad_out,
+            saved,
+            self.qmin,
+            self.qmax,
+            grad_scale,
+            self.clipped_ste,
+            pact,
+            fused,
+            param_grads,
+            overwrite_grad=True,
         )
         if pre_relu is not None:
             grad_x = torch.ops.aten.threshold_backward(grad_x, pre_relu, 0.0)

@@ -169,3 +169,17 @@ def test_kernels_use_the_scale_inference_and_export_use(dtype):
     assert torch.equal(out, expected)
     # Not vacuous: torch's exp differs from the C library's in the last bit now and then.
     assert (log_scale.exp() != expected).any()
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_backward_may_write_the_input_gradient_over_grad_out(dtype):
+    x, log_scale, zero, qmin, qmax = _grid(dtype, False, True, 4, (64, 48), seed=3)
+    grad = torch.randn(x.shape, generator=torch.Generator().manual_seed(4), dtype=dtype)
+    _, saved = fake_quantize_forward(x, log_scale, zero, qmin, qmax)
+    expected = fake_quantize_backward(grad, saved, qmin, qmax, 0.1)
+    owned = grad.clone()
+    got = fake_quantize_backward(owned, saved, qmin, qmax, 0.1, overwrite_grad=True)
+    assert got[0].data_ptr() == owned.data_ptr()
+    assert not torch.equal(got[0], grad), "some values are outside the range, so the gradient changed"
+    for g, e in zip(got, expected):
+        assert torch.equal(g, e)
