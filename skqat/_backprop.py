@@ -197,6 +197,19 @@ class ExplicitGradients:
         self._weight_quantizer_positions = [positions(q) for _, _, q, _ in self.layers]
         self._activation_quantizer_positions = [positions(q) for q in self.activation_quantizers]
         self._input_quantizer_positions = positions(self.input_quantizer)
+        # The quantized weights and activations of a step are dead after it,
+        # so the next step writes its own into the same buffers: no
+        # allocator churn (freed memory returned to the system and faulted
+        # back in), and the buffers stay in cache.
+        self._buffers: dict = {}
+
+    def _buffer(self, key, like: torch.Tensor) -> torch.Tensor:
+        """A buffer shaped like ``like`` for the quantizer output ``key``, the same every step."""
+        key = (key, like.shape, like.dtype)
+        buffer = self._buffers.get(key)
+        if buffer is None:
+            buffer = self._buffers[key] = torch.empty_like(like, memory_format=torch.contiguous_format)
+        return buffer
 
     def _store(self, grads, positions, values) -> None:
         for i, value in zip(positions, values):
@@ -217,14 +230,14 @@ class ExplicitGradients:
         x = X
         input_state = None
         if self.input_quantizer is not None:
-            x, input_state = self.input_quantizer.forward_explicit(X)
+            x, input_state = self.input_quantizer.forward_explicit(X, out=self._buffer("input", X))
         saved = []
         last = len(self.layers) - 1
         for i, (weight, bias, quantizer, mask) in enumerate(self.layers):
             weight_state = None
             w = weight
             if quantizer is not None:
-                w, weight_state = quantizer.forward_explicit(weight)
+                w, weight_state = quantizer.forward_explicit(weight, out=self._buffer(("weight", i), weight))
             w_used = w if mask is None else w * mask
             z = torch.addmm(bias, x, w_used.t())
             activation_state = None
@@ -234,10 +247,14 @@ class ExplicitGradients:
                     out = self.activation_fn(z)
                     activation_state = out
                 elif relu:
-                    out, activation_state = act_quantizer.forward_explicit(z, relu=True)
+                    out, activation_state = act_quantizer.forward_explicit(
+                        z, relu=True, out=self._buffer(("activation", i), z)
+                    )
                 else:
                     activated = self.activation_fn(z)
-                    out, quant_state = act_quantizer.forward_explicit(activated)
+                    out, quant_state = act_quantizer.forward_explicit(
+                        activated, out=self._buffer(("activation", i), activated)
+                    )
                     activation_state = (activated, quant_state)
                 saved.append((x, w, w_used, weight_state, activation_state))
                 x = out

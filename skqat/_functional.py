@@ -155,7 +155,7 @@ def _dot_like(a: torch.Tensor, b: torch.Tensor, shape: torch.Size) -> torch.Tens
     return _sum_like(a * b, shape)
 
 
-def fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu=False):
+def fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu=False, out=None):
     """Forward pass of :func:`fake_quantize`; also returns what the backward pass needs.
 
     ``(qmin, qmax) = (-1, 1)`` without zero point is the binary grid.
@@ -164,7 +164,9 @@ def fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu=False):
     (:mod:`skqat._backprop`) run them without autograd; :class:`_FakeQuantize`
     wraps the same two functions for autograd, so both paths compute the same
     values. In code units ``u = x / s - z`` the output is
-    ``s * (clamp(round(u)) + z)``.
+    ``s * (clamp(round(u)) + z)``. The fused kernels write it into ``out``
+    when given one of ``x``'s shape and dtype (the explicit training step
+    reuses its buffers from step to step); the torch kernels ignore ``out``.
 
     Returns
     -------
@@ -180,7 +182,7 @@ def fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu=False):
     plan = _fused.layout(x, log_scale, zero_point, qmin, qmax)
     if plan is not None:
         # One pass in C; the backward pass recomputes the scale and codes.
-        out = _fused.forward(x, log_scale, zero_point, qmin, qmax, plan)
+        out = _fused.forward(x, log_scale, zero_point, qmin, qmax, plan, out)
         return out, (plan, (x, log_scale, zero_point))
     s = scale_from_log(log_scale)
     u = x * s.reciprocal()

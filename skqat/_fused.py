@@ -105,14 +105,18 @@ def forward(
     qmin: int,
     qmax: int,
     plan: tuple,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """``s * (clamp(round(x / s - z), q_min, q_max) + z)`` in one pass; ``z`` rounded and clamped.
 
     ``plan`` is :func:`layout`'s answer for these tensors. The kernel
     computes ``s`` from ``log_scale`` as :func:`scales` does and rounds
     ``zero_point`` (the raw parameter), keeping it within ``[-q_max, -q_min]``.
+    The result is written into ``out`` when it is a contiguous tensor of
+    ``x``'s shape and dtype, else into a new tensor.
     """
-    out = torch.empty_like(x)
+    if out is None or out.shape != x.shape or out.dtype != x.dtype or not out.is_contiguous():
+        out = torch.empty_like(x)
     is_double, rows, cols, per_row = plan
     _kernels.forward(
         is_double,

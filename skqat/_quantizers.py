@@ -168,11 +168,13 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
         """The trained parameters :meth:`backward_explicit` returns gradients for, in order."""
         return []
 
-    def forward_explicit(self, x: torch.Tensor, relu: bool = False):
+    def forward_explicit(self, x: torch.Tensor, relu: bool = False, out: torch.Tensor | None = None):
         """``forward(relu(x) if relu else x)`` without autograd, and the state to differentiate it.
 
         Only quantizers whose :attr:`explicit` is True implement it; the
-        others train through autograd and raise ``TypeError`` here.
+        others train through autograd and raise ``TypeError`` here. ``out``
+        may receive the result (a buffer the caller reuses; see
+        :func:`~skqat._functional.fake_quantize_forward`).
 
         Returns
         -------
@@ -197,11 +199,11 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
         """
         raise TypeError(f"{type(self).__name__} trains through autograd only (explicit = False).")
 
-    def _forward_saving(self, x, log_scale, zero_point, relu):
+    def _forward_saving(self, x, log_scale, zero_point, relu, out=None):
         """``forward(relu(x) if relu else x)`` on the grid given, and the state to differentiate it."""
         fused = relu and self.qmin == 0 and zero_point is None
         source = torch.relu(x) if relu and not fused else x
-        out, saved = fake_quantize_forward(source, log_scale, zero_point, self.qmin, self.qmax, fused)
+        out, saved = fake_quantize_forward(source, log_scale, zero_point, self.qmin, self.qmax, fused, out)
         return out, (saved, fused, x if relu and not fused else None)
 
     def _backward_saved(self, grad_out, state, grad_scale, pact, param_grads):
@@ -298,9 +300,9 @@ class LSQQuantizer(Quantizer):
     def explicit_parameters(self):
         return [self.log_scale] if self.zero_point is None else [self.log_scale, self.zero_point]
 
-    def forward_explicit(self, x: torch.Tensor, relu: bool = False):
+    def forward_explicit(self, x: torch.Tensor, relu: bool = False, out: torch.Tensor | None = None):
         """``forward(relu(x) if relu else x)`` without autograd; see :meth:`Quantizer.forward_explicit`."""
-        return self._forward_saving(x, self.log_scale, self.zero_point, relu)
+        return self._forward_saving(x, self.log_scale, self.zero_point, relu, out)
 
     def backward_explicit(self, grad_out: torch.Tensor, state):
         """Gradients for the input and the grid (``log_scale``, ``zero_point``); see the base class."""
@@ -430,13 +432,13 @@ class MinMaxQuantizer(Quantizer):
         scale, zero = self._grid()
         return fake_quantize(x, scale.log(), zero, self.qmin, self.qmax, 1.0, self.clipped_ste)
 
-    def forward_explicit(self, x: torch.Tensor, relu: bool = False):
+    def forward_explicit(self, x: torch.Tensor, relu: bool = False, out: torch.Tensor | None = None):
         """``forward(relu(x) if relu else x)`` without autograd; see :meth:`Quantizer.forward_explicit`."""
         source = torch.relu(x) if relu else x
         if self.training:
             self._observe(source, self.momentum)
         scale, zero = self._grid()
-        out, state = self._forward_saving(source, scale.log(), zero, False)
+        out, state = self._forward_saving(source, scale.log(), zero, False, out)
         return out, (state[0], False, x if relu else None)
 
     def backward_explicit(self, grad_out: torch.Tensor, state):

@@ -10,7 +10,7 @@ import torch
 from sklearn.datasets import load_digits
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
-from skqat._backprop import explicit_gradients_supported
+from skqat._backprop import ExplicitGradients, explicit_gradients_supported
 from skqat._training import Objective
 
 
@@ -241,3 +241,29 @@ def test_autograd_only_quantizers_are_marked_and_refuse_the_explicit_pass():
     learned = LearnedBitsQuantizer(4, signed=True, symmetric=True)
     with pytest.raises(TypeError, match="autograd only"):
         learned.forward_explicit(torch.zeros(3))
+
+
+@pytest.mark.parametrize(
+    "params", [{"input_bits": 8}, {"activation": "tanh", "symmetric": False}], ids=_config_id
+)
+def test_explicit_step_reuses_its_buffers_without_changing_results(digits, params):
+    X, y = digits
+    estimator = QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=1, random_state=0, **params)
+    estimator.fit(X, y)
+    module, trained = estimator._module, estimator._optimizer.params
+    module.train()
+    X_t, y_t = torch.as_tensor(X), _targets(estimator, y)
+    reused = ExplicitGradients(module, trained, estimator._loss_name())
+    for rows in (slice(0, 100), slice(100, 200), slice(200, 260)):
+        loss, grads = reused(X_t[rows], y_t[rows], None)
+        fresh_loss, fresh_grads = ExplicitGradients(module, trained, estimator._loss_name())(
+            X_t[rows], y_t[rows], None
+        )
+        assert float(loss) == float(fresh_loss)
+        for g, f in zip(grads, fresh_grads):
+            assert torch.equal(g, f)
+    # One buffer per quantizer output and shape: the 2 weights', and the
+    # activation's (and the input's) for batches of 100 and 60 rows; the
+    # second batch of 100 rows reused the first's.
+    per_batch = 1 + ("input_bits" in params)
+    assert len(reused._buffers) == 2 + 2 * per_batch

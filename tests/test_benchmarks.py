@@ -59,3 +59,12 @@ def test_profile_fit_runs(path):
     assert "us per step" in stdout and "aten::mm" in stdout
     # The explicit path records no autograd nodes; the autograd path does.
     assert ("AddmmBackward" in stdout) == bool(path)
+
+
+@pytest.mark.parametrize("kernels", [[], ["--torch-kernels"]], ids=["fused", "torch"])
+def test_profile_fit_python_profile_shows_the_fake_quantize_kernels(kernels):
+    stdout = _run("profile_fit.py", "--epochs", "2", "--rows", "60", "--python", *kernels)
+    assert "us per step" in stdout and "function calls" in stdout
+    # The fused C kernels appear as calls into the extension, and only when used.
+    assert ("_fused_quant.forward" in stdout) == (not kernels)
+    assert ("hardtanh_backward" in stdout) == bool(kernels)
