@@ -104,8 +104,8 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="short smoke run, one repeat")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--workloads", nargs="*", default=None)
-    parser.add_argument("--systems", nargs="*", default=None)
+    parser.add_argument("--workloads", nargs="*", default=None, choices=sorted(WORKLOADS))
+    parser.add_argument("--systems", nargs="*", default=None, choices=list(SYSTEMS))
     parser.add_argument("--out", default=str(HERE.parent / "docs" / "results" / "benchmark.md"))
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats

@@ -19,6 +19,8 @@ kernels' to rounding.
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 try:
@@ -26,13 +28,35 @@ try:
 except ImportError:  # no C compiler at install time: the torch kernels serve
     _kernels = None
 
-__all__ = ["available", "enabled", "handles_scale", "scales", "layout", "forward", "backward"]
+__all__ = ["available", "enabled", "threads", "handles_scale", "scales", "layout", "forward", "backward"]
 
 #: Whether the C extension is importable.
 available = _kernels is not None
 
 #: Switch for tests and benchmarks: False sends every call to the torch kernels.
 enabled = available
+
+def _shares_torch_threads() -> bool:
+    """Whether the kernels' OpenMP runtime is the one torch ships and uses.
+
+    Then their threads are torch's: one pool, and ``torch.set_num_threads``
+    (which skqat lowers under ``n_jobs`` and Dask) bounds both. torch's Linux
+    wheels carry ``torch/lib/libgomp.so.1`` and the extension links that
+    name, so the loader gives it torch's copy. Any other runtime would bring
+    a second pool of spinning threads, so the kernels then keep to the
+    calling thread.
+    """
+    runtime = _kernels.openmp_runtime() if _kernels is not None else None
+    if runtime is None:
+        return False
+    torch_dir = os.path.realpath(os.path.dirname(torch.__file__))
+    return os.path.realpath(runtime).startswith(torch_dir + os.sep)
+
+
+#: Whether large tensors are split over torch's OpenMP threads, as many as
+#: ``torch.get_num_threads()`` (results do not depend on it: the kernels sum
+#: in a fixed order).
+threads = _shares_torch_threads()
 
 _FLOAT_DTYPES = (torch.float32, torch.float64)
 _MAX_CODE = 2**21
@@ -129,6 +153,7 @@ def forward(
         0 if zero_point is None else zero_point.data_ptr(),
         qmin,
         qmax,
+        torch.get_num_threads() if threads else 1,
     )
     return out
 
@@ -198,5 +223,6 @@ def backward(
         grad_scale,
         0 if grad_log_scale is None else grad_log_scale.data_ptr(),
         0 if grad_zero is None else grad_zero.data_ptr(),
+        torch.get_num_threads() if threads else 1,
     )
     return grad_x, grad_log_scale, grad_zero

@@ -20,9 +20,23 @@
  * and export agree on it to the bit.
  */
 #define PY_SSIZE_T_CLEAN
+#ifdef __linux__
+#define _GNU_SOURCE /* dladdr */
+#include <dlfcn.h>
+#endif
 #include <Python.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
+
+/* Values summed in the values' precision before a running total in double
+ * takes them, and the unit of work of the threads. */
+#define SPAN 4096
+/* Fewer values than this stay on the calling thread (torch's grain size). */
+#define PARALLEL_MIN 32768
 
 /* Compiled for AVX-512 and AVX2 as well as the baseline, chosen at load time
  * (GCC on x86-64 Linux): the baseline SSE2 loops run at a quarter of the
@@ -97,41 +111,58 @@ static PyObject *fused_scales(PyObject *Py_UNUSED(self), PyObject *const *args, 
     Py_RETURN_NONE;
 }
 
-/* forward(is_double, x, out, rows, cols, log_scale, per_row, zero, qmin, qmax) */
+/* openmp_runtime(): the file of the OpenMP runtime the kernels' threads come
+ * from, or None when built without OpenMP (or where it cannot be told).
+ * skqat._fused threads the kernels only when this is the runtime torch
+ * uses, so that both share one pool of threads. */
+static PyObject *fused_openmp_runtime(PyObject *Py_UNUSED(self), PyObject *Py_UNUSED(args))
+{
+#if defined(_OPENMP) && defined(__linux__)
+    Dl_info info;
+    if (dladdr((void *)&omp_get_max_threads, &info) && info.dli_fname)
+        return PyUnicode_DecodeFSDefault(info.dli_fname);
+#endif
+    Py_RETURN_NONE;
+}
+
+/* forward(is_double, x, out, rows, cols, log_scale, per_row, zero, qmin, qmax, threads)
+ * threads: how many OpenMP threads a large tensor may use (1: the caller's only). */
 static PyObject *fused_forward(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
 {
     void *x, *out, *log_scale, *zero;
     Py_ssize_t is_double, rows, cols, per_row;
+    Py_ssize_t threads;
     double qmin, qmax;
-    if (nargs != 10) {
-        PyErr_SetString(PyExc_TypeError, "forward takes 10 arguments");
+    if (nargs != 11) {
+        PyErr_SetString(PyExc_TypeError, "forward takes 11 arguments");
         return NULL;
     }
     if (read_size(args[0], &is_double) || read_pointer(args[1], &x) || read_pointer(args[2], &out) ||
         read_size(args[3], &rows) || read_size(args[4], &cols) || read_pointer(args[5], &log_scale) ||
         read_size(args[6], &per_row) || read_pointer(args[7], &zero) || read_double(args[8], &qmin) ||
-        read_double(args[9], &qmax))
+        read_double(args[9], &qmax) || read_size(args[10], &threads))
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     if (is_double)
-        forward_double(x, out, rows, cols, log_scale, (int)per_row, zero, qmin, qmax);
+        forward_double(x, out, rows, cols, log_scale, (int)per_row, zero, qmin, qmax, (int)threads);
     else
-        forward_float(x, out, rows, cols, log_scale, (int)per_row, zero, qmin, qmax);
+        forward_float(x, out, rows, cols, log_scale, (int)per_row, zero, qmin, qmax, (int)threads);
     Py_END_ALLOW_THREADS
     Py_RETURN_NONE;
 }
 
 /* backward(is_double, grad, x, grad_x, rows, cols, log_scale, per_row, zero, qmin, qmax,
- *          low, high, ste, scale_rule, grad_scale, grad_log_scale, grad_zero)
+ *          low, high, ste, scale_rule, grad_scale, grad_log_scale, grad_zero, threads)
  * ste: which values pass their gradient to grad_x: 0 all, 1 low < u < high, 2 u > 0.
  * scale_rule: 0 no parameter gradients, 1 LSQ, 2 PACT. */
 static PyObject *fused_backward(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
 {
     void *grad, *x, *grad_x, *log_scale, *zero, *grad_log_scale, *grad_zero;
-    Py_ssize_t is_double, rows, cols, per_row, ste, scale_rule;
+    Py_ssize_t is_double, rows, cols, per_row, ste, scale_rule, threads;
     double qmin, qmax, low, high, grad_scale;
-    if (nargs != 18) {
-        PyErr_SetString(PyExc_TypeError, "backward takes 18 arguments");
+    int status;
+    if (nargs != 19) {
+        PyErr_SetString(PyExc_TypeError, "backward takes 19 arguments");
         return NULL;
     }
     if (read_size(args[0], &is_double) || read_pointer(args[1], &grad) || read_pointer(args[2], &x) ||
@@ -140,20 +171,26 @@ static PyObject *fused_backward(PyObject *Py_UNUSED(self), PyObject *const *args
         read_double(args[9], &qmin) || read_double(args[10], &qmax) || read_double(args[11], &low) ||
         read_double(args[12], &high) || read_size(args[13], &ste) || read_size(args[14], &scale_rule) ||
         read_double(args[15], &grad_scale) || read_pointer(args[16], &grad_log_scale) ||
-        read_pointer(args[17], &grad_zero))
+        read_pointer(args[17], &grad_zero) || read_size(args[18], &threads))
         return NULL;
     Py_BEGIN_ALLOW_THREADS
     if (is_double)
-        backward_double(grad, x, grad_x, rows, cols, log_scale, (int)per_row, zero, qmin, qmax, low, high,
-                        (int)ste, (int)scale_rule, grad_scale, grad_log_scale, grad_zero);
+        status = backward_double(grad, x, grad_x, rows, cols, log_scale, (int)per_row, zero, qmin, qmax, low,
+                                 high, (int)ste, (int)scale_rule, grad_scale, grad_log_scale, grad_zero,
+                                 (int)threads);
     else
-        backward_float(grad, x, grad_x, rows, cols, log_scale, (int)per_row, zero, qmin, qmax, low, high,
-                       (int)ste, (int)scale_rule, grad_scale, grad_log_scale, grad_zero);
+        status = backward_float(grad, x, grad_x, rows, cols, log_scale, (int)per_row, zero, qmin, qmax, low,
+                                high, (int)ste, (int)scale_rule, grad_scale, grad_log_scale, grad_zero,
+                                (int)threads);
     Py_END_ALLOW_THREADS
+    if (status)
+        return PyErr_NoMemory();
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
+    {"openmp_runtime", fused_openmp_runtime, METH_NOARGS,
+     "File of the OpenMP runtime the kernels' threads come from, or None."},
     {"scales", (PyCFunction)(void (*)(void))fused_scales, METH_FASTCALL,
      "Step sizes max(exp(log_scale), MIN_SCALE) as the kernels compute them."},
     {"forward", (PyCFunction)(void (*)(void))fused_forward, METH_FASTCALL,

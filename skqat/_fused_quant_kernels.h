@@ -1,8 +1,7 @@
 /*
  * The fused kernels for one floating-point type; _fused_quant.c includes this
- * file once per type with SCALAR (float or double), ROUND_MAGIC and NAME(x)
- * defined, and int an integer type as wide as SCALAR (for the in-range
- * masks: same-width lanes let gcc vectorise the double kernels too).
+ * file once per type with SCALAR (float or double), EXP (its exp),
+ * ROUND_MAGIC and NAME(x) defined.
  *
  * Comparisons are joined with & (not &&) and results chosen by selects, not
  * branches, so that the loops vectorise: the in-range masks depend on the
@@ -34,7 +33,7 @@ static inline SCALAR NAME(zero_on_grid)(SCALAR zero, SCALAR lo, SCALAR hi)
 }
 
 /* Quantize one span of values that share a scale. */
-static inline void NAME(forward_span)(const SCALAR *restrict x, SCALAR *restrict out, Py_ssize_t n,
+VECTOR_TARGETS static void NAME(forward_span)(const SCALAR *restrict x, SCALAR *restrict out, Py_ssize_t n,
                                       SCALAR s, SCALAR z, SCALAR lo, SCALAR hi)
 {
     const SCALAR rs = (SCALAR)1 / s, magic = ROUND_MAGIC;
@@ -49,15 +48,27 @@ static inline void NAME(forward_span)(const SCALAR *restrict x, SCALAR *restrict
     }
 }
 
-VECTOR_TARGETS static void NAME(forward)(const SCALAR *x, SCALAR *out, Py_ssize_t rows, Py_ssize_t cols,
-                                         const SCALAR *log_scale, int per_row, const SCALAR *zero,
-                                         double qmin, double qmax)
+static void NAME(forward)(const SCALAR *x, SCALAR *out, Py_ssize_t rows, Py_ssize_t cols,
+                          const SCALAR *log_scale, int per_row, const SCALAR *zero, double qmin, double qmax,
+                          int threads)
 {
     const SCALAR lo = (SCALAR)qmin, hi = (SCALAR)qmax;
-    for (Py_ssize_t r = 0; r < rows; ++r) {
-        const Py_ssize_t g = per_row ? r : 0;
-        const SCALAR z = zero ? NAME(zero_on_grid)(zero[g], lo, hi) : (SCALAR)0;
-        NAME(forward_span)(x + r * cols, out + r * cols, cols, NAME(scale_of)(log_scale[g]), z, lo, hi);
+    const int parallel = threads > 1 && rows * cols >= PARALLEL_MIN;
+    if (per_row) {
+#pragma omp parallel for if (parallel) num_threads(threads) schedule(static)
+        for (Py_ssize_t r = 0; r < rows; ++r) {
+            const SCALAR z = zero ? NAME(zero_on_grid)(zero[r], lo, hi) : (SCALAR)0;
+            NAME(forward_span)(x + r * cols, out + r * cols, cols, NAME(scale_of)(log_scale[r]), z, lo, hi);
+        }
+        return;
+    }
+    const Py_ssize_t n = rows * cols, spans = (n + SPAN - 1) / SPAN;
+    const SCALAR s = NAME(scale_of)(log_scale[0]);
+    const SCALAR z = zero ? NAME(zero_on_grid)(zero[0], lo, hi) : (SCALAR)0;
+#pragma omp parallel for if (parallel) num_threads(threads) schedule(static)
+    for (Py_ssize_t k = 0; k < spans; ++k) {
+        const Py_ssize_t start = k * SPAN, len = n - start < SPAN ? n - start : SPAN;
+        NAME(forward_span)(x + start, out + start, len, s, z, lo, hi);
     }
 }
 
@@ -72,8 +83,9 @@ typedef struct {
  * (in double; each span is summed in SCALAR within vector lanes). grad_x
  * may be grad itself: each value is read before its own slot is written,
  * and nothing else (so no restrict on these two; "omp simd" vectorises). */
-static inline void NAME(backward_span)(const SCALAR *grad, const SCALAR *restrict x, SCALAR *grad_x,
-                                       Py_ssize_t n, const NAME(grid) *p, double *acc)
+VECTOR_TARGETS static void NAME(backward_span)(const SCALAR *grad, const SCALAR *restrict x,
+                                              SCALAR *grad_x, Py_ssize_t n, const NAME(grid) *p,
+                                              double *acc)
 {
     const SCALAR rs = (SCALAR)1 / p->s, z = p->z, lo = p->lo, hi = p->hi, magic = ROUND_MAGIC;
     const SCALAR in_lo = p->in_lo, in_hi = p->in_hi, lsq = p->lsq;
@@ -108,15 +120,26 @@ static inline void NAME(backward_span)(const SCALAR *grad, const SCALAR *restric
     acc[1] += sum_zero;
 }
 
-/* Values summed in SCALAR before the running total (in double) takes them:
- * a per-tensor grid is cut into spans this long. */
-#define SPAN 4096
+/* The scale and zero-point gradients of a group from its spans' sums, added
+ * in span order (so the result does not depend on the thread count). */
+static void NAME(store_grid_gradients)(const double *span_sums, Py_ssize_t spans, double factor,
+                                        SCALAR *grad_log_scale, SCALAR *grad_zero)
+{
+    double acc[2] = {0.0, 0.0};
+    for (Py_ssize_t k = 0; k < spans; ++k) {
+        acc[0] += span_sums[2 * k];
+        acc[1] += span_sums[2 * k + 1];
+    }
+    *grad_log_scale = (SCALAR)(acc[0] * factor);
+    if (grad_zero)
+        *grad_zero = (SCALAR)(acc[1] * factor);
+}
 
-VECTOR_TARGETS static void NAME(backward)(const SCALAR *grad, const SCALAR *x, SCALAR *grad_x,
-                                          Py_ssize_t rows, Py_ssize_t cols, const SCALAR *log_scale,
-                                          int per_row, const SCALAR *zero, double qmin, double qmax,
-                                          double low, double high, int ste, int scale_rule,
-                                          double grad_scale, SCALAR *grad_log_scale, SCALAR *grad_zero)
+/* Returns -1 when out of memory (for the per-span sums), else 0. */
+static int NAME(backward)(const SCALAR *grad, const SCALAR *x, SCALAR *grad_x, Py_ssize_t rows,
+                          Py_ssize_t cols, const SCALAR *log_scale, int per_row, const SCALAR *zero,
+                          double qmin, double qmax, double low, double high, int ste, int scale_rule,
+                          double grad_scale, SCALAR *grad_log_scale, SCALAR *grad_zero, int threads)
 {
     NAME(grid) p;
     p.lo = (SCALAR)qmin;
@@ -130,23 +153,43 @@ VECTOR_TARGETS static void NAME(backward)(const SCALAR *grad, const SCALAR *x, S
     p.clipped = ste == 1;
     p.relu_only = ste == 2;
     p.identity = ste == 0;
-    const Py_ssize_t groups = per_row ? rows : 1, group_size = per_row ? cols : rows * cols;
-    for (Py_ssize_t g = 0; g < groups; ++g) {
-        p.s = NAME(scale_of)(log_scale[g]);
-        p.z = zero ? NAME(zero_on_grid)(zero[g], p.lo, p.hi) : (SCALAR)0;
-        double acc[2] = {0.0, 0.0};
-        for (Py_ssize_t start = 0; start < group_size; start += SPAN) {
-            const Py_ssize_t offset = g * group_size + start;
-            const Py_ssize_t n = group_size - start < SPAN ? group_size - start : SPAN;
-            NAME(backward_span)(grad + offset, x + offset, grad_x + offset, n, &p, acc);
+    const int parallel = threads > 1 && rows * cols >= PARALLEL_MIN;
+    const Py_ssize_t spans = ((per_row ? cols : rows * cols) + SPAN - 1) / SPAN;
+    if (per_row) {
+#pragma omp parallel for if (parallel) num_threads(threads) schedule(static)
+        for (Py_ssize_t r = 0; r < rows; ++r) {
+            NAME(grid) row = p;
+            row.s = NAME(scale_of)(log_scale[r]);
+            row.z = zero ? NAME(zero_on_grid)(zero[r], p.lo, p.hi) : (SCALAR)0;
+            double sums[2] = {0.0, 0.0};
+            /* Rows longer than a span are summed span by span, in order. */
+            for (Py_ssize_t k = 0; k < spans; ++k) {
+                const Py_ssize_t start = r * cols + k * SPAN;
+                const Py_ssize_t len = cols - k * SPAN < SPAN ? cols - k * SPAN : SPAN;
+                NAME(backward_span)(grad + start, x + start, grad_x + start, len, &row, sums);
+            }
+            if (p.param_grads) {
+                const double factor = (double)row.s * grad_scale;
+                grad_log_scale[r] = (SCALAR)(sums[0] * factor);
+                if (grad_zero)
+                    grad_zero[r] = (SCALAR)(sums[1] * factor);
+            }
         }
-        if (p.param_grads) {
-            const double factor = (double)p.s * grad_scale;
-            grad_log_scale[g] = (SCALAR)(acc[0] * factor);
-            if (grad_zero)
-                grad_zero[g] = (SCALAR)(acc[1] * factor);
-        }
+        return 0;
     }
+    p.s = NAME(scale_of)(log_scale[0]);
+    p.z = zero ? NAME(zero_on_grid)(zero[0], p.lo, p.hi) : (SCALAR)0;
+    double *span_sums = calloc((size_t)(2 * spans + 2), sizeof(double));
+    if (!span_sums)
+        return -1;
+    const Py_ssize_t n = rows * cols;
+#pragma omp parallel for if (parallel) num_threads(threads) schedule(static)
+    for (Py_ssize_t k = 0; k < spans; ++k) {
+        const Py_ssize_t start = k * SPAN, len = n - start < SPAN ? n - start : SPAN;
+        NAME(backward_span)(grad + start, x + start, grad_x + start, len, &p, span_sums + 2 * k);
+    }
+    if (p.param_grads)
+        NAME(store_grid_gradients)(span_sums, spans, (double)p.s * grad_scale, grad_log_scale, grad_zero);
+    free(span_sums);
+    return 0;
 }
-
-#undef SPAN

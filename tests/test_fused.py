@@ -1,5 +1,7 @@
 """The fused C fake-quantize kernels (skqat._fused) against the torch kernels they replace."""
 
+import os
+
 import pytest
 import torch
 
@@ -183,3 +185,35 @@ def test_backward_may_write_the_input_gradient_over_grad_out(dtype):
     assert not torch.equal(got[0], grad), "some values are outside the range, so the gradient changed"
     for g, e in zip(got, expected):
         assert torch.equal(g, e)
+
+
+@pytest.mark.parametrize("per_channel", [False, True], ids=["per-tensor", "per-channel"])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_threaded_kernels_give_the_single_threaded_results(per_channel, dtype, monkeypatch):
+    # 77,100 values: above the size the kernels split over threads, not a multiple of their span.
+    x, log_scale, zero, qmin, qmax = _grid(dtype, per_channel, True, 4, (300, 257), seed=5)
+    grad = torch.randn(x.shape, generator=torch.Generator().manual_seed(6), dtype=dtype)
+    results = []
+    for threads in (True, False):
+        monkeypatch.setattr(_fused, "threads", threads)
+        previous = torch.get_num_threads()
+        torch.set_num_threads(2)
+        try:
+            out, saved = fake_quantize_forward(x, log_scale, zero, qmin, qmax)
+            results.append((out, *fake_quantize_backward(grad, saved, qmin, qmax, 0.01)))
+        finally:
+            torch.set_num_threads(previous)
+    for threaded, single in zip(*results):
+        assert torch.equal(threaded, single)
+
+
+@pytest.mark.skipif(
+    not _fused.available or _fused._kernels.openmp_runtime() is None,
+    reason="the extension was built without OpenMP: its kernels run on one thread",
+)
+def test_kernels_use_threads_only_from_torch_openmp_runtime():
+    runtime = os.path.realpath(_fused._kernels.openmp_runtime())
+    torch_lib = os.path.realpath(os.path.dirname(torch.__file__))
+    # Threads only when the kernels' OpenMP runtime is the one torch loaded
+    # (torch's Linux wheels ship libgomp.so.1, which the extension links by name).
+    assert _fused.threads == runtime.startswith(torch_lib + os.sep)
