@@ -36,6 +36,7 @@ available = _kernels is not None
 #: Switch for tests and benchmarks: False sends every call to the torch kernels.
 enabled = available
 
+
 def _shares_torch_threads() -> bool:
     """Whether the kernels' OpenMP runtime is the one torch ships and uses.
 
@@ -122,6 +123,16 @@ def layout(
     return None
 
 
+def _address(t: torch.Tensor | None) -> int:
+    """The data pointer the kernels take; 0 for an absent tensor."""
+    return 0 if t is None else t.data_ptr()
+
+
+def _thread_count() -> int:
+    """How many threads a large tensor may use: torch's setting, when the runtime is shared."""
+    return torch.get_num_threads() if threads else 1
+
+
 def forward(
     x: torch.Tensor,
     log_scale: torch.Tensor,
@@ -150,10 +161,10 @@ def forward(
         cols,
         log_scale.data_ptr(),
         per_row,
-        0 if zero_point is None else zero_point.data_ptr(),
+        _address(zero_point),
         qmin,
         qmax,
-        torch.get_num_threads() if threads else 1,
+        _thread_count(),
     )
     return out
 
@@ -213,7 +224,7 @@ def backward(
         cols,
         log_scale.data_ptr(),
         per_row,
-        0 if zero_point is None else zero_point.data_ptr(),
+        _address(zero_point),
         qmin,
         qmax,
         0.0 if relu else qmin - 0.5,
@@ -221,8 +232,8 @@ def backward(
         ste,
         scale_rule,
         grad_scale,
-        0 if grad_log_scale is None else grad_log_scale.data_ptr(),
-        0 if grad_zero is None else grad_zero.data_ptr(),
-        torch.get_num_threads() if threads else 1,
+        _address(grad_log_scale),
+        _address(grad_zero),
+        _thread_count(),
     )
     return grad_x, grad_log_scale, grad_zero
