@@ -18,7 +18,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import __version__
-from ._inference import plan_from_module
+from ._freeze import freeze
+from ._inference import plan_from_network
 from ._modules import ACTIVATIONS
 from ._optim import make_optimizer
 from ._progress import EpochProgress
@@ -314,6 +315,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
         if first:
             self._initialize(X.shape[1], dtype, device)
+            self._input_range = (np.inf, -np.inf)
         else:
             self._check_same_network(X.shape[1])
             if self._module_device() != device:
@@ -391,7 +393,10 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         if self.early_stopping and self._monitor.best_state is not None:
             self._module.load_state_dict(self._monitor.best_state)
         self._finish_quantization(data, incremental)
-        self._publish_fitted_attributes()
+        # Every row seen so far calibrates the integer deployment's input grid.
+        low, high = getattr(self, "_input_range", (np.inf, -np.inf))
+        self._input_range = (min(low, float(X.min())), max(high, float(X.max())))
+        self._publish_fitted_attributes(self._calibration_batch(data))
         if not incremental and n_done == self.max_iter and not self._monitor.stalled:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
@@ -531,7 +536,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             setattr(optimizer, key, value)
         return optimizer
 
-    def _publish_fitted_attributes(self) -> None:
+    def _publish_fitted_attributes(self, calibration: torch.Tensor) -> None:
         monitor = self._monitor
         self.loss_curve_ = list(monitor.loss_curve)
         self.loss_ = monitor.loss_curve[-1] if monitor.loss_curve else None
@@ -542,7 +547,15 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         params = self._module.dequantized_parameters()
         self.coefs_ = [weight.detach().cpu().numpy().T.copy() for weight, _ in params]
         self.intercepts_ = [bias.detach().cpu().numpy().copy() for _, bias in params]
-        self._plan = plan_from_module(self._module, self.coefs_, self.intercepts_, self.out_activation_)
+        self._frozen = freeze(
+            self._module,
+            self.coefs_,
+            self.intercepts_,
+            self.out_activation_,
+            input_range=self._input_range,
+            calibration=calibration,
+        )
+        self._plan = plan_from_network(self._frozen)
         self.weight_bits_ = [
             32 if quantizer is None else quantizer.bits for quantizer in self._module.weight_quantizers()
         ]
@@ -556,7 +569,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         module = state.pop("_module", None)
         optimizer = state.pop("_optimizer", None)
         generator = state.pop("_generator", None)
-        state.pop("_plan", None)  # derived from the module; rebuilt on load
+        state.pop("_plan", None)  # a view of the frozen record (which is pickled); rebuilt on load
         state["_skqat_version"] = __version__
         if generator is not None:
             state["_generator_state"] = generator.get_state().numpy()
@@ -597,8 +610,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         if generator_state is not None:
             self._generator.set_state(torch.from_numpy(np.array(generator_state)))
         self._module.set_generator(self._generator)
-        if hasattr(self, "coefs_"):
-            self._plan = plan_from_module(self._module, self.coefs_, self.intercepts_, self.out_activation_)
+        if hasattr(self, "_frozen"):
+            self._plan = plan_from_network(self._frozen)
         self._optimizer = self._new_optimizer(self._module)
         for target, saved in zip(self._optimizer.state_tensors(), optimizer_arrays):
             target.copy_(torch.from_numpy(np.array(saved)))
@@ -653,13 +666,24 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     # Export and reporting
     # ------------------------------------------------------------------
-    def export_integer(self):
-        """The fitted network as a :class:`skqat.export.IntegerMLP`.
+    def export_integer(self, requantize: str = "fixed_point"):
+        """The fitted network as an integer-only :class:`skqat.export.IntegerMLP`.
 
-        Integer weight codes packed at their bit width, per-tensor or
-        per-channel scales and zero points, int32 biases and the input and
-        activation grids; inference with numpy only (no torch), see
-        :mod:`skqat.export._integer` for the arithmetic.
+        Reads the frozen record written at the end of ``fit``: integer weight
+        codes packed at their bit width, per-tensor or per-channel scales and
+        zero points, int32 biases on ``s_in * s_w``, the input and activation
+        grids and the requantization multipliers. A model trained without
+        ``input_bits`` (or ``activation_bits``) deploys on an 8-bit grid
+        calibrated on the training data at the end of ``fit``.
+
+        Parameters
+        ----------
+        requantize : {"fixed_point", "float32"}, default="fixed_point"
+            ``"fixed_point"``: int32 multipliers and shifts rounded as
+            TFLite/gemmlowp do (what the C header computes).
+            ``"float32"``: float32 multipliers rounded half to even, as
+            onnxruntime's integer kernels compute (what the ONNX integer graph
+            computes).
 
         Returns
         -------
@@ -677,13 +701,26 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         >>> X, y = load_iris(return_X_y=True)
         >>> clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=2, max_iter=20).fit(X, y)
         >>> model = clf.export_integer()
-        >>> model.layers[0].weight_codes.dtype, model.layers[0].bits
+        >>> model.layers[0].weight_codes.dtype, model.layers[0].weight_grid.bits
         (dtype('int8'), 2)
         """
         check_is_fitted(self)
-        from .export._extract import export_integer
+        from .export._integer import IntegerMLP
 
-        return export_integer(self)
+        if not self._frozen.integer:
+            raise ValueError(
+                "export_integer needs quantized weights in every layer; this model has a float layer "
+                "(weight_bits=None somewhere). Refit with integer weight_bits."
+            )
+        classes = getattr(self, "classes_", None)
+        feature_names = getattr(self, "feature_names_in_", None)
+        return IntegerMLP(
+            self._frozen,
+            requantize=requantize,
+            classes=classes,
+            multilabel=classes is not None and self._label_binarizer.y_type_.startswith("multilabel"),
+            feature_names=None if feature_names is None else [str(f) for f in feature_names],
+        )
 
     def quantization_report(self) -> pd.DataFrame:
         """One row per tensor of the fitted network and how it is stored.
@@ -728,7 +765,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         4      1        bias    32     12
         """
         check_is_fitted(self)
-        return quantization_report(self._module, self.coefs_, self.intercepts_)
+        return quantization_report(self._frozen)
 
 
 def _non_numeric_columns(X) -> list[str]:

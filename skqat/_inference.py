@@ -1,10 +1,10 @@
 """Predict-time arithmetic in numpy: the fitted network without torch's per-call overhead.
 
-``fit`` freezes what inference needs (``coefs_``, ``intercepts_`` and the
-input and activation grids) into an :class:`InferencePlan`; ``predict`` runs
-it with numpy in the training dtype, in the same order of operations as the
-training forward pass (``x * (1 / s)``, round half to even, clip, ``* s``), so
-it gives the same numbers as the network it was read from.
+``predict`` runs the frozen network (:mod:`skqat._frozen`) as an
+:class:`InferencePlan`: numpy in the training dtype, in the same order of
+operations as the training forward pass (``x * (1 / s)``, round half to
+even, ``+ zp``, clip, ``- zp``, ``* s``), so it gives the same numbers as the
+network it was read from.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GridParams", "HIDDEN_ACTIVATIONS", "InferencePlan", "OUTPUT_ACTIVATIONS", "plan_from_module"]
+from ._frozen import FrozenGrid, FrozenNetwork, float_codes
+
+__all__ = ["GridParams", "HIDDEN_ACTIVATIONS", "InferencePlan", "OUTPUT_ACTIVATIONS", "plan_from_network"]
 
 # Rows per block: bounds memory on large inputs.
 _CHUNK = 65_536
@@ -22,21 +24,25 @@ _CHUNK = 65_536
 
 @dataclass(frozen=True)
 class GridParams:
-    """``s * (clip(round(x / s) - z, q_min, q_max) + z)`` with ``1 / s`` precomputed."""
+    """Fake quantization ``s * (q(x) - zp)`` on a frozen grid, with ``1 / s`` precomputed."""
 
+    grid: FrozenGrid
     scale: np.ndarray
     inverse: np.ndarray
     zero: float
-    qmin: int
-    qmax: int
+
+    @classmethod
+    def of(cls, grid: FrozenGrid | None, dtype) -> GridParams | None:
+        """The grid ``predict`` applies, or None (no grid, or one calibrated for deployment only)."""
+        if grid is None or grid.calibrated:
+            return None
+        scale = np.asarray(grid.scale, dtype=dtype)
+        return cls(grid, scale, np.reciprocal(scale), float(grid.zero_point))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        u = x * self.inverse
+        codes = float_codes(x, self.grid, self.inverse, out=x)
         if self.zero:
-            u -= self.zero
-        codes = np.clip(np.round(u, out=u), self.qmin, self.qmax, out=u)
-        if self.zero:
-            codes += self.zero
+            codes -= self.zero
         return np.multiply(codes, self.scale, out=codes)
 
 
@@ -102,30 +108,14 @@ class InferencePlan:
         return OUTPUT_ACTIVATIONS[self.out_activation](out)
 
 
-def _grid(quantizer, dtype) -> GridParams | None:
-    from ._quantizers import Quantizer
-
-    if not isinstance(quantizer, Quantizer):
-        return None
-    scale = quantizer.effective_scale().detach().cpu().numpy().astype(dtype).reshape(())
-    zero = quantizer.effective_zero_point()
-    return GridParams(
-        scale,
-        np.reciprocal(scale),
-        0.0 if zero is None else float(zero.item()),
-        quantizer.qmin,
-        quantizer.qmax,
-    )
-
-
-def plan_from_module(module, coefs, intercepts, out_activation: str) -> InferencePlan:
-    """Freeze a fitted ``QuantMLP`` (and its dequantized parameters) for numpy inference."""
-    dtype = coefs[0].dtype
+def plan_from_network(network: FrozenNetwork) -> InferencePlan:
+    """The numpy inference plan of a frozen network (the estimator's ``predict``)."""
+    dtype = network.dtype
     return InferencePlan(
-        weights=tuple(np.ascontiguousarray(c) for c in coefs),
-        biases=tuple(intercepts),
-        input_grid=_grid(module.input_quantizer, dtype),
-        activation_grids=tuple(_grid(q, dtype) for q in module.activation_quantizers),
-        activation=module.activation,
-        out_activation=out_activation,
+        weights=tuple(np.ascontiguousarray(layer.weight.T) for layer in network.layers),
+        biases=tuple(layer.bias for layer in network.layers),
+        input_grid=GridParams.of(network.input_grid, dtype),
+        activation_grids=tuple(GridParams.of(g, dtype) for g in network.activation_grids),
+        activation=network.activation,
+        out_activation=network.out_activation,
     )

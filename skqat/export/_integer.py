@@ -1,85 +1,79 @@
-"""``IntegerMLP``: a fitted skqat network as integers, with numpy-only inference.
+"""``IntegerMLP``: integer-only inference from a fitted model's frozen network (numpy only).
 
-This module imports numpy and nothing else from skqat's training side: a
-saved model loads and predicts in a process where torch cannot be imported.
+The reference every export target (C, ONNX integer graph, QONNX) is checked
+against. This module imports numpy and skqat's numpy-only modules: a saved
+model loads and predicts where torch cannot be imported.
 
-Arithmetic
-----------
-Every quantized tensor is stored as integer *codes* ``q`` with a float32 scale
-``s`` and an integer zero point ``z``; its value is ``s * (q + z)``. The
-integer *levels* ``L = q + z`` are what the arithmetic uses. A layer whose
-input is quantized (inputs with ``input_bits``, hidden layers with
-``activation_bits``) computes
+Arithmetic (Jacob et al. 2018)
+------------------------------
+Grids follow :mod:`skqat._frozen`'s convention, ``q = clamp(round(x / s) + zp)``.
+Float appears at two places only: where :meth:`IntegerMLP.quantize_input`
+turns the features into input codes, and where logits become probabilities
+or regression values. In between, for each layer with input codes ``q_x``
+(zero point ``zp_x``) and weight codes ``q_w`` (``zp_w`` per tensor or per
+output unit):
 
-    acc = L_x @ L_w.T + b          (integers, int32 accumulation; int64 when
-                                    the widths could overflow int32)
-    y   = (s_x * s_w) * acc         (float32 scales per output unit)
+- ``acc = (q_x - zp_x) @ (q_w - zp_w).T + b``, int32 (int64 where the code
+  widths could overflow int32), with ``b`` the int32 bias codes on
+  ``s_x * s_w``;
+- hidden layers requantize ``acc`` to the next grid with the multiplier
+  ``M = s_x * s_w / s_out``: ``requantize="fixed_point"`` (default) uses an
+  int32 multiplier and shift rounded as TFLite/gemmlowp do
+  (:mod:`skqat.export._fixed_point`), ``requantize="float32"`` the float32
+  multiplier rounded half to even that onnxruntime's integer kernels use;
+- relu and identity are integer clamps of ``M * acc + zp_out``; tanh and
+  logistic requantize to a fine grid (``s_out / 256``) and look the output
+  code up in a sorted table of the pre-activation thresholds where it steps
+  up (FINN's multi-threshold form: exact for any monotone activation up to
+  the fine grid);
+- the last layer's ``acc`` are the int32 logits, on one scale
+  ``logit_scale`` (per-channel weight scales are first requantized to the
+  largest of them).
 
-with the bias ``b`` stored as int32 codes on the ``s_x * s_w`` grid. The next
-layer's input is requantized from ``act(y)`` with the activation grid:
-``L = clamp(round(act(y) / s_a) - z_a, q_min, q_max) + z_a``. Requantization
-uses float scales rather than fixed-point multipliers (Jacob et al. 2018); the
-integer codes and accumulators are exact either way. A layer whose input is
-float (the first layer without ``input_bits``) multiplies the float input by
-the dequantized weights and adds a float32 bias.
-
-File format
------------
-``save`` writes a numpy ``.npz`` archive (no pickled objects):
-
-- ``format``: the string ``"skqat.IntegerMLP"``; ``format_version``: an int;
-- ``meta``: a JSON string with the activation, output activation, layer
-  shapes, task and feature names;
-- ``classes``: the class labels (classifiers);
-- per layer ``i``: ``layer{i}_weight_packed`` (the codes minus ``q_min``,
-  packed at ``bits`` bits each, little-endian bit order, row-major), and
-  ``layer{i}_weight_grid`` (``[bits, q_min, q_max]``), ``_weight_scale``,
-  ``_weight_zero``, ``_bias`` (integer codes in the smallest integer dtype
-  that holds them, widened to int32 at load; float32 for a float input);
-- optional ``input_grid``/``input_scale``/``input_zero`` and
-  ``act{i}_grid``/``act{i}_scale``/``act{i}_zero`` for the input and
-  activation quantizers.
+File format (version 2)
+-----------------------
+``save`` writes a numpy ``.npz`` archive (no pickled objects) holding the
+frozen record: ``format``, ``format_version``, ``meta`` (JSON), ``classes``,
+per layer ``layer{i}_*`` (codes packed at their bit width, grid, scales and
+zero points in the training float type, int32 bias codes, the float bias,
+requantization multipliers and thresholds), and ``input_*``/``act{i}_*`` for
+the grids. Nothing is recomputed on load.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-# numpy-only, like this module: the activations predict uses.
-from .._inference import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from .._frozen import (
+    FrozenGrid,
+    FrozenLayer,
+    FrozenNetwork,
+    Requantization,
+    quantize_codes,
+    smallest_int_dtype,
+)
+from .._inference import OUTPUT_ACTIVATIONS
+from ._fixed_point import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier, requantize_float32
 
-__all__ = ["IntegerMLP", "Grid", "IntegerLayer", "pack_codes", "unpack_codes", "smallest_int_dtype"]
+__all__ = ["IntegerMLP", "pack_codes", "unpack_codes", "accumulator_bits", "output_bounds"]
 
 FORMAT = "skqat.IntegerMLP"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+
+REQUANTIZE_MODES = ("fixed_point", "float32")
 
 # Rows per block at predict time: bounds memory on large inputs.
 _CHUNK = 65_536
 
 
-def smallest_int_dtype(low: int, high: int) -> np.dtype:
-    """The smallest numpy integer dtype holding ``[low, high]``.
-
-    Examples
-    --------
-    >>> smallest_int_dtype(-8, 7), smallest_int_dtype(0, 255), smallest_int_dtype(-1, 200)
-    (dtype('int8'), dtype('uint8'), dtype('int16'))
-    """
-    for dtype in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64):
-        info = np.iinfo(dtype)
-        if info.min <= low and high <= info.max:
-            return np.dtype(dtype)
-    raise ValueError(f"no integer dtype holds [{low}, {high}]")
-
-
 def pack_codes(codes: np.ndarray, bits: int, qmin: int) -> np.ndarray:
-    """Pack integer codes at ``bits`` bits each into a uint8 array.
+    """Pack integer codes at ``bits`` bits each into a uint8 array (little-endian bit order).
 
-    Binary (``bits=1``, codes ``-1``/``+1``) stores one bit per code.
+    Each code is stored as ``code - q_min``; binary (``bits=1``, codes
+    ``-1``/``+1``) stores one bit per code.
 
     Examples
     --------
@@ -105,134 +99,47 @@ def unpack_codes(packed: np.ndarray, count: int, bits: int, qmin: int) -> np.nda
     return codes.astype(smallest_int_dtype(qmin, qmin + 2**bits - 1))
 
 
-@dataclass
-class Grid:
-    """A uniform grid ``s * ([q_min, q_max] + z)`` for an input or activation."""
-
-    bits: int
-    qmin: int
-    qmax: int
-    scale: np.ndarray
-    zero: np.ndarray
-
-    def levels(self, x: np.ndarray) -> np.ndarray:
-        """Integer levels ``q(x) + z`` of the float array ``x``."""
-        codes = np.clip(np.round(x / self.scale) - self.zero, self.qmin, self.qmax)
-        return (codes + self.zero).astype(np.int32)
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.scale.nbytes + self.zero.nbytes)
-
-    def to_arrays(self, prefix: str) -> dict:
-        return {
-            f"{prefix}_grid": np.array([self.bits, self.qmin, self.qmax], dtype=np.int64),
-            f"{prefix}_scale": self.scale.astype(np.float32),
-            f"{prefix}_zero": self.zero.astype(np.int32),
-        }
-
-    @classmethod
-    def from_arrays(cls, arrays, prefix: str) -> Grid:
-        bits, qmin, qmax = (int(v) for v in arrays[f"{prefix}_grid"])
-        return cls(bits, qmin, qmax, arrays[f"{prefix}_scale"], arrays[f"{prefix}_zero"])
+def weight_levels(layer: FrozenLayer) -> np.ndarray:
+    """``q_w - zp_w`` as int32, shape ``(n_out, n_in)``."""
+    grid = layer.weight_grid
+    return layer.weight_codes.astype(np.int32) - grid.broadcast(grid.zero_point, 2).astype(np.int32)
 
 
-@dataclass
-class IntegerLayer:
-    """One layer: integer weight codes with their grid, and an int32 (or float32) bias.
-
-    ``weight_codes`` has shape ``(n_out, n_in)``; ``weight_scale`` and
-    ``weight_zero`` have shape ``(n_out,)`` (per channel) or ``()``.
-    ``bias`` is int32 codes on the ``input_scale * weight_scale`` grid when the
-    layer's input is quantized, float32 otherwise.
-    """
-
-    weight_codes: np.ndarray
-    bits: int
-    qmin: int
-    qmax: int
-    weight_scale: np.ndarray
-    weight_zero: np.ndarray
-    bias: np.ndarray
-    _levels: np.ndarray | None = field(default=None, repr=False)
-
-    @property
-    def weight_levels(self) -> np.ndarray:
-        """``q + z`` per weight, the integers the accumulation multiplies (cached)."""
-        if self._levels is None:
-            zero = np.reshape(self.weight_zero, (-1, 1)) if self.weight_zero.ndim else self.weight_zero
-            self._levels = self.weight_codes.astype(np.int32) + zero.astype(np.int32)
-        return self._levels
-
-    def dequantized_weight(self) -> np.ndarray:
-        scale = np.reshape(self.weight_scale, (-1, 1)) if self.weight_scale.ndim else self.weight_scale
-        return scale.astype(np.float64) * self.weight_levels
-
-    @property
-    def packed_nbytes(self) -> int:
-        weight = int(np.ceil(self.weight_codes.size * self.bits / 8))
-        return weight + self.weight_scale.nbytes + self.weight_zero.nbytes + self.stored_bias().nbytes
-
-    def stored_bias(self) -> np.ndarray:
-        """The bias as stored: integer codes in the smallest dtype that holds them (int32 in arithmetic)."""
-        if self.bias.dtype.kind != "i" or self.bias.size == 0:
-            return self.bias
-        return self.bias.astype(smallest_int_dtype(int(self.bias.min()), int(self.bias.max())))
-
-    def to_arrays(self, prefix: str) -> dict:
-        return {
-            f"{prefix}_weight_packed": pack_codes(self.weight_codes, self.bits, self.qmin),
-            f"{prefix}_weight_grid": np.array([self.bits, self.qmin, self.qmax], dtype=np.int64),
-            f"{prefix}_weight_shape": np.array(self.weight_codes.shape, dtype=np.int64),
-            f"{prefix}_weight_scale": self.weight_scale.astype(np.float32),
-            f"{prefix}_weight_zero": self.weight_zero.astype(np.int32),
-            f"{prefix}_bias": self.stored_bias(),
-        }
-
-    @classmethod
-    def from_arrays(cls, arrays, prefix: str) -> IntegerLayer:
-        bits, qmin, qmax = (int(v) for v in arrays[f"{prefix}_weight_grid"])
-        shape = tuple(int(v) for v in arrays[f"{prefix}_weight_shape"])
-        codes = unpack_codes(arrays[f"{prefix}_weight_packed"], int(np.prod(shape)), bits, qmin).reshape(
-            shape
-        )
-        return cls(
-            codes,
-            bits,
-            qmin,
-            qmax,
-            arrays[f"{prefix}_weight_scale"],
-            arrays[f"{prefix}_weight_zero"],
-            _widen(arrays[f"{prefix}_bias"]),
-        )
+def accumulator_bits(layer: FrozenLayer, input_grid: FrozenGrid) -> int:
+    """32, or 64 when the largest possible ``|acc|`` of the layer exceeds int32."""
+    zero = int(input_grid.zero_point)
+    x_bound = max(abs(input_grid.qmin - zero), abs(input_grid.qmax - zero))
+    w_bound = int(np.abs(weight_levels(layer)).max(initial=0))
+    b_bound = int(np.abs(layer.bias_codes.astype(np.int64)).max(initial=0))
+    return 32 if layer.shape[1] * x_bound * w_bound + b_bound <= INT32_MAX else 64
 
 
-def _widen(bias: np.ndarray) -> np.ndarray:
-    """Integer bias codes back to the int32 the accumulation adds."""
-    return bias.astype(np.int32) if bias.dtype.kind in "iu" else bias
+def output_bounds(activation: str, grid: FrozenGrid) -> tuple[int, int]:
+    """Clamp bounds of a hidden layer's output codes: relu clamps at the zero point."""
+    low = max(grid.qmin, int(grid.zero_point)) if activation == "relu" else grid.qmin
+    return low, grid.qmax
+
+
+def _requantize(acc: np.ndarray, requant: Requantization, mode: str) -> np.ndarray:
+    if mode == "float32":
+        return requantize_float32(acc, requant.float32_multiplier)
+    return multiply_by_quantized_multiplier(acc, requant.fixed_multiplier, requant.shift)
 
 
 class IntegerMLP:
-    """A quantized MLP as integers, with numpy-only inference.
+    """A quantized MLP on integers only, with numpy inference (see the module docstring).
 
-    Build one with ``QuantizedMLPClassifier.export_integer()`` or
-    ``QuantizedMLPRegressor.export_integer()``, or load one with
-    :meth:`load`. See the module docstring for the arithmetic and the file
-    format.
+    Build one with ``export_integer()`` on a fitted estimator, or :meth:`load`.
 
     Parameters
     ----------
-    layers : list of IntegerLayer
-    activation : str
-        Hidden activation: ``"relu"``, ``"tanh"``, ``"logistic"`` or ``"identity"``.
-    out_activation : str
-        ``"softmax"``, ``"logistic"`` or ``"identity"``.
-    input_grid : Grid or None
-        Quantizer of the input features.
-    activation_grids : list of (Grid or None)
-        Quantizer of each hidden layer's output.
+    network : FrozenNetwork
+        The fitted model's frozen record (``integer`` must hold: every layer
+        quantized, input and activation grids present).
+    requantize : {"fixed_point", "float32"}, default="fixed_point"
+        How accumulators are requantized between layers.
     classes : ndarray or None
-        Class labels for a classifier; ``None`` for a regressor.
+        Class labels of a classifier; None for a regressor.
     multilabel : bool, default=False
     feature_names : list of str or None, default=None
 
@@ -244,43 +151,76 @@ class IntegerMLP:
     >>> clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=4, max_iter=300,
     ...                              learning_rate_init=0.01, random_state=0).fit(X, y)
     >>> model = clf.export_integer()
+    >>> codes = model.quantize_input(X[:2])
+    >>> codes.dtype, model.integer_logits(codes).dtype
+    (dtype('uint8'), dtype('int32'))
     >>> bool((model.predict(X) == clf.predict(X)).mean() > 0.99)
-    True
-    >>> model.nbytes < model.float32_nbytes
     True
     """
 
-    def __init__(
-        self,
-        layers,
-        activation,
-        out_activation,
-        input_grid=None,
-        activation_grids=None,
-        classes=None,
-        multilabel=False,
-        feature_names=None,
-    ):
-        self.layers = list(layers)
-        self.activation = activation
-        self.out_activation = out_activation
-        self.input_grid = input_grid
-        self.activation_grids = list(activation_grids or [None] * (len(self.layers) - 1))
+    def __init__(self, network, *, requantize="fixed_point", classes=None, multilabel=False, feature_names=None):
+        if requantize not in REQUANTIZE_MODES:
+            raise ValueError(f"requantize must be one of {REQUANTIZE_MODES}, got {requantize!r}.")
+        if not network.integer:
+            raise ValueError(
+                "This network is not integer-only: every layer needs quantized weights (weight_bits set) "
+                "and every input and hidden activation a grid."
+            )
+        self.network = network
+        self.requantize = requantize
         self.classes_ = None if classes is None else np.asarray(classes)
         self.multilabel = bool(multilabel)
         self.feature_names = None if feature_names is None else list(feature_names)
+        self._levels = [weight_levels(layer) for layer in network.layers]
+        grids = network.grids()
+        self._acc_dtypes = [
+            np.int32 if accumulator_bits(layer, grid) == 32 else np.int64
+            for layer, grid in zip(network.layers, grids)
+        ]
+
+    # ------------------------------------------------------------------
+    # Structure
+    # ------------------------------------------------------------------
+    @property
+    def layers(self) -> tuple:
+        """The frozen layers (``weight_codes``, ``weight_grid``, ``bias_codes``, ``requantization``)."""
+        return self.network.layers
+
+    @property
+    def input_grid(self) -> FrozenGrid:
+        return self.network.input_grid
+
+    @property
+    def activation_grids(self) -> tuple:
+        return self.network.activation_grids
+
+    @property
+    def activation(self) -> str:
+        return self.network.activation
+
+    @property
+    def out_activation(self) -> str:
+        return self.network.out_activation
+
+    @property
+    def logit_scale(self) -> float:
+        """Real value of one unit of :meth:`integer_logits`."""
+        return float(self.network.logit_scale)
+
+    @property
+    def n_features_in_(self) -> int:
+        return self.network.n_features
 
     # ------------------------------------------------------------------
     # Inference
     # ------------------------------------------------------------------
-    @property
-    def n_features_in_(self) -> int:
-        return self.layers[0].weight_codes.shape[1]
-
     def _check_X(self, X) -> np.ndarray:
         if hasattr(X, "columns") and self.feature_names is not None:
             X = X[self.feature_names]
-        X = np.asarray(X, dtype=np.float64)
+        X = np.asarray(X)
+        if X.dtype.kind not in "fiub":
+            raise TypeError(f"X must hold numbers, got dtype {X.dtype}.")
+        X = X.astype(self.network.dtype, copy=False)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X must have shape (n_samples, {self.n_features_in_}), got {X.shape}; pass the features "
@@ -290,84 +230,136 @@ class IntegerMLP:
             raise ValueError("X contains NaN or infinity; impute or drop those values before predicting.")
         return X
 
-    def _layer(self, layer: IntegerLayer, x, input_scale):
-        """One layer's pre-activation output (float64)."""
-        if input_scale is None:
-            return x @ layer.dequantized_weight().T + layer.bias
-        acc_dtype = np.int32 if self._fits_int32(layer, x) else np.int64
-        acc = x.astype(acc_dtype) @ layer.weight_levels.T.astype(acc_dtype) + layer.bias.astype(acc_dtype)
-        return acc * (np.float64(input_scale) * layer.weight_scale.astype(np.float64))
+    def quantize_input(self, X) -> np.ndarray:
+        """Input codes of the features ``X`` on the input grid (the only float step before the logits).
 
-    @staticmethod
-    def _fits_int32(layer, x) -> bool:
-        bound = float(np.abs(x).max(initial=0)) * float(np.abs(layer.weight_levels).max(initial=0))
-        return bound * layer.weight_codes.shape[1] + float(np.abs(layer.bias).max(initial=0)) < 2**31 - 1
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
 
-    def _raw(self, X: np.ndarray) -> np.ndarray:
-        x, scale = X, None
-        if self.input_grid is not None:
-            x, scale = self.input_grid.levels(X), self.input_grid.scale
-        act = HIDDEN_ACTIVATIONS[self.activation]
-        *hidden, last = self.layers
-        for layer, grid in zip(hidden, self.activation_grids):
-            x = act(self._layer(layer, x, scale))
-            x, scale = (grid.levels(x), grid.scale) if grid is not None else (x, None)
-        return self._layer(last, x, scale)
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features), smallest integer dtype of the grid
+        """
+        return quantize_codes(self._check_X(X), self.input_grid)
 
-    def _outputs(self, X) -> np.ndarray:
-        X = self._check_X(X)
-        raw = np.concatenate(
-            [self._raw(X[i : i + _CHUNK]) for i in range(0, len(X), _CHUNK)]
-            or [np.zeros((0, self.layers[-1].weight_codes.shape[0]))]
-        )
-        return OUTPUT_ACTIVATIONS[self.out_activation](raw)
+    def _check_codes(self, codes) -> np.ndarray:
+        codes = np.asarray(codes)
+        grid = self.input_grid
+        if codes.ndim != 2 or codes.shape[1] != self.n_features_in_ or codes.dtype.kind not in "iu":
+            raise ValueError(
+                f"codes must be an integer array of shape (n_samples, {self.n_features_in_}); "
+                "get them from quantize_input(X)."
+            )
+        if codes.size and (codes.min() < grid.qmin or codes.max() > grid.qmax):
+            raise ValueError(f"input codes must lie in [{grid.qmin}, {grid.qmax}], the input grid's range.")
+        return codes
+
+    def integer_logits(self, codes) -> np.ndarray:
+        """int32 logits from input codes, with integer operations only.
+
+        Parameters
+        ----------
+        codes : array-like of int, shape (n_samples, n_features)
+            Input codes, as :meth:`quantize_input` returns them.
+
+        Returns
+        -------
+        ndarray of int32, shape (n_samples, n_outputs)
+            Multiply by :attr:`logit_scale` for the real logits.
+        """
+        codes = self._check_codes(codes)
+        if len(codes) <= _CHUNK:
+            return self._logits(codes)
+        return np.concatenate([self._logits(codes[i : i + _CHUNK]) for i in range(0, len(codes), _CHUNK)])
+
+    def _logits(self, codes: np.ndarray) -> np.ndarray:
+        net = self.network
+        x = codes
+        grids = net.grids()
+        n_hidden = len(net.layers) - 1
+        for i, layer in enumerate(net.layers):
+            dtype = self._acc_dtypes[i]
+            levels = x.astype(dtype) - dtype(int(grids[i].zero_point))
+            acc = levels @ self._levels[i].T.astype(dtype) + layer.bias_codes.astype(dtype)
+            requant = layer.requantization
+            if i < n_hidden:
+                x = self._hidden_codes(acc, requant, grids[i + 1])
+            elif requant is not None:
+                acc = _requantize(acc, requant, self.requantize)
+        return np.clip(acc, INT32_MIN, INT32_MAX).astype(np.int32)
+
+    def _hidden_codes(self, acc, requant: Requantization, grid: FrozenGrid) -> np.ndarray:
+        y = _requantize(acc, requant, self.requantize)
+        if requant.thresholds is not None:
+            y = np.clip(y, INT32_MIN + 1, INT32_MAX - 1)
+            codes = grid.qmin + np.searchsorted(requant.thresholds, y, side="right")
+        else:
+            codes = np.clip(y + int(grid.zero_point), *output_bounds(self.activation, grid))
+        return codes.astype(smallest_int_dtype(grid.qmin, grid.qmax))
+
+    def _real_logits(self, X) -> np.ndarray:
+        return self.integer_logits(self.quantize_input(X)) * self.logit_scale
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities (classifiers only), as the estimator's ``predict_proba``."""
+        """Class probabilities from the integer logits (classifiers only)."""
         if self.classes_ is None:
             raise AttributeError("predict_proba is only available for classifiers.")
-        outputs = self._outputs(X)
+        outputs = OUTPUT_ACTIVATIONS[self.out_activation](self._real_logits(X))
         if outputs.shape[1] == 1 and not self.multilabel:
             return np.hstack([1.0 - outputs, outputs])
         return outputs
 
     def predict(self, X) -> np.ndarray:
-        """Predicted labels (classifier) or values (regressor)."""
-        outputs = self._outputs(X)
+        """Labels (argmax or sign of the integer logits) or regression values."""
         if self.classes_ is None:
-            return outputs.ravel() if outputs.shape[1] == 1 else outputs
+            values = self._real_logits(X)
+            return values.ravel() if values.shape[1] == 1 else values
+        logits = self.integer_logits(self.quantize_input(X))
         if self.multilabel:
-            return (outputs > 0.5).astype(int)
-        if outputs.shape[1] == 1:
-            return self.classes_[(outputs[:, 0] > 0.5).astype(int)]
-        return self.classes_[outputs.argmax(axis=1)]
+            return (logits > 0).astype(int)
+        if logits.shape[1] == 1:
+            return self.classes_[(logits[:, 0] > 0).astype(int)]
+        return self.classes_[logits.argmax(axis=1)]
 
     # ------------------------------------------------------------------
     # Size
     # ------------------------------------------------------------------
     @property
     def nbytes(self) -> int:
-        """Packed size in bytes: codes at their bit width, scales, zero points, biases, grids."""
-        grids = [g for g in [self.input_grid, *self.activation_grids] if g is not None]
-        return sum(layer.packed_nbytes for layer in self.layers) + sum(g.nbytes for g in grids)
+        """Packed size in bytes (:meth:`FrozenNetwork.nbytes`, the count the report uses)."""
+        return self.network.nbytes()
 
     @property
     def float32_nbytes(self) -> int:
         """Size of the same network's weights and biases in float32."""
-        return sum(4 * (layer.weight_codes.size + layer.bias.size) for layer in self.layers)
+        return self.network.float32_nbytes()
+
+    # ------------------------------------------------------------------
+    # Targets
+    # ------------------------------------------------------------------
+    def to_c(self, path, name: str = "skqat_model") -> Path:
+        """Write a self-contained C99 header for microcontrollers; see :func:`skqat.export.to_c`."""
+        from ._c import write_c_header
+
+        return write_c_header(self, path, name)
 
     # ------------------------------------------------------------------
     # Persistence
     # ------------------------------------------------------------------
     def save(self, path) -> None:
         """Write the model to ``path`` (``.npz``), see the module docstring for the format."""
+        net = self.network
         meta = {
-            "activation": self.activation,
-            "out_activation": self.out_activation,
-            "n_layers": len(self.layers),
+            "activation": net.activation,
+            "out_activation": net.out_activation,
+            "logit_scale": net.logit_scale,
+            "n_layers": len(net.layers),
+            "requantize": self.requantize,
             "multilabel": self.multilabel,
             "feature_names": self.feature_names,
             "has_classes": self.classes_ is not None,
+            "dtype": net.dtype.name,
         }
         arrays = {
             "format": np.array(FORMAT),
@@ -377,13 +369,11 @@ class IntegerMLP:
         if self.classes_ is not None:
             classes = self.classes_
             arrays["classes"] = classes.astype(str) if classes.dtype == object else classes
-        for i, layer in enumerate(self.layers):
-            arrays.update(layer.to_arrays(f"layer{i}"))
-        if self.input_grid is not None:
-            arrays.update(self.input_grid.to_arrays("input"))
-        for i, grid in enumerate(self.activation_grids):
-            if grid is not None:
-                arrays.update(grid.to_arrays(f"act{i}"))
+        for i, layer in enumerate(net.layers):
+            arrays.update(_layer_arrays(layer, f"layer{i}"))
+        arrays.update(_grid_arrays(net.input_grid, "input"))
+        for i, grid in enumerate(net.activation_grids):
+            arrays.update(_grid_arrays(grid, f"act{i}"))
         with open(path, "wb") as f:
             np.savez_compressed(f, **arrays)  # type: ignore[arg-type]  # numpy's stub reads it as allow_pickle
 
@@ -395,37 +385,106 @@ class IntegerMLP:
         ------
         ValueError
             If the file is not an skqat integer model, or its format version
-            is newer than this skqat understands.
+            is not one this skqat reads.
         """
         with np.load(Path(path), allow_pickle=False) as arrays:
             if "format" not in arrays or str(arrays["format"]) != FORMAT:
                 raise ValueError(f"{path} is not an skqat IntegerMLP file.")
             version = int(arrays["format_version"])
-            if version > FORMAT_VERSION:
+            if version != FORMAT_VERSION:
                 raise ValueError(
-                    f"{path} uses IntegerMLP format version {version}; this skqat reads up to "
-                    f"{FORMAT_VERSION}. Upgrade skqat."
+                    f"{path} uses IntegerMLP format version {version}; this skqat reads version "
+                    f"{FORMAT_VERSION}. Export the model again with this skqat."
                 )
             meta = json.loads(str(arrays["meta"]))
-            layers = [IntegerLayer.from_arrays(arrays, f"layer{i}") for i in range(meta["n_layers"])]
-            input_grid = Grid.from_arrays(arrays, "input") if "input_grid" in arrays else None
-            grids = [
-                Grid.from_arrays(arrays, f"act{i}") if f"act{i}_grid" in arrays else None
-                for i in range(meta["n_layers"] - 1)
-            ]
+            dtype = np.dtype(meta["dtype"])
+            layers = tuple(_layer_from(arrays, f"layer{i}", dtype) for i in range(meta["n_layers"]))
+            network = FrozenNetwork(
+                layers,
+                meta["activation"],
+                meta["out_activation"],
+                _grid_from(arrays, "input"),
+                tuple(_grid_from(arrays, f"act{i}") for i in range(meta["n_layers"] - 1)),
+                meta["logit_scale"],
+            )
             classes = arrays["classes"] if meta["has_classes"] else None
         return cls(
-            layers,
-            meta["activation"],
-            meta["out_activation"],
-            input_grid,
-            grids,
-            classes,
-            meta["multilabel"],
-            meta["feature_names"],
+            network,
+            requantize=meta["requantize"],
+            classes=classes,
+            multilabel=meta["multilabel"],
+            feature_names=meta["feature_names"],
         )
 
     def __repr__(self) -> str:
-        shapes = [layer.weight_codes.shape[::-1] for layer in self.layers]
-        bits = [layer.bits for layer in self.layers]
-        return f"IntegerMLP(layers={shapes}, bits={bits}, nbytes={self.nbytes})"
+        shapes = [layer.shape[::-1] for layer in self.layers]
+        bits = [layer.weight_grid.bits for layer in self.layers]
+        return f"IntegerMLP(layers={shapes}, bits={bits}, nbytes={self.nbytes}, requantize={self.requantize!r})"
+
+
+def _grid_arrays(grid: FrozenGrid, prefix: str) -> dict:
+    return {
+        f"{prefix}_grid": np.array(
+            [grid.bits, grid.qmin, grid.qmax, grid.symmetric, grid.calibrated], dtype=np.int64
+        ),
+        f"{prefix}_scale": np.asarray(grid.scale),
+        f"{prefix}_zero_point": np.asarray(grid.zero_point, np.int32),
+    }
+
+
+def _grid_from(arrays, prefix: str) -> FrozenGrid:
+    bits, qmin, qmax, symmetric, calibrated = (int(v) for v in arrays[f"{prefix}_grid"])
+    return FrozenGrid(
+        bits,
+        qmin,
+        qmax,
+        arrays[f"{prefix}_scale"],
+        arrays[f"{prefix}_zero_point"],
+        symmetric=bool(symmetric),
+        calibrated=bool(calibrated),
+    )
+
+
+_REQUANT_FIELDS = ("multiplier", "fixed_multiplier", "shift", "float32_multiplier")
+
+
+def _layer_arrays(layer: FrozenLayer, prefix: str) -> dict:
+    grid = layer.weight_grid
+    arrays = {
+        f"{prefix}_weight_packed": pack_codes(layer.weight_codes, grid.bits, grid.qmin),
+        f"{prefix}_weight_shape": np.array(layer.shape, dtype=np.int64),
+        f"{prefix}_bias_codes": layer.bias_codes,
+        f"{prefix}_bias": layer.bias,
+        f"{prefix}_bias_bits": np.array(layer.bias_bits or 0),
+        **_grid_arrays(grid, f"{prefix}_weight"),
+    }
+    requant = layer.requantization
+    if requant is not None:
+        arrays.update({f"{prefix}_{key}": getattr(requant, key) for key in _REQUANT_FIELDS})
+        arrays[f"{prefix}_out_scale"] = np.array(requant.out_scale)
+        if requant.thresholds is not None:
+            arrays[f"{prefix}_thresholds"] = requant.thresholds
+    return arrays
+
+
+def _layer_from(arrays, prefix: str, dtype) -> FrozenLayer:
+    grid = _grid_from(arrays, f"{prefix}_weight")
+    shape = tuple(int(v) for v in arrays[f"{prefix}_weight_shape"])
+    count = int(np.prod(shape))
+    codes = unpack_codes(arrays[f"{prefix}_weight_packed"], count, grid.bits, grid.qmin).reshape(shape)
+    requant = None
+    if f"{prefix}_multiplier" in arrays:
+        requant = Requantization(
+            *(arrays[f"{prefix}_{key}"] for key in _REQUANT_FIELDS),
+            out_scale=float(arrays[f"{prefix}_out_scale"]),
+            thresholds=arrays[f"{prefix}_thresholds"] if f"{prefix}_thresholds" in arrays else None,
+        )
+    return FrozenLayer(
+        grid.dequantize(codes, dtype),
+        arrays[f"{prefix}_bias"],
+        grid,
+        codes,
+        arrays[f"{prefix}_bias_codes"],
+        int(arrays[f"{prefix}_bias_bits"]) or None,
+        requant,
+    )

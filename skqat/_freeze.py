@@ -1,0 +1,213 @@
+"""Freeze a trained ``QuantMLP`` into a :class:`~skqat._frozen.FrozenNetwork` (the one torch reader).
+
+Called at the end of ``fit`` and ``partial_fit``. Everything a reader of the
+fitted model needs is computed here once: codes, scales, zero points (ONNX
+convention), the int32 biases on ``s_in * s_w``, the calibrated grids of an
+integer deployment, and the requantization multipliers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ._frozen import FrozenGrid, FrozenLayer, FrozenNetwork, Requantization, quantize_codes
+from ._functional import grid_limits
+from ._quantizers import LearnedBitsQuantizer, Quantizer
+from .export._fixed_point import INT32_MAX, INT32_MIN, quantize_multiplier
+
+__all__ = ["calibrated_grid", "freeze", "TABLE_ACTIVATIONS", "FINE_STEPS"]
+
+#: Bits of the grids calibrated for integer deployment.
+CALIBRATED_BITS = 8
+
+#: Fine pre-activation steps per output step for table activations.
+FINE_STEPS = 256
+
+#: Inverses of the hidden activations that integer inference evaluates as threshold tables.
+TABLE_ACTIVATIONS = {
+    "tanh": np.arctanh,
+    "logistic": lambda v: np.log(v) - np.log1p(-v),
+}
+_TABLE_RANGE = {"tanh": (-1.0, 1.0), "logistic": (0.0, 1.0)}
+
+
+def _numpy(t: torch.Tensor) -> np.ndarray:
+    return t.detach().cpu().numpy()
+
+
+def _quantizer_grid(quantizer: Quantizer, per_channel: bool) -> FrozenGrid:
+    """A trained quantizer's grid, zero point converted to ``zp = -z``."""
+    scale = _numpy(quantizer.effective_scale())
+    scale = scale.reshape(-1) if per_channel and scale.size > 1 else scale.reshape(())
+    zero = quantizer.effective_zero_point()
+    zero_point = (
+        np.zeros(scale.shape, np.int32) if zero is None else (-_numpy(zero)).astype(np.int32).reshape(scale.shape)
+    )
+    if isinstance(quantizer, LearnedBitsQuantizer):
+        # Codes within [-k, k]; stored on the full signed grid of their bit width.
+        qmin, qmax = grid_limits(quantizer.bits, True)
+    else:
+        qmin, qmax = quantizer.qmin, quantizer.qmax
+    return FrozenGrid(quantizer.bits, qmin, qmax, scale, zero_point, symmetric=zero is None)
+
+
+def calibrated_grid(low: float, high: float, dtype) -> FrozenGrid:
+    """The 8-bit asymmetric grid spanning ``[min(low, 0), max(high, 0)]`` (min-max calibration)."""
+    qmin, qmax = grid_limits(CALIBRATED_BITS, False)
+    low, high = min(float(low), 0.0), max(float(high), 0.0)
+    scale = (high - low) / (qmax - qmin) if high > low else 1.0 / qmax
+    scale = np.asarray(scale, dtype=dtype)
+    zero_point = int(np.clip(np.round(-low / float(scale)), qmin, qmax))
+    return FrozenGrid(
+        CALIBRATED_BITS, qmin, qmax, scale, np.asarray(zero_point, np.int32), symmetric=False, calibrated=True
+    )
+
+
+@torch.no_grad()
+def _activation_ranges(module, X: torch.Tensor) -> list[tuple[float, float]]:
+    """``(min, max)`` of each hidden layer's activated output over ``X``, as inference computes it."""
+    was_training = module.training
+    module.eval()
+    x = X if module.input_quantizer is None else module.input_quantizer(X)
+    scales = module.input_scales()
+    ranges = []
+    *hidden, _ = module.layers
+    for i, layer in enumerate(hidden):
+        x = module._activation_fn(layer(x, scales[i] if layer.bias_bits else None, True))
+        ranges.append((float(x.min()), float(x.max())) if x.numel() else (0.0, 1.0))
+        quantizer = module.activation_quantizers[i]
+        if isinstance(quantizer, Quantizer):
+            x = quantizer(x)
+    module.train(was_training)
+    return ranges
+
+
+def _bias_codes(bias: np.ndarray, product: np.ndarray) -> np.ndarray:
+    """``round(b / (s_in * s_w))`` as int32 (saturating)."""
+    return np.clip(np.round(bias.astype(np.float64) / product), INT32_MIN, INT32_MAX).astype(np.int32)
+
+
+def _requantization(product: np.ndarray, out_scale: float, thresholds=None) -> Requantization:
+    multiplier = np.broadcast_to(product / out_scale, product.shape).astype(np.float64)
+    pairs = [quantize_multiplier(float(m)) for m in multiplier.ravel()]
+    # onnxruntime's kernels form their multiplier in float32 as (s_in * s_w) / s_out.
+    float32 = (product.astype(np.float32) / np.float32(out_scale)).astype(np.float32)
+    return Requantization(
+        multiplier=multiplier.reshape(-1),
+        fixed_multiplier=np.array([p[0] for p in pairs], np.int32),
+        shift=np.array([p[1] for p in pairs], np.int32),
+        float32_multiplier=float32.reshape(-1),
+        out_scale=float(out_scale),
+        thresholds=thresholds,
+    )
+
+
+def _thresholds(activation: str, grid: FrozenGrid, fine_scale: float) -> np.ndarray:
+    """Fine pre-activation values where the activation's output code steps up, one per code above ``q_min``.
+
+    Code ``q`` is reached where ``act(y) / s + zp >= q - 1/2``; on the fine
+    grid that is ``y_fine >= ceil(act^-1((q - 1/2 - zp) * s) / fine_scale)``.
+    Steps the activation never reaches are ``INT32_MAX``; steps below its
+    range are ``INT32_MIN + 1``.
+    """
+    low, high = _TABLE_RANGE[activation]
+    boundaries = (np.arange(grid.qmin + 1, grid.qmax + 1) - 0.5 - int(grid.zero_point)) * float(grid.scale)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pre = TABLE_ACTIVATIONS[activation](np.clip(boundaries, low, high))
+    fine = np.ceil(pre / fine_scale)
+    fine = np.where(boundaries <= low, -np.inf, np.where(boundaries >= high, np.inf, fine))
+    return np.clip(fine, INT32_MIN + 1, INT32_MAX).astype(np.int32)
+
+
+def _deployable_layers(layers, grids, activation) -> tuple[list, float]:
+    """Layers with int32 biases and requantization, and the logit scale."""
+    out = []
+    *hidden, last = layers
+    for i, layer in enumerate(layers):
+        in_scale = float(grids[i].scale)
+        product = in_scale * np.asarray(layer.weight_grid.scale, np.float64).reshape(-1)
+        product = np.broadcast_to(product, (layer.weight.shape[0],)).copy()
+        requant = None
+        if i < len(hidden):
+            grid = grids[i + 1]
+            if activation in TABLE_ACTIVATIONS:
+                fine_scale = float(grid.scale) / FINE_STEPS
+                requant = _requantization(product, fine_scale, _thresholds(activation, grid, fine_scale))
+            else:
+                requant = _requantization(product, float(grid.scale))
+            logit_scale = None
+        elif layer.weight_grid.per_channel:
+            # One scale for every logit, so argmax and thresholds compare like with like.
+            logit_scale = float(product.max())
+            requant = _requantization(product, logit_scale)
+        else:
+            logit_scale = float(product[0])
+        out.append(
+            FrozenLayer(
+                layer.weight,
+                layer.bias,
+                layer.weight_grid,
+                layer.weight_codes,
+                _bias_codes(layer.bias, product),
+                layer.bias_bits,
+                requant,
+            )
+        )
+    return out, logit_scale
+
+
+def freeze(module, coefs, intercepts, out_activation, *, input_range=None, calibration=None) -> FrozenNetwork:
+    """The frozen record of a fitted ``QuantMLP``.
+
+    Parameters
+    ----------
+    module : QuantMLP
+        In evaluation mode.
+    coefs, intercepts : list of ndarray
+        The estimator's ``coefs_`` and ``intercepts_`` (what the module's
+        inference pass uses).
+    out_activation : str
+        The estimator's ``out_activation_``.
+    input_range : (float, float) or None
+        Range of the training features, for the calibrated input grid of a
+        model trained without ``input_bits``.
+    calibration : torch.Tensor or None
+        Training rows whose hidden activations calibrate the grids of a model
+        trained without ``activation_bits``.
+    """
+    dtype = coefs[0].dtype
+    per_channel = [len(getattr(layer.weight_quantizer, "param_shape", ())) > 0 for layer in module.layers]
+    layers = []
+    for layer, coef, intercept, channel in zip(module.layers, coefs, intercepts, per_channel):
+        weight = np.ascontiguousarray(coef.T)
+        quantizer = layer.weight_quantizer
+        grid = codes = None
+        if quantizer is not None:
+            grid = _quantizer_grid(quantizer, channel)
+            codes = quantize_codes(weight, grid)
+        layers.append(FrozenLayer(weight, np.asarray(intercept), grid, codes, None, layer.bias_bits))
+    input_grid = None
+    if isinstance(module.input_quantizer, Quantizer):
+        input_grid = _quantizer_grid(module.input_quantizer, False)
+    grids = [
+        _quantizer_grid(q, False) if isinstance(q, Quantizer) else None for q in module.activation_quantizers
+    ]
+    integer = all(layer.weight_grid is not None for layer in layers)
+    logit_scale = None
+    if integer:
+        if input_grid is None and input_range is not None:
+            input_grid = calibrated_grid(*input_range, dtype)
+        if any(g is None for g in grids) and calibration is not None:
+            ranges = _activation_ranges(module, calibration)
+            grids = [g if g is not None else calibrated_grid(*r, dtype) for g, r in zip(grids, ranges)]
+        if input_grid is not None and all(g is not None for g in grids):
+            layers, logit_scale = _deployable_layers(layers, [input_grid, *grids], module.activation)
+    return FrozenNetwork(
+        tuple(layers),
+        module.activation,
+        out_activation,
+        input_grid,
+        tuple(grids),
+        logit_scale,
+    )

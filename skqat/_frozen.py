@@ -1,0 +1,340 @@
+"""The frozen network: one numpy record of a fitted model, written once at the end of ``fit``.
+
+Every reader of a fitted skqat model reads this record and nothing else:
+``predict`` (through :mod:`skqat._inference`), ``quantization_report()``,
+the plots' model sizes, ``export_integer()`` (:class:`~skqat.export.IntegerMLP`),
+the C header, the ONNX graphs and QONNX. It is numpy only, so it pickles
+without torch objects and loads where torch cannot be imported; nothing in it
+is recomputed on load.
+
+The grid convention
+-------------------
+One convention, the one ONNX ``QuantizeLinear``, ``torch.ao`` and TFLite use.
+A tensor on a grid with scale ``s > 0`` and integer zero point ``zp`` has
+integer *codes*
+
+.. math::
+
+    q(x) = \\operatorname{clamp}(\\operatorname{round}(x \\cdot (1/s) + zp),\\; q_{min}, q_{max}),
+    \\qquad \\hat x = s \\, (q - zp)
+
+with rounding half to even and ``1/s`` rounded once in the tensor's float
+type, exactly as training's fake quantization computes it. (ONNX's
+``QuantizeLinear`` rounds ``x / s`` before adding ``zp``; the two differ only
+where ``x / s`` is exactly half-way and ``zp`` is odd, so every skqat target
+restates this form with explicit operators rather than ``QuantizeLinear``.) Symmetric grids
+have ``zp = 0``; zero is always on the grid (``q_min <= zp <= q_max``).
+:func:`quantize_codes` is the one numpy implementation; the graph exports
+restate it as operators.
+
+The training side's learned zero-point parameter is the negative,
+``z = -zp`` (:mod:`skqat._functional`); :mod:`skqat._freeze` converts it once,
+and every reader of the record sees ``zp`` only.
+
+Sizes
+-----
+:func:`tensor_nbytes` is the one byte count: values packed at their bit width,
+plus 4 bytes per scale and per stored zero point. :meth:`FrozenNetwork.nbytes`
+sums it over what the deployed integer model stores, and the report and the
+plots use the same function.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "FrozenGrid",
+    "FrozenLayer",
+    "FrozenNetwork",
+    "Requantization",
+    "float_codes",
+    "quantize_codes",
+    "smallest_int_dtype",
+    "tensor_nbytes",
+    "PARAM_BYTES",
+]
+
+#: Bytes of one stored scale or zero point (float32 / int32).
+PARAM_BYTES = 4
+
+
+def smallest_int_dtype(low: int, high: int) -> np.dtype:
+    """The smallest numpy integer dtype holding ``[low, high]``.
+
+    Examples
+    --------
+    >>> smallest_int_dtype(-8, 7), smallest_int_dtype(0, 255), smallest_int_dtype(-1, 200)
+    (dtype('int8'), dtype('uint8'), dtype('int16'))
+    """
+    for dtype in (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64):
+        info = np.iinfo(dtype)
+        if info.min <= low and high <= info.max:
+            return np.dtype(dtype)
+    raise ValueError(f"no integer dtype holds [{low}, {high}]")
+
+
+def tensor_nbytes(n_values: int, bits: int, n_scales: int = 0, asymmetric: bool = False) -> int:
+    """Packed bytes of a tensor: ``ceil(n_values * bits / 8)`` plus its scales and zero points.
+
+    Parameters
+    ----------
+    n_values : int
+        Values stored (0 for a grid that is applied, not stored: inputs and
+        activations).
+    bits : int
+        Bits per value.
+    n_scales : int, default=0
+        Scales stored with it (1 per tensor, one per channel).
+    asymmetric : bool, default=False
+        Whether a zero point is stored with each scale.
+
+    Examples
+    --------
+    >>> tensor_nbytes(30, 4, n_scales=1)
+    19
+    >>> tensor_nbytes(0, 8, n_scales=1, asymmetric=True)
+    8
+    """
+    return math.ceil(n_values * bits / 8) + PARAM_BYTES * n_scales * (2 if asymmetric else 1)
+
+
+def float_codes(x: np.ndarray, grid: FrozenGrid, inverse=None, out=None) -> np.ndarray:
+    """The codes ``clamp(round(x * (1/s) + zp), q_min, q_max)`` as values of ``x``'s float type.
+
+    The one implementation of the grid formula: :func:`quantize_codes` and
+    ``predict``'s grids call it. ``inverse`` is ``1/s`` already in ``x``'s
+    type (computed here when None); ``out`` may be ``x`` itself, to work in
+    place.
+    """
+    if grid.binary:
+        return np.where(x >= 0, 1.0, -1.0).astype(x.dtype)
+    if inverse is None:
+        inverse = grid.broadcast(np.reciprocal(np.asarray(grid.scale, dtype=x.dtype)), x.ndim)
+    u = np.multiply(x, inverse, out=out)
+    if grid.nonzero_zero_point:
+        # Added before rounding, as training does: the two orders differ only at exact ties.
+        u += grid.broadcast(grid.zero_point, x.ndim)
+    np.round(u, out=u)
+    return np.clip(u, grid.qmin, grid.qmax, out=u)
+
+
+def quantize_codes(x: np.ndarray, grid: FrozenGrid) -> np.ndarray:
+    """Integer codes ``clamp(round(x * (1/s) + zp), q_min, q_max)`` of ``x`` on ``grid``.
+
+    Computed in ``x``'s float type with the grid's scale cast to it, as
+    training computes it (:func:`float_codes`); returned in the smallest
+    integer dtype that holds the grid. The binary grid (``bits=1``) gives
+    ``-1`` and ``+1`` (``sign(0) = +1``).
+
+    Examples
+    --------
+    >>> grid = FrozenGrid(4, -8, 7, np.array(2.0), np.array(0, np.int32))
+    >>> quantize_codes(np.array([7.8, -0.4, 100.0]), grid)
+    array([4, 0, 7], dtype=int8)
+    >>> asym = FrozenGrid(4, 0, 15, np.array(0.5), np.array(3, np.int32), symmetric=False)
+    >>> quantize_codes(np.array([-1.5, 0.0, 1.0]), asym)
+    array([0, 3, 5], dtype=uint8)
+    """
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    return float_codes(x, grid).astype(smallest_int_dtype(grid.qmin, grid.qmax))
+
+
+@dataclass(frozen=True)
+class FrozenGrid:
+    """A uniform grid: ``bits``, code range, scale and zero point (ONNX convention).
+
+    Parameters
+    ----------
+    bits : int
+    qmin, qmax : int
+        Inclusive code range.
+    scale : ndarray
+        ``()`` per tensor or ``(n,)`` per channel (one per output unit of a
+        weight matrix), in the training float type.
+    zero_point : ndarray of int32
+        Same shape as ``scale``; 0 for symmetric grids.
+    symmetric : bool, default=True
+        Whether the zero point is fixed at 0 (an asymmetric grid stores it).
+    calibrated : bool, default=False
+        True for a grid measured on the training data at the end of ``fit``
+        for integer deployment (the input without ``input_bits``, hidden
+        activations without ``activation_bits``); ``predict`` does not apply
+        those.
+    """
+
+    bits: int
+    qmin: int
+    qmax: int
+    scale: np.ndarray
+    zero_point: np.ndarray
+    symmetric: bool = True
+    calibrated: bool = False
+
+    @property
+    def binary(self) -> bool:
+        return self.bits == 1 and self.qmin == -1 and self.qmax == 1
+
+    @property
+    def nonzero_zero_point(self) -> bool:
+        return bool(np.any(self.zero_point))
+
+    @property
+    def per_channel(self) -> bool:
+        return np.ndim(self.scale) > 0
+
+    @property
+    def n_scales(self) -> int:
+        return int(np.size(self.scale))
+
+    def broadcast(self, values: np.ndarray, ndim: int) -> np.ndarray:
+        """Per-channel ``values`` shaped to broadcast along the rows of a 2-d ``(n, ...)`` tensor."""
+        values = np.asarray(values)
+        if values.ndim == 0 or ndim < 2:
+            return values
+        return values.reshape(-1, *([1] * (ndim - 1)))
+
+    def dequantize(self, codes: np.ndarray, dtype) -> np.ndarray:
+        """``s * (q - zp)`` in ``dtype``."""
+        levels = codes.astype(dtype) - self.broadcast(self.zero_point, codes.ndim).astype(dtype)
+        return levels * self.broadcast(np.asarray(self.scale, dtype), codes.ndim)
+
+    def stored_nbytes(self, n_values: int = 0) -> int:
+        """:func:`tensor_nbytes` of ``n_values`` codes on this grid."""
+        return tensor_nbytes(n_values, self.bits, self.n_scales, not self.symmetric)
+
+
+@dataclass(frozen=True)
+class Requantization:
+    """From a layer's int32 accumulator (scale ``s_in * s_w``) to its output's integers.
+
+    ``multiplier`` is the real factor per output unit: ``s_in * s_w / s_out``
+    (``s_out`` the next grid's scale, or the fine pre-activation scale of a
+    table activation, or the common logit scale). ``fixed_multiplier`` and
+    ``shift`` are its int32 fixed-point form (TFLite's ``QuantizeMultiplier``),
+    ``float32_multiplier`` the float32 form onnxruntime's integer kernels use,
+    ``fl32(fl32(s_in * s_w) / s_out)``.
+
+    ``thresholds`` (tanh and logistic) is the sorted int32 table of the
+    pre-activation values, on the fine scale, at which the output code steps
+    up: code ``q_min + count(thresholds <= y)``. ``None`` for relu and
+    identity, which clamp.
+    """
+
+    multiplier: np.ndarray
+    fixed_multiplier: np.ndarray
+    shift: np.ndarray
+    float32_multiplier: np.ndarray
+    out_scale: float
+    thresholds: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class FrozenLayer:
+    """One layer as inference uses it.
+
+    Parameters
+    ----------
+    weight : ndarray of shape (n_out, n_in)
+        The weight ``predict`` multiplies by: ``s * (q - zp)`` in the training
+        float type (the latent float weight for a float layer).
+    bias : ndarray of shape (n_out,)
+        The bias ``predict`` adds (on its grid when ``bias_bits`` is set).
+    weight_grid : FrozenGrid or None
+        None for a float layer.
+    weight_codes : ndarray of shape (n_out, n_in) or None
+        Integer codes, smallest integer dtype.
+    bias_codes : ndarray of int32 or None
+        ``round(b / (s_in * s_w))`` on the deployed input grid's scale.
+    bias_bits : int or None
+        Bit width the bias was trained on (None: stored as int32 for
+        deployment, float for ``predict``).
+    requantization : Requantization or None
+        To the next grid (hidden layers) or to the common logit scale (the
+        last layer, only when its weight scales differ per channel).
+    """
+
+    weight: np.ndarray
+    bias: np.ndarray
+    weight_grid: FrozenGrid | None = None
+    weight_codes: np.ndarray | None = None
+    bias_codes: np.ndarray | None = None
+    bias_bits: int | None = None
+    requantization: Requantization | None = None
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.weight.shape)  # type: ignore[return-value]
+
+    def weight_nbytes(self) -> int:
+        if self.weight_grid is None:
+            return tensor_nbytes(self.weight.size, 32)
+        return self.weight_grid.stored_nbytes(self.weight.size)
+
+    def bias_nbytes(self) -> int:
+        return tensor_nbytes(self.bias.size, self.bias_bits or 32)
+
+
+@dataclass(frozen=True)
+class FrozenNetwork:
+    """A fitted network as one record; see the module docstring.
+
+    Parameters
+    ----------
+    layers : tuple of FrozenLayer
+    activation : str
+        Hidden activation.
+    out_activation : str
+        ``"softmax"``, ``"logistic"`` or ``"identity"``.
+    input_grid : FrozenGrid or None
+        The input features' grid (trained with ``input_bits``, or calibrated).
+    activation_grids : tuple of (FrozenGrid or None)
+        Each hidden layer's output grid (trained or calibrated).
+    logit_scale : float or None
+        Real value of one unit of the integer logits (None when not
+        integer-deployable).
+    """
+
+    layers: tuple
+    activation: str
+    out_activation: str
+    input_grid: FrozenGrid | None = None
+    activation_grids: tuple = ()
+    logit_scale: float | None = None
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The float type ``predict`` computes in (the training dtype)."""
+        return self.layers[0].weight.dtype
+
+    @property
+    def integer(self) -> bool:
+        """Whether every layer is on integers from input codes to logits."""
+        return self.logit_scale is not None
+
+    @property
+    def n_features(self) -> int:
+        return int(self.layers[0].weight.shape[1])
+
+    @property
+    def n_outputs(self) -> int:
+        return int(self.layers[-1].weight.shape[0])
+
+    def grids(self) -> list:
+        """Input grid, then each hidden activation grid (None where absent)."""
+        return [self.input_grid, *self.activation_grids]
+
+    def nbytes(self) -> int:
+        """Packed bytes of the deployed model: weights, biases, and the input and activation grids."""
+        total = sum(layer.weight_nbytes() + layer.bias_nbytes() for layer in self.layers)
+        return total + sum(grid.stored_nbytes() for grid in self.grids() if grid is not None)
+
+    def float32_nbytes(self) -> int:
+        """The same network's weights and biases in float32."""
+        return sum(4 * (layer.weight.size + layer.bias.size) for layer in self.layers)
