@@ -20,6 +20,7 @@ _LAZY = {
     "QuantizedMLPRegressor": "skqat._regressor",
     "IntegerMLP": "skqat.export._integer",
     "to_onnx": "skqat.export._onnx",
+    "to_qonnx": "skqat.export._qonnx",
     "register_skl2onnx": "skqat.export._skl2onnx",
 }
 
@@ -29,6 +30,10 @@ SKOPS_TRUSTED_TYPES = [
     "skqat._classifier.QuantizedMLPClassifier",
     "skqat._regressor.QuantizedMLPRegressor",
     "skqat._training.ProgressMonitor",
+    "skqat._frozen.FrozenNetwork",
+    "skqat._frozen.FrozenLayer",
+    "skqat._frozen.FrozenGrid",
+    "skqat._frozen.Requantization",
 ]
 
 __all__ = [*_LAZY, "SKOPS_TRUSTED_TYPES", "__version__"]

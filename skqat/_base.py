@@ -498,7 +498,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _mean_bits(self) -> float | None:
         bits = self._module.mean_weight_bits()
-        return None if bits is None else float(bits)
+        return None if bits is None else float(bits.detach())
 
     # ------------------------------------------------------------------
     # State handling
@@ -731,21 +731,28 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             Columns:
 
             - ``layer``: layer index, 0 for the first ``QuantLinear``;
-            - ``tensor``: ``"input"`` (the quantized features, with
-              ``input_bits``), ``"weight"``, ``"bias"`` or ``"activation"``
-              (the layer's quantized output, hidden layers only);
+            - ``tensor``: ``"input"`` (the quantized features),
+              ``"weight"``, ``"bias"`` or ``"activation"`` (the layer's
+              quantized output, hidden layers only);
             - ``shape``: the tensor's shape (``coefs_`` orientation);
             - ``bits``: bit width; 32 for tensors kept in float32;
             - ``scale``: a float (per tensor) or an array (per channel);
               NaN for float tensors;
-            - ``zero_point``: like ``scale``, integers; 0 when symmetric;
+            - ``zero_point``: like ``scale``, integers, in the ONNX /
+              torch.ao convention ``q = clamp(round(x / s + zp))``,
+              ``x = s * (q - zp)``; 0 when symmetric;
+            - ``calibrated``: True for a grid measured on the training data
+              at the end of ``fit`` for integer deployment (the input without
+              ``input_bits``, activations without ``activation_bits``), which
+              ``predict`` does not apply;
             - ``levels_used``: distinct integer codes the stored values use
               (distinct values for float weights; NaN for inputs,
               activations and float biases);
             - ``sparsity``: fraction of exact zeros in a weight matrix;
             - ``bytes``: storage at that bit width, values packed bit by bit,
               plus 4 bytes per scale and per zero point (a quantized bias's
-              scale ``s_w * s_in`` is derived, not stored);
+              scale ``s_w * s_in`` is derived, not stored); the column sums
+              to ``export_integer().nbytes``;
             - ``float32_bytes``: the same tensor stored as float32;
             - ``compression``: ``float32_bytes / bytes`` (NaN for
               activations, which are not stored).
@@ -756,13 +763,14 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         >>> from skqat import QuantizedMLPClassifier
         >>> X, y = load_iris(return_X_y=True)
         >>> clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=4, max_iter=20).fit(X, y)
-        >>> clf.quantization_report()[["layer", "tensor", "bits", "bytes"]]
-           layer      tensor  bits  bytes
-        0      0      weight     4     20
-        1      0        bias    32     32
-        2      0  activation     8      4
-        3      1      weight     4     16
-        4      1        bias    32     12
+        >>> clf.quantization_report()[["layer", "tensor", "bits", "calibrated", "bytes"]]
+           layer      tensor  bits  calibrated  bytes
+        0      0       input     8        True      8
+        1      0      weight     4       False     20
+        2      0        bias    32       False     32
+        3      0  activation     8       False      4
+        4      1      weight     4       False     16
+        5      1        bias    32       False     12
         """
         check_is_fitted(self)
         return quantization_report(self._frozen)

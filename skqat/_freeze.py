@@ -11,15 +11,12 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ._frozen import FrozenGrid, FrozenLayer, FrozenNetwork, Requantization, quantize_codes
+from ._frozen import CALIBRATED_BITS, FrozenGrid, FrozenLayer, FrozenNetwork, Requantization, quantize_codes
 from ._functional import grid_limits
 from ._quantizers import LearnedBitsQuantizer, Quantizer
 from .export._fixed_point import INT32_MAX, INT32_MIN, quantize_multiplier
 
 __all__ = ["calibrated_grid", "freeze", "TABLE_ACTIVATIONS", "FINE_STEPS"]
-
-#: Bits of the grids calibrated for integer deployment.
-CALIBRATED_BITS = 8
 
 #: Fine pre-activation steps per output step for table activations.
 FINE_STEPS = 256

@@ -56,10 +56,16 @@ __all__ = [
     "smallest_int_dtype",
     "tensor_nbytes",
     "PARAM_BYTES",
+    "CALIBRATED_BITS",
 ]
 
 #: Bytes of one stored scale or zero point (float32 / int32).
 PARAM_BYTES = 4
+
+#: Bits of the asymmetric grids calibrated at the end of ``fit`` for integer
+#: deployment (the input without ``input_bits``, activations without
+#: ``activation_bits``).
+CALIBRATED_BITS = 8
 
 
 def smallest_int_dtype(low: int, high: int) -> np.dtype:
@@ -137,7 +143,7 @@ def quantize_codes(x: np.ndarray, grid: FrozenGrid) -> np.ndarray:
     array([4, 0, 7], dtype=int8)
     >>> asym = FrozenGrid(4, 0, 15, np.array(0.5), np.array(3, np.int32), symmetric=False)
     >>> quantize_codes(np.array([-1.5, 0.0, 1.0]), asym)
-    array([0, 3, 5], dtype=uint8)
+    array([0, 3, 5], dtype=int8)
     """
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):

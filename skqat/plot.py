@@ -14,9 +14,9 @@ and keeps ``figure_`` and ``ax_`` for further styling, as
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
+
+from ._frozen import CALIBRATED_BITS, tensor_nbytes
 
 __all__ = ["QuantizationParetoDisplay", "TrainingCurveDisplay", "WeightGridDisplay"]
 
@@ -51,9 +51,12 @@ def _param(params: dict, name: str, default):
 def model_bytes(params: dict, reference) -> int:
     """Packed size of the network a parameter combination trains, as ``quantization_report`` counts it.
 
-    Shapes come from the fitted ``reference`` estimator, hidden sizes and bit
-    widths from ``params`` where given. Learned bit widths count at their
-    upper bound.
+    Shapes come from the fitted ``reference`` estimator; hidden sizes, bit
+    widths, granularity, symmetry and the input, activation and bias grids
+    from ``params`` where given. Every tensor is counted with
+    :func:`skqat._frozen.tensor_nbytes`, the count the report and
+    ``IntegerMLP.nbytes`` use, so a fitted candidate's report agrees. Learned
+    bit widths count at their upper bound.
     """
     hidden = _param(params, "hidden_layer_sizes", reference.hidden_layer_sizes)
     hidden = [hidden] if isinstance(hidden, (int, np.integer)) else list(hidden)
@@ -62,11 +65,26 @@ def model_bytes(params: dict, reference) -> int:
     if bits == "learned":
         bits = _param(params, "bit_bounds", reference.bit_bounds)[1]
     per_layer = list(bits) if isinstance(bits, (tuple, list)) else [bits] * (len(sizes) - 1)
+    asymmetric = not _param(params, "symmetric", reference.symmetric)
+    per_channel = _param(params, "granularity", reference.granularity) == "per_channel"
+    bias_bits = _param(params, "bias_bits", reference.bias_bits)
     total = 0
     for (n_in, n_out), b in zip(zip(sizes[:-1], sizes[1:]), per_layer):
-        weights = n_in * n_out
-        total += 4 * weights if b is None else math.ceil(weights * b / 8) + 4
-        total += 4 * n_out  # float32 bias
+        if b is None:
+            total += tensor_nbytes(n_in * n_out, 32)
+        else:
+            total += tensor_nbytes(n_in * n_out, b, n_out if per_channel else 1, asymmetric)
+        total += tensor_nbytes(n_out, bias_bits or 32)
+    # Input and activation grids: trained ones, or (for an integer network)
+    # the 8-bit asymmetric grids calibrated at the end of fit.
+    integer = all(b is not None for b in per_layer)
+    trained = [_param(params, "input_bits", reference.input_bits)]
+    trained += [_param(params, "activation_bits", reference.activation_bits)] * len(hidden)
+    for grid_bits in trained:
+        if grid_bits is not None:
+            total += tensor_nbytes(0, grid_bits, 1, asymmetric)
+        elif integer:
+            total += tensor_nbytes(0, CALIBRATED_BITS, 1, True)
     return total
 
 
