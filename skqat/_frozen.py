@@ -51,6 +51,7 @@ __all__ = [
     "FrozenLayer",
     "FrozenNetwork",
     "Requantization",
+    "codes_from_inverse",
     "float_codes",
     "quantize_codes",
     "smallest_int_dtype",
@@ -108,24 +109,29 @@ def tensor_nbytes(n_values: int, bits: int, n_scales: int = 0, asymmetric: bool 
     return math.ceil(n_values * bits / 8) + PARAM_BYTES * n_scales * (2 if asymmetric else 1)
 
 
-def float_codes(x: np.ndarray, grid: FrozenGrid, inverse=None, out=None) -> np.ndarray:
-    """The codes ``clamp(round(x * (1/s) + zp), q_min, q_max)`` as values of ``x``'s float type.
+def codes_from_inverse(x: np.ndarray, inverse, zero_point, qmin: int, qmax: int, out=None) -> np.ndarray:
+    """The grid formula ``clamp(round(x * inverse + zp), q_min, q_max)``, as floats of ``x``'s type.
 
-    The one implementation of the grid formula: :func:`quantize_codes` and
-    ``predict``'s grids call it. ``inverse`` is ``1/s`` already in ``x``'s
-    type (computed here when None); ``out`` may be ``x`` itself, to work in
-    place.
+    The one implementation of it (:func:`float_codes` prepares its arguments
+    from a grid; ``predict`` calls it with arguments prepared once).
+    ``inverse`` is ``1/s`` already in ``x``'s type and broadcastable to it;
+    ``zero_point`` is None for a zero point of 0; ``out`` may be ``x``.
     """
+    u = np.multiply(x, inverse, out=out)
+    if zero_point is not None:
+        # Added before rounding, as training does: the two orders differ only at exact ties.
+        u += zero_point
+    np.round(u, out=u)
+    return np.clip(u, qmin, qmax, out=u)
+
+
+def float_codes(x: np.ndarray, grid: FrozenGrid, out=None) -> np.ndarray:
+    """The codes of ``x`` on ``grid`` (:func:`codes_from_inverse`), as values of ``x``'s float type."""
     if grid.binary:
         return np.where(x >= 0, 1.0, -1.0).astype(x.dtype)
-    if inverse is None:
-        inverse = grid.broadcast(np.reciprocal(np.asarray(grid.scale, dtype=x.dtype)), x.ndim)
-    u = np.multiply(x, inverse, out=out)
-    if grid.nonzero_zero_point:
-        # Added before rounding, as training does: the two orders differ only at exact ties.
-        u += grid.broadcast(grid.zero_point, x.ndim)
-    np.round(u, out=u)
-    return np.clip(u, grid.qmin, grid.qmax, out=u)
+    inverse = grid.broadcast(np.reciprocal(np.asarray(grid.scale, dtype=x.dtype)), x.ndim)
+    zero_point = grid.broadcast(grid.zero_point, x.ndim) if grid.nonzero_zero_point else None
+    return codes_from_inverse(x, inverse, zero_point, grid.qmin, grid.qmax, out)
 
 
 def quantize_codes(x: np.ndarray, grid: FrozenGrid) -> np.ndarray:

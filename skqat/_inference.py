@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._frozen import FrozenGrid, FrozenNetwork, float_codes
+from ._frozen import FrozenGrid, FrozenNetwork, codes_from_inverse
 
 __all__ = ["GridParams", "HIDDEN_ACTIVATIONS", "InferencePlan", "OUTPUT_ACTIVATIONS", "plan_from_network"]
 
@@ -26,10 +26,11 @@ _CHUNK = 65_536
 class GridParams:
     """Fake quantization ``s * (q(x) - zp)`` on a frozen grid, with ``1 / s`` precomputed."""
 
-    grid: FrozenGrid
     scale: np.ndarray
     inverse: np.ndarray
-    zero: float
+    zero: float | None
+    qmin: int
+    qmax: int
 
     @classmethod
     def of(cls, grid: FrozenGrid | None, dtype) -> GridParams | None:
@@ -37,11 +38,12 @@ class GridParams:
         if grid is None or grid.calibrated:
             return None
         scale = np.asarray(grid.scale, dtype=dtype)
-        return cls(grid, scale, np.reciprocal(scale), float(grid.zero_point))
+        zero = float(grid.zero_point) if grid.nonzero_zero_point else None
+        return cls(scale, np.reciprocal(scale), zero, grid.qmin, grid.qmax)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        codes = float_codes(x, self.grid, self.inverse, out=x)
-        if self.zero:
+        codes = codes_from_inverse(x, self.inverse, self.zero, self.qmin, self.qmax, out=x)
+        if self.zero is not None:
             codes -= self.zero
         return np.multiply(codes, self.scale, out=codes)
 

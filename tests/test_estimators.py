@@ -411,7 +411,9 @@ def test_quantization_report(iris):
         QuantizedMLPClassifier(weight_bits=4, activation_bits=8, granularity="per_channel", **FAST), X, y
     )
     report = clf.quantization_report()
-    assert list(report["tensor"]) == ["weight", "bias", "activation", "weight", "bias"]
+    assert list(report["tensor"]) == ["input", "weight", "bias", "activation", "weight", "bias"]
+    # Without input_bits the input grid is the 8-bit one calibrated for integer deployment.
+    assert report.loc[0, "calibrated"] and report.loc[0, "bits"] == 8
     weights = report[report["tensor"] == "weight"]
     assert list(weights["bits"]) == [4, 4]
     assert weights["scale"].iloc[0].shape == (16,)
