@@ -27,9 +27,8 @@ have ``zp = 0``; zero is always on the grid (``q_min <= zp <= q_max``).
 :func:`quantize_codes` is the one numpy implementation; the graph exports
 restate it as operators.
 
-The training side's learned zero-point parameter is the negative,
-``z = -zp`` (:mod:`skqat._functional`); :mod:`skqat._freeze` converts it once,
-and every reader of the record sees ``zp`` only.
+Training (:mod:`skqat._functional`, the fused kernels, the quantizers)
+learns ``zp`` in this same convention.
 
 Sizes
 -----

@@ -1,24 +1,26 @@
 """Pure torch functions for uniform fake quantization.
 
-Notation follows ``DESIGN.md``: for a scale ``s > 0`` and an integer zero point ``z``
+Notation follows ``DESIGN.md`` and the ONNX / torch.ao convention (the one
+:mod:`skqat._frozen` writes down for every reader): for a scale ``s > 0`` and
+an integer zero point ``zp``
 
 .. math::
 
-    q(x) = \\operatorname{clamp}(\\operatorname{round}(x / s) - z, q_{min}, q_{max}),
-    \\qquad \\hat x = s \\, (q(x) + z)
+    q(x) = \\operatorname{clamp}(\\operatorname{round}(x / s + zp), q_{min}, q_{max}),
+    \\qquad \\hat x = s \\, (q(x) - zp)
 
-so that ``x = 7.8, s = 2, z = 0`` gives ``q = 4`` and ``x_hat = 8``. Symmetric
-quantizers have ``z = 0``.
+so that ``x = 7.8, s = 2, zp = 0`` gives ``q = 4`` and ``x_hat = 8``. Symmetric
+quantizers have ``zp = 0``.
 
-Backward pass (the straight-through estimator, STE): with ``u = x / s`` and
-``inside = q_min <= round(u) - z <= q_max``
+Backward pass (the straight-through estimator, STE): with ``u = x / s + zp``
+and ``inside = q_min <= round(u) <= q_max``
 
 * ``d x_hat / d x = 1`` inside the clipping range and ``0`` outside
   (the *clipped* STE);
-* ``d x_hat / d s = round(u) - u`` inside and ``q(x) + z`` outside (LSQ,
+* ``d x_hat / d s = round(u) - u`` inside and ``q(x) - zp`` outside (LSQ,
   Esser et al. 2020), multiplied by the LSQ gradient scale
   ``g = 1 / sqrt(N * q_max)``;
-* ``d x_hat / d z = 0`` inside and ``s`` outside.
+* ``d x_hat / d zp = 0`` inside and ``-s`` outside.
 
 The scale is parametrised by its logarithm, ``s = exp(log_s)``, so it is
 always positive and an optimizer step changes it by a relative amount: Adam
@@ -163,8 +165,8 @@ def fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu=False, out=
     Explicit forward and backward functions let the training step
     (:mod:`skqat._backprop`) run them without autograd; :class:`_FakeQuantize`
     wraps the same two functions for autograd, so both paths compute the same
-    values. In code units ``u = x / s - z`` the output is
-    ``s * (clamp(round(u)) + z)``. The fused kernels write it into ``out``
+    values. In code units ``u = x / s + zp`` the output is
+    ``s * (clamp(round(u)) - zp)``. The fused kernels write it into ``out``
     when given one of ``x``'s shape and dtype (the explicit training step
     reuses its buffers from step to step); the torch kernels ignore ``out``.
 
@@ -186,19 +188,19 @@ def fake_quantize_forward(x, log_scale, zero_point, qmin, qmax, relu=False, out=
         return out, (plan, (x, log_scale, zero_point))
     s = scale_from_log(log_scale)
     u = x * s.reciprocal()
-    z = None
+    zp = None
     if zero_point is not None:
-        # Keep zero on the grid (-z within the codes): pruned weights and
+        # Keep zero on the grid (zp within the codes): pruned weights and
         # padding stay exact, and integer export needs it.
-        z = torch.round(zero_point).clamp_(-qmax, -qmin)
-        u.sub_(z)
+        zp = torch.round(zero_point).clamp_(qmin, qmax)
+        u.add_(zp)
     # The codes become the output in place: the backward pass recovers them
-    # as out / s - z, so one tensor of the input's size is saved, not two.
+    # as out / s + zp, so one tensor of the input's size is saved, not two.
     out = torch.round(u).clamp_(qmin, qmax)
-    if z is not None:
-        out.add_(z)
+    if zp is not None:
+        out.sub_(zp)
     out.mul_(s)
-    return out, (_TORCH, (u, out, s, z))
+    return out, (_TORCH, (u, out, s, zp))
 
 
 def fake_quantize_backward(
@@ -250,7 +252,7 @@ def fake_quantize_backward(
             param_grads,
             overwrite_grad,
         )
-    u, out, s, z = tensors
+    u, out, s, zp = tensors
     shape = s.shape
     low = 0.0 if relu else qmin - 0.5
     grad_in_range = torch.ops.aten.hardtanh_backward(grad_out, u, low, qmax + 0.5)
@@ -263,23 +265,23 @@ def fake_quantize_backward(
     if not param_grads:
         return grad_x, None, None
     # d x_hat / d s = codes - u inside the range (LSQ; PACT drops this
-    # rounding term) and codes + z = out / s outside it. For log_s (chain
+    # rounding term) and codes - zp = out / s outside it. For log_s (chain
     # rule: d/d log_s = s * d/ds) the division by s cancels.
-    # With u = x / s - z, these sum to out / s outside the range and to
-    # out / s - (u + z) (LSQ) or 0 (PACT) inside it.
+    # With u = x / s + zp, these sum to out / s outside the range and to
+    # out / s - (u - zp) (LSQ) or 0 (PACT) inside it.
     if pact:
         inside = _dot_like(grad_in_range, out, shape)
     else:
         inside = _dot_like(grad_in_range, u, shape)
-        if z is not None:
-            inside = inside + z * _sum_like(grad_in_range, shape)
+        if zp is not None:
+            inside = inside - zp * _sum_like(grad_in_range, shape)
         inside = inside * s
     grad_log_s = (_dot_like(grad_out, out, shape) - inside) * grad_scale
-    grad_z = None
-    if z is not None:
-        # d x_hat / d z = s outside the range.
-        grad_z = (_sum_like(grad_out, shape) - _sum_like(grad_in_range, shape)) * (s * grad_scale)
-    return grad_x, grad_log_s, grad_z
+    grad_zp = None
+    if zp is not None:
+        # d x_hat / d zp = -s outside the range.
+        grad_zp = (_sum_like(grad_in_range, shape) - _sum_like(grad_out, shape)) * (s * grad_scale)
+    return grad_x, grad_log_s, grad_zp
 
 
 def _binarize_forward(x, log_scale):
@@ -334,7 +336,7 @@ def fake_quantize(
     pact: bool = False,
     relu: bool = False,
 ) -> torch.Tensor:
-    """Quantize then dequantize ``x`` on the grid ``s * ([q_min, q_max] + z)``.
+    """Quantize then dequantize ``x`` on the grid ``s * ([q_min, q_max] - zp)``.
 
     Parameters
     ----------
@@ -345,10 +347,10 @@ def fake_quantize(
         scalar for per-tensor quantization, shape ``(n_out, 1)`` for
         per-channel weights). Scales below ``MIN_SCALE`` are raised to it.
     zero_point : torch.Tensor or None
-        Zero point ``z``, same shape as ``log_scale``; rounded to an integer in the
+        Zero point ``zp``, same shape as ``log_scale``; rounded to an integer in the
         forward pass (with an identity gradient) and kept within
-        ``[-q_max, -q_min]`` so that zero stays on the grid. ``None`` means
-        ``z = 0``.
+        ``[q_min, q_max]`` so that zero stays on the grid. ``None`` means
+        ``zp = 0``.
     qmin, qmax : int
         Integer code range, see :func:`grid_limits`. ``(-1, 1)`` selects the
         binary grid ``s * sign(x)``.
@@ -360,7 +362,7 @@ def fake_quantize(
         ``False``: plain identity straight-through estimator.
     pact : bool, default=False
         PACT's scale gradient (Choi et al. 2018): only clipped values
-        contribute, ``d x_hat / d s = q(x) + z`` outside the range and ``0``
+        contribute, ``d x_hat / d s = q(x) - zp`` outside the range and ``0``
         inside it.
     relu : bool, default=False
         Compute ``fake_quantize(relu(x))`` in one pass, forward and backward
@@ -386,10 +388,11 @@ def fake_quantize(
 def integer_codes(
     x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | None, qmin: int, qmax: int
 ) -> torch.Tensor:
-    """Integer codes ``q(x)`` of ``x`` for the scale ``s`` (no gradient), as float values.
+    """Integer codes ``q(x) = clamp(round(x / s + zp))`` of ``x`` for the scale ``s`` (no gradient), as floats.
 
-    The binary grid (``qmin, qmax = -1, 1`` without zero point) gives codes
-    ``-1`` and ``+1``.
+    Computed as the forward pass computes them (``x * (1/s)``, ``+ zp``, round
+    half to even, clamp). The binary grid (``qmin, qmax = -1, 1`` without
+    zero point) gives codes ``-1`` and ``+1``.
 
     Examples
     --------
@@ -401,5 +404,7 @@ def integer_codes(
         s = scale.clamp_min(MIN_SCALE)
         if qmin == -1 and qmax == 1 and zero_point is None:
             return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
-        z = 0.0 if zero_point is None else torch.round(zero_point).clamp(-qmax, -qmin)
-        return (torch.round(x / s) - z).clamp(qmin, qmax)
+        u = x * s.reciprocal()
+        if zero_point is not None:
+            u = u + torch.round(zero_point).clamp(qmin, qmax)
+        return torch.round(u).clamp_(qmin, qmax)

@@ -142,11 +142,11 @@ def forward(
     plan: tuple,
     out: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``s * (clamp(round(x / s - z), q_min, q_max) + z)`` in one pass; ``z`` rounded and clamped.
+    """``s * (clamp(round(x / s + zp), q_min, q_max) - zp)`` in one pass; ``zp`` rounded and clamped.
 
     ``plan`` is :func:`layout`'s answer for these tensors. The kernel
     computes ``s`` from ``log_scale`` as :func:`scales` does and rounds
-    ``zero_point`` (the raw parameter), keeping it within ``[-q_max, -q_min]``.
+    ``zero_point`` (the raw parameter), keeping it within ``[q_min, q_max]``.
     The result is written into ``out`` when it is a contiguous tensor of
     ``x``'s shape and dtype, else into a new tensor.
     """

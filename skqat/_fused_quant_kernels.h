@@ -22,29 +22,29 @@ static void NAME(scales)(const SCALAR *log_scale, SCALAR *out, Py_ssize_t n)
         out[i] = NAME(scale_of)(log_scale[i]);
 }
 
-/* The zero point rounded to an integer and kept within [-q_max, -q_min], so
- * that zero is on the grid (as torch.round(z).clamp(-q_max, -q_min)). */
+/* The zero point zp rounded to an integer and kept within [q_min, q_max], so
+ * that zero is on the grid (as torch.round(zp).clamp(q_min, q_max)). */
 static inline SCALAR NAME(zero_on_grid)(SCALAR zero, SCALAR lo, SCALAR hi)
 {
     const SCALAR magic = ROUND_MAGIC;
-    SCALAR z = (zero + magic) - magic;
-    z = z < -hi ? -hi : z;
-    return z > -lo ? -lo : z;
+    SCALAR zp = (zero + magic) - magic;
+    zp = zp < lo ? lo : zp;
+    return zp > hi ? hi : zp;
 }
 
 /* Quantize one span of values that share a scale. */
 VECTOR_TARGETS static void NAME(forward_span)(const SCALAR *restrict x, SCALAR *restrict out, Py_ssize_t n,
-                                      SCALAR s, SCALAR z, SCALAR lo, SCALAR hi)
+                                      SCALAR s, SCALAR zp, SCALAR lo, SCALAR hi)
 {
     const SCALAR rs = (SCALAR)1 / s, magic = ROUND_MAGIC;
     /* Clamping before rounding gives clamp(round(u)) as torch computes it
      * (the limits are integers) and keeps the rounding trick in range. */
 #pragma omp simd
     for (Py_ssize_t i = 0; i < n; ++i) {
-        SCALAR u = x[i] * rs - z;
+        SCALAR u = x[i] * rs + zp;
         u = u < lo ? lo : u;
         u = u > hi ? hi : u;
-        out[i] = (((u + magic) - magic) + z) * s;
+        out[i] = (((u + magic) - magic) - zp) * s;
     }
 }
 
@@ -57,24 +57,24 @@ static void NAME(forward)(const SCALAR *x, SCALAR *out, Py_ssize_t rows, Py_ssiz
     if (per_row) {
 #pragma omp parallel for if (parallel) num_threads(threads) schedule(static)
         for (Py_ssize_t r = 0; r < rows; ++r) {
-            const SCALAR z = zero ? NAME(zero_on_grid)(zero[r], lo, hi) : (SCALAR)0;
-            NAME(forward_span)(x + r * cols, out + r * cols, cols, NAME(scale_of)(log_scale[r]), z, lo, hi);
+            const SCALAR zp = zero ? NAME(zero_on_grid)(zero[r], lo, hi) : (SCALAR)0;
+            NAME(forward_span)(x + r * cols, out + r * cols, cols, NAME(scale_of)(log_scale[r]), zp, lo, hi);
         }
         return;
     }
     const Py_ssize_t n = rows * cols, spans = (n + SPAN - 1) / SPAN;
     const SCALAR s = NAME(scale_of)(log_scale[0]);
-    const SCALAR z = zero ? NAME(zero_on_grid)(zero[0], lo, hi) : (SCALAR)0;
+    const SCALAR zp = zero ? NAME(zero_on_grid)(zero[0], lo, hi) : (SCALAR)0;
 #pragma omp parallel for if (parallel) num_threads(threads) schedule(static)
     for (Py_ssize_t k = 0; k < spans; ++k) {
         const Py_ssize_t start = k * SPAN, len = n - start < SPAN ? n - start : SPAN;
-        NAME(forward_span)(x + start, out + start, len, s, z, lo, hi);
+        NAME(forward_span)(x + start, out + start, len, s, zp, lo, hi);
     }
 }
 
 /* What one backward span needs besides its data. */
 typedef struct {
-    SCALAR s, z, lo, hi, in_lo, in_hi, lsq;
+    SCALAR s, zp, lo, hi, in_lo, in_hi, lsq;
     int clipped, relu_only, identity, param_grads;
 } NAME(grid);
 
@@ -87,31 +87,32 @@ VECTOR_TARGETS static void NAME(backward_span)(const SCALAR *grad, const SCALAR 
                                               SCALAR *grad_x, Py_ssize_t n, const NAME(grid) *p,
                                               double *acc)
 {
-    const SCALAR rs = (SCALAR)1 / p->s, z = p->z, lo = p->lo, hi = p->hi, magic = ROUND_MAGIC;
+    const SCALAR rs = (SCALAR)1 / p->s, zp = p->zp, lo = p->lo, hi = p->hi, magic = ROUND_MAGIC;
     const SCALAR in_lo = p->in_lo, in_hi = p->in_hi, lsq = p->lsq;
     const int clipped = p->clipped, relu_only = p->relu_only, identity = p->identity;
     if (!p->param_grads) {
 #pragma omp simd
         for (Py_ssize_t i = 0; i < n; ++i) {
-            const SCALAR u = x[i] * rs - z, gi = grad[i];
+            const SCALAR u = x[i] * rs + zp, gi = grad[i];
             const int keep = (clipped & (u > in_lo) & (u < in_hi)) | (relu_only & (u > 0)) | identity;
             grad_x[i] = keep ? gi : (SCALAR)0;
         }
         return;
     }
-    /* Over s, d x_hat / d log_s is code + z outside the range and (LSQ)
-     * code - u inside it; d x_hat / d z is 1 outside and 0 inside. 0/1
+    /* Over s, d x_hat / d log_s is code - zp outside the range and (LSQ)
+     * code - u inside it; d x_hat / d zp is -1 outside and 0 inside (the
+     * sum here is of the outside gradients; the caller negates). 0/1
      * weights rather than selects: gcc vectorises this form. */
     SCALAR sum_scale = 0, sum_zero = 0;
 #pragma omp simd reduction(+ : sum_scale, sum_zero)
     for (Py_ssize_t i = 0; i < n; ++i) {
-        const SCALAR u = x[i] * rs - z, gi = grad[i];
+        const SCALAR u = x[i] * rs + zp, gi = grad[i];
         SCALAR c = u < lo ? lo : u;
         c = c > hi ? hi : c;
         const SCALAR code = (c + magic) - magic;
         const int in_range = (u > in_lo) & (u < in_hi);
         const SCALAR inside = (SCALAR)in_range, outside = 1 - inside;
-        sum_scale += gi * (inside * lsq * (code - u) + outside * (code + z));
+        sum_scale += gi * (inside * lsq * (code - u) + outside * (code - zp));
         sum_zero += outside * gi;
         const int keep = (clipped & in_range) | (relu_only & (u > 0)) | identity;
         grad_x[i] = keep ? gi : (SCALAR)0;
@@ -132,7 +133,7 @@ static void NAME(store_grid_gradients)(const double *span_sums, Py_ssize_t spans
     }
     *grad_log_scale = (SCALAR)(acc[0] * factor);
     if (grad_zero)
-        *grad_zero = (SCALAR)(acc[1] * factor);
+        *grad_zero = (SCALAR)(-acc[1] * factor);
 }
 
 /* Returns -1 when out of memory (for the per-span sums), else 0. */
@@ -160,7 +161,7 @@ static int NAME(backward)(const SCALAR *grad, const SCALAR *x, SCALAR *grad_x, P
         for (Py_ssize_t r = 0; r < rows; ++r) {
             NAME(grid) row = p;
             row.s = NAME(scale_of)(log_scale[r]);
-            row.z = zero ? NAME(zero_on_grid)(zero[r], p.lo, p.hi) : (SCALAR)0;
+            row.zp = zero ? NAME(zero_on_grid)(zero[r], p.lo, p.hi) : (SCALAR)0;
             double sums[2] = {0.0, 0.0};
             /* Rows longer than a span are summed span by span, in order. */
             for (Py_ssize_t k = 0; k < spans; ++k) {
@@ -172,13 +173,13 @@ static int NAME(backward)(const SCALAR *grad, const SCALAR *x, SCALAR *grad_x, P
                 const double factor = (double)row.s * grad_scale;
                 grad_log_scale[r] = (SCALAR)(sums[0] * factor);
                 if (grad_zero)
-                    grad_zero[r] = (SCALAR)(sums[1] * factor);
+                    grad_zero[r] = (SCALAR)(-sums[1] * factor);
             }
         }
         return 0;
     }
     p.s = NAME(scale_of)(log_scale[0]);
-    p.z = zero ? NAME(zero_on_grid)(zero[0], p.lo, p.hi) : (SCALAR)0;
+    p.zp = zero ? NAME(zero_on_grid)(zero[0], p.lo, p.hi) : (SCALAR)0;
     double *span_sums = calloc((size_t)(2 * spans + 2), sizeof(double));
     if (!span_sums)
         return -1;

@@ -76,15 +76,16 @@ def _range_of(x: torch.Tensor, dims, signed: bool, symmetric: bool):
 
 
 def _grid_for_range(bottom, top, ratio, qmin, qmax):
-    """Scale and zero point of a grid spanning ``ratio`` times ``[bottom, top]``."""
+    """Scale and zero point ``zp`` of a grid spanning ``ratio`` times ``[bottom, top]``."""
     if bottom is None:
         return (ratio * top / qmax).clamp_min(MIN_SCALE), None
     scale = (ratio * (top - bottom) / (qmax - qmin)).clamp_min(MIN_SCALE)
-    return scale, torch.round(ratio * bottom / scale)
+    # bottom maps to code q_min = 0 of the unsigned grid: zp = -bottom / s.
+    return scale, torch.round(-ratio * bottom / scale)
 
 
 class Quantizer(nn.Module, metaclass=ABCMeta):
-    """Base class: a uniform grid ``s * ([q_min, q_max] + z)`` over a tensor.
+    """Base class: a uniform grid ``s * ([q_min, q_max] - zp)`` over a tensor (ONNX convention).
 
     Parameters
     ----------
@@ -95,7 +96,7 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
         activations) or unsigned (relu and logistic activations). Asymmetric
         grids are unsigned codes plus an integer zero point.
     symmetric : bool
-        ``True`` fixes ``z = 0``.
+        ``True`` fixes ``zp = 0``.
     param_shape : tuple of int
         Shape of the scale: ``()`` per tensor, ``(n_out, 1)`` per output unit
         of a weight matrix.
@@ -257,7 +258,7 @@ class LSQQuantizer(Quantizer):
     """Learned step size quantization (LSQ, Esser et al. 2020).
 
     The scale ``s = exp(log_scale)`` (and, when asymmetric, the zero point
-    ``z``) are ``nn.Parameter`` objects trained by back-propagation through the
+    ``zp``) are ``nn.Parameter`` objects trained by back-propagation through the
     straight-through estimator of :func:`skqat._functional.fake_quantize`, with
     LSQ's gradient scale ``1 / sqrt(N * q_max)``. Before the first step the grid
     is initialised from a tensor (:meth:`initialize`): the clipping range that
@@ -314,7 +315,7 @@ class LSQQuantizer(Quantizer):
     def effective_zero_point(self):
         if self.zero_point is None:
             return None
-        return torch.round(self.zero_point.detach()).clamp_(-self.qmax, -self.qmin)
+        return torch.round(self.zero_point.detach()).clamp_(self.qmin, self.qmax)
 
     @torch.no_grad()
     def initialize(self, x: torch.Tensor) -> None:
@@ -343,7 +344,7 @@ class LSQQuantizer(Quantizer):
             scale, zero = _grid_for_range(bottom, top, ratio, self.qmin, self.qmax)
             levels = integer_codes(x, scale, zero, self.qmin, self.qmax)
             if zero is not None:
-                levels = levels + zero
+                levels = levels - zero
             err = _reduce((levels * scale - x) ** 2, torch.sum, dims)
             if best is None:
                 best = [err, scale, zero]
@@ -451,7 +452,7 @@ class MinMaxQuantizer(Quantizer):
 
     def effective_zero_point(self):
         zero = self._grid()[1]
-        return None if zero is None else zero.clamp(-self.qmax, -self.qmin)
+        return None if zero is None else zero.clamp(self.qmin, self.qmax)
 
 
 class NoiseQuantizer(LSQQuantizer):

@@ -254,21 +254,17 @@ class WeightGridDisplay:
         WeightGridDisplay
         """
         estimator = _final_estimator(estimator)
-        torch_layer = estimator._module.layers[layer]
-        quantizer = torch_layer.weight_quantizer
-        if quantizer is None:
+        grid = estimator._frozen.layers[layer].weight_grid
+        if grid is None:
             raise ValueError(f"layer {layer} keeps float weights (weight_bits=None): it has no grid to draw.")
-        weights = torch_layer.weight.detach().cpu().numpy()
-        scale = quantizer.effective_scale().cpu().numpy().ravel()
-        zero = quantizer.effective_zero_point()
-        zero = np.zeros_like(scale) if zero is None else zero.cpu().numpy().ravel()
+        # The latent float weights are training state, kept by the network, not the frozen record.
+        weights = estimator._module.layers[layer].weight.detach().cpu().numpy()
+        scale = np.asarray(grid.scale, np.float64).ravel()
+        zero = np.asarray(grid.zero_point).ravel()
         pick = channel if scale.size > 1 else 0
-        if quantizer.qmin == -1 and quantizer.qmax == 1 and quantizer.bits == 1:
-            codes = np.array([-1.0, 1.0])
-        else:
-            codes = np.arange(quantizer.qmin, quantizer.qmax + 1, dtype=float)
-        levels = scale[pick] * (codes + zero[pick])
-        display = cls(weights[pick] if scale.size > 1 else weights, levels, layer, quantizer.bits)
+        codes = np.array([-1.0, 1.0]) if grid.binary else np.arange(grid.qmin, grid.qmax + 1, dtype=float)
+        levels = scale[pick] * (codes - zero[pick])
+        display = cls(weights[pick] if scale.size > 1 else weights, levels, layer, grid.bits)
         return display.plot(ax=ax, bins=bins)
 
     def plot(self, ax=None, *, bins=60):

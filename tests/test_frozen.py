@@ -81,8 +81,8 @@ def test_zero_point_follows_the_onnx_convention(iris):
     clf = _clf(X, y, weight_bits=4, granularity="per_channel", symmetric=False)
     quantizer = clf._module.layers[0].weight_quantizer
     grid = clf._frozen.layers[0].weight_grid
-    # Training's parameter is z = -zp; the record holds zp.
-    np.testing.assert_array_equal(grid.zero_point, -quantizer.effective_zero_point().numpy().ravel())
+    # Training learns zp in the same convention the record holds.
+    np.testing.assert_array_equal(grid.zero_point, quantizer.effective_zero_point().numpy().ravel())
     assert np.any(grid.zero_point != 0)
     # q = clamp(round(x / s + zp)): a value x = s * (k - zp) has code k.
     weight = clf._frozen.layers[0].weight
@@ -190,7 +190,7 @@ def test_quantize_codes_matches_training(iris):
     from skqat._functional import fake_quantize
 
     fq = fake_quantize(
-        torch.as_tensor(x), torch.tensor(0.37, dtype=torch.float64).log(), torch.tensor(-6.0, dtype=torch.float64), 0, 15
+        torch.as_tensor(x), torch.tensor(0.37, dtype=torch.float64).log(), torch.tensor(6.0, dtype=torch.float64), 0, 15
     ).numpy()
     scale = skqat._functional.scale_from_log(torch.tensor(0.37, dtype=torch.float64).log()).numpy()
     grid = FrozenGrid(4, 0, 15, scale, np.array(6, np.int32), symmetric=False)

@@ -26,13 +26,13 @@ def _quantize(x, scale, zero, bits, signed):
 
 
 @settings(max_examples=200, deadline=None)
-@given(x=values, scale=scales, bits=bit_widths, signed=st.booleans(), zero=st.integers(-20, 0))
+@given(x=values, scale=scales, bits=bit_widths, signed=st.booleans(), zero=st.integers(0, 20))
 def test_outputs_lie_on_the_grid_and_in_range(x, scale, bits, signed, zero):
     zero = None if signed else zero
     out, qmin, qmax = _quantize(x, scale, zero, bits, signed)
-    # The zero point in use keeps zero on the grid: -z within [qmin, qmax].
-    z = 0 if zero is None else min(max(zero, -qmax), -qmin)
-    levels = out / scale - z
+    # The zero point in use keeps zero on the grid: zp within [qmin, qmax].
+    zp = 0 if zero is None else min(max(zero, qmin), qmax)
+    levels = out / scale + zp
     np.testing.assert_allclose(levels, np.round(levels), atol=1e-6)
     assert levels.min() >= qmin - 1e-6 and levels.max() <= qmax + 1e-6
     if signed and bits == 1:
@@ -40,7 +40,7 @@ def test_outputs_lie_on_the_grid_and_in_range(x, scale, bits, signed, zero):
 
 
 @settings(max_examples=200, deadline=None)
-@given(x=values, scale=scales, bits=bit_widths, signed=st.booleans(), zero=st.integers(-20, 0))
+@given(x=values, scale=scales, bits=bit_widths, signed=st.booleans(), zero=st.integers(0, 20))
 def test_quantization_is_idempotent(x, scale, bits, signed, zero):
     zero = None if signed else zero
     once, _, _ = _quantize(x, scale, zero, bits, signed)
@@ -111,11 +111,12 @@ def test_lsq_scale_gradient_matches_the_documented_formula():
     assert g_log_s == pytest.approx(ds.sum() * s * g)
 
 
-def test_zero_point_gradient_is_scale_outside_and_zero_inside():
-    # Unsigned 4-bit grid with z = -8: levels s * ([0, 15] - 8) = [-4, 3.5] at s = 0.5.
+def test_zero_point_gradient_is_minus_scale_outside_and_zero_inside():
+    # Unsigned 4-bit grid with zp = 8: levels s * ([0, 15] - 8) = [-4, 3.5] at s = 0.5.
     x = [-10.0, 0.3, 1.0, 9.0, 12.0]
-    _, _, gz = _grads(x, 0.5, -8, 0, 15)
-    assert gz == pytest.approx(3 * 0.5)
+    _, _, gz = _grads(x, 0.5, 8, 0, 15)
+    # x_hat = s * (q - zp): raising zp lowers the clipped values.
+    assert gz == pytest.approx(-3 * 0.5)
 
 
 def test_binary_grid_gradients():
@@ -169,7 +170,7 @@ def test_per_channel_grids_hold_every_row_on_its_own_grid(bits, symmetric, rows,
     zero = (
         None
         if symmetric
-        else np.array(data.draw(st.lists(st.integers(-qmax, 0), min_size=rows, max_size=rows)), dtype=float)[
+        else np.array(data.draw(st.lists(st.integers(0, qmax), min_size=rows, max_size=rows)), dtype=float)[
             :, None
         ]
     )
@@ -180,6 +181,6 @@ def test_per_channel_grids_hold_every_row_on_its_own_grid(bits, symmetric, rows,
         qmin,
         qmax,
     ).numpy()
-    levels = out / scales - (0 if zero is None else zero)
+    levels = out / scales + (0 if zero is None else zero)
     np.testing.assert_allclose(levels, np.round(levels), atol=1e-6)
     assert levels.min() >= qmin - 1e-6 and levels.max() <= qmax + 1e-6

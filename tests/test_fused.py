@@ -36,7 +36,7 @@ def _grid(dtype, per_channel, asymmetric, bits, shape, seed):
     log_scale = torch.randn(param_shape, generator=gen, dtype=dtype) * 0.3 + (-1.0 if bits > 2 else 0.0)
     zero = None
     if asymmetric:
-        zero = torch.randn(param_shape, generator=gen, dtype=dtype) * 3 - qmax / 2
+        zero = torch.randn(param_shape, generator=gen, dtype=dtype) * 3 + qmax / 2
     x = torch.randn(shape, generator=gen, dtype=dtype) * 2
     # Exact rounding ties, x / s = k + 1/2, and values far outside the range.
     s = log_scale.exp()
@@ -134,7 +134,7 @@ def test_autograd_through_fused_kernels_matches_torch_kernels(torch_kernels):
     for use_torch in (False, True):
         x = x0.clone().requires_grad_()
         log_s = torch.tensor(-1.5, dtype=torch.float64, requires_grad=True)
-        zero = torch.tensor(-3.2, dtype=torch.float64, requires_grad=True)
+        zero = torch.tensor(3.2, dtype=torch.float64, requires_grad=True)
         if use_torch:
             with torch_kernels:
                 y = fake_quantize(x, log_s, zero, 0, 15, grad_scale=0.1)
