@@ -136,9 +136,11 @@ class CModel:
         source.write_text('#include "m.h"\nint call_predict(const float *x) { return m_predict(x); }\n')
         obj = workdir / "flash.o"
         subprocess.run(["gcc", "-std=c99", "-Os", "-c", "-o", str(obj), str(source)], check=True, cwd=workdir)
-        text, data = subprocess.run(["size", str(obj)], capture_output=True, text=True, check=True).stdout.splitlines()[
-            1
-        ].split()[:2]
+        text, data = (
+            subprocess.run(["size", str(obj)], capture_output=True, text=True, check=True)
+            .stdout.splitlines()[1]
+            .split()[:2]
+        )
         return int(text) + int(data)
 
     def predict_indices(self, X: np.ndarray) -> np.ndarray:
@@ -289,7 +291,9 @@ def chart(rows: list[dict], path: Path) -> bool:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="digits at 4 bits, short training")
     parser.add_argument("--agreement", action="store_true", help="add the 1/2/4/8-bit agreement table")
     parser.add_argument("--data-dir", default=str(DEFAULT_DATA_DIR))
@@ -316,11 +320,11 @@ def main(argv=None) -> None:
 
     out = Path(args.out)
     frame = pd.DataFrame(rows)
+    flags = (" --quick" if args.quick else "") + (" --agreement" if args.agreement else "")
     lines = [
         "# Deployment benchmark",
         "",
-        f"`python benchmarks/deploy.py{' --quick' if args.quick else ''}{' --agreement' if args.agreement else ''}`"
-        f" with skqat {skqat.__version__}, onnxruntime {ort.__version__}, gcc; one thread everywhere.",
+        f"`python benchmarks/deploy.py{flags}` with skqat {skqat.__version__}, onnxruntime {ort.__version__}, gcc; one thread everywhere.",
         "Agreement is with `estimator.predict` on the held-out rows; bytes are `IntegerMLP.nbytes`"
         " (packed), the C object's text + data (`gcc -Os`, `size`), or the ONNX file.",
         "`10k vs ORT float` is the ORT float graph's 10,000-row time over the system's.",
@@ -333,7 +337,8 @@ def main(argv=None) -> None:
             "## Integer-only model against predict",
             "",
             "`export_integer()` (fixed point, 8-bit input grid calibrated at the end of fit) against the",
-            "estimator's `predict` on the held-out rows; hidden (100,) except MNIST (256,) and W2 (256, 128).",
+            "estimator's `predict` on the held-out rows; hidden (100,), except MNIST (256,) and",
+            "W2 (256, 128).",
             "",
             pd.DataFrame(agreement).to_markdown(index=False, floatfmt=".4g"),
             "",

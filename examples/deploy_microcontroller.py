@@ -65,8 +65,12 @@ with tempfile.TemporaryDirectory() as tmp:
     c_logits = np.array([line[1:] for line in lines], dtype=np.int32)
 
     # The flash footprint of the model: the header compiled for size into one object.
-    (tmp / "flash.c").write_text('#include "digits_model.h"\nint f(const float *x) { return digits_predict(x); }\n')
-    subprocess.run(["gcc", "-std=c99", "-Os", "-c", "-o", str(tmp / "flash.o"), str(tmp / "flash.c")], check=True)
+    (tmp / "flash.c").write_text(
+        '#include "digits_model.h"\nint f(const float *x) { return digits_predict(x); }\n'
+    )
+    subprocess.run(
+        ["gcc", "-std=c99", "-Os", "-c", "-o", str(tmp / "flash.o"), str(tmp / "flash.c")], check=True
+    )
     size = subprocess.run(["size", str(tmp / "flash.o")], capture_output=True, text=True, check=True).stdout
     print(f"\nheader: {header.stat().st_size} bytes of C source; compiled (gcc -Os, size):\n{size}")
 

@@ -39,7 +39,9 @@ def _quantizer_grid(quantizer: Quantizer, per_channel: bool) -> FrozenGrid:
     scale = scale.reshape(-1) if per_channel and scale.size > 1 else scale.reshape(())
     zero = quantizer.effective_zero_point()
     zero_point = (
-        np.zeros(scale.shape, np.int32) if zero is None else _numpy(zero).astype(np.int32).reshape(scale.shape)
+        np.zeros(scale.shape, np.int32)
+        if zero is None
+        else _numpy(zero).astype(np.int32).reshape(scale.shape)
     )
     if isinstance(quantizer, LearnedBitsQuantizer):
         # Codes within [-k, k]; stored on the full signed grid of their bit width.

@@ -388,7 +388,9 @@ def fake_quantize(
 def integer_codes(
     x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | None, qmin: int, qmax: int
 ) -> torch.Tensor:
-    """Integer codes ``q(x) = clamp(round(x / s + zp))`` of ``x`` for the scale ``s`` (no gradient), as floats.
+    """Integer codes ``q(x) = clamp(round(x / s + zp))`` of ``x`` for the scale ``s`` (no gradient).
+
+    Returned as values of ``x``'s float type.
 
     Computed as the forward pass computes them (``x * (1/s)``, ``+ zp``, round
     half to even, clamp). The binary grid (``qmin, qmax = -1, 1`` without

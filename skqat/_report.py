@@ -49,11 +49,30 @@ def quantization_report(network: FrozenNetwork) -> pd.DataFrame:
         grid = layer.weight_grid
         if grid is None:
             levels = len(np.unique(layer.weight))
-            rows.append(_row(index, "weight", coef_shape, 32, layer.weight_nbytes(), levels_used=levels, sparsity=sparsity))
+            rows.append(
+                _row(
+                    index,
+                    "weight",
+                    coef_shape,
+                    32,
+                    layer.weight_nbytes(),
+                    levels_used=levels,
+                    sparsity=sparsity,
+                )
+            )
         else:
             levels = len(np.unique(layer.weight_codes))
             rows.append(
-                _row(index, "weight", coef_shape, grid.bits, layer.weight_nbytes(), grid=grid, levels_used=levels, sparsity=sparsity)
+                _row(
+                    index,
+                    "weight",
+                    coef_shape,
+                    grid.bits,
+                    layer.weight_nbytes(),
+                    grid=grid,
+                    levels_used=levels,
+                    sparsity=sparsity,
+                )
             )
         bias_row = _row(index, "bias", layer.bias.shape, layer.bias_bits or 32, layer.bias_nbytes())
         if layer.bias_bits is not None and layer.bias_codes is not None:

@@ -1,5 +1,6 @@
 """Every example runs as a user would run it, and finishes."""
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +63,10 @@ def test_dask_search():
     pytest.importorskip("distributed", reason="the dask extra is not installed")
     out = _run("dask_search.py")
     assert "identical cv scores: True" in out
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="the microcontroller example compiles with gcc")
+def test_deploy_microcontroller():
+    out = _run("deploy_microcontroller.py")
+    assert "C logits equal IntegerMLP.integer_logits on every row: True" in out
+    assert "C classes equal predict on" in out and "text" in out

@@ -190,7 +190,11 @@ def test_quantize_codes_matches_training(iris):
     from skqat._functional import fake_quantize
 
     fq = fake_quantize(
-        torch.as_tensor(x), torch.tensor(0.37, dtype=torch.float64).log(), torch.tensor(6.0, dtype=torch.float64), 0, 15
+        torch.as_tensor(x),
+        torch.tensor(0.37, dtype=torch.float64).log(),
+        torch.tensor(6.0, dtype=torch.float64),
+        0,
+        15,
     ).numpy()
     scale = skqat._functional.scale_from_log(torch.tensor(0.37, dtype=torch.float64).log()).numpy()
     grid = FrozenGrid(4, 0, 15, scale, np.array(6, np.int32), symmetric=False)

@@ -87,7 +87,9 @@ def multiply_by_quantized_multiplier(x, fixed_multiplier, shift) -> np.ndarray:
     shift = np.asarray(shift, dtype=np.int64)
     left = np.maximum(shift, 0)
     right = np.maximum(-shift, 0)
-    x = np.clip(x << left, INT32_MIN, INT32_MAX)
+    # Saturate before shifting, so no int64 ever wraps: x << left is within int32 exactly when
+    # x is within [INT32_MIN >> left, INT32_MAX >> left].
+    x = np.where(x > (INT32_MAX >> left), INT32_MAX, np.where(x < (INT32_MIN >> left), INT32_MIN, x << left))
     product = x * m0
     nudge = np.where(product >= 0, 1 << 30, 1 - (1 << 30))
     high = _truncating_shift31(product + nudge)

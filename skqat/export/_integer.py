@@ -158,7 +158,9 @@ class IntegerMLP:
     True
     """
 
-    def __init__(self, network, *, requantize="fixed_point", classes=None, multilabel=False, feature_names=None):
+    def __init__(
+        self, network, *, requantize="fixed_point", classes=None, multilabel=False, feature_names=None
+    ):
         if requantize not in REQUANTIZE_MODES:
             raise ValueError(f"requantize must be one of {REQUANTIZE_MODES}, got {requantize!r}.")
         if not network.integer:
@@ -339,7 +341,26 @@ class IntegerMLP:
     # Targets
     # ------------------------------------------------------------------
     def to_c(self, path, name: str = "skqat_model") -> Path:
-        """Write a self-contained C99 header for microcontrollers; see :func:`skqat.export.to_c`."""
+        """Write a self-contained C99 header for microcontrollers (see :mod:`skqat.export._c`).
+
+        The header computes :meth:`integer_logits` bit for bit (fixed point):
+        weight tables bit-packed at their width in ``const`` memory, no heap,
+        no libm; ``NAME_predict``, ``NAME_logits``, ``NAME_logits_from_codes``
+        and ``NAME_quantize_input``, all ``static inline``.
+
+        Parameters
+        ----------
+        path : str or Path
+            File to write, or an existing directory (``<name>.h`` inside it).
+        name : str, default="skqat_model"
+            C identifier prefixing every function, type and table
+            (upper-cased for the macros).
+
+        Returns
+        -------
+        Path
+            The header written.
+        """
         from ._c import write_c_header
 
         return write_c_header(self, path, name)
@@ -419,7 +440,9 @@ class IntegerMLP:
     def __repr__(self) -> str:
         shapes = [layer.shape[::-1] for layer in self.layers]
         bits = [layer.weight_grid.bits for layer in self.layers]
-        return f"IntegerMLP(layers={shapes}, bits={bits}, nbytes={self.nbytes}, requantize={self.requantize!r})"
+        return (
+            f"IntegerMLP(layers={shapes}, bits={bits}, nbytes={self.nbytes}, requantize={self.requantize!r})"
+        )
 
 
 def _grid_arrays(grid: FrozenGrid, prefix: str) -> dict:

@@ -1,0 +1,718 @@
+"""C export: one self-contained C99 header for microcontrollers (numpy only).
+
+:meth:`IntegerMLP.to_c <skqat.export.IntegerMLP.to_c>` calls
+:func:`write_c_header`. The header computes exactly what
+:meth:`IntegerMLP.integer_logits` computes with ``requantize="fixed_point"``:
+the same input codes and the same int32 logits, bit for bit.
+
+Header layout
+-------------
+1. A comment: the model (layers, bit widths, grids, accumulator widths), the
+   bytes of its tables, the API and the floating-point notes below.
+2. The include guard and ``<stdint.h>``, the only include.
+3. Macros, upper-case ``NAME``: ``NAME_N_FEATURES``, ``NAME_N_OUTPUTS``,
+   ``NAME_N_CLASSES`` (classifiers), ``NAME_LOGIT_SCALE`` (float) and
+   ``NAME_LOGIT_SCALE_DOUBLE``, the input grid (``NAME_INPUT_SCALE``,
+   ``NAME_INPUT_ZERO_POINT``, ``NAME_INPUT_QMIN``, ``NAME_INPUT_QMAX``) and the
+   class labels as initializer lists (``NAME_CLASS_NAMES``, strings, and
+   ``NAME_CLASS_LABELS`` when every label is an integer).
+4. ``typedef ... NAME_code_t``: the input code type, the smallest integer
+   type of the input grid.
+5. The tables, ``static const`` so they stay in flash: per layer the weight
+   codes bit-packed at their width (``code - q_min`` in ``bits`` bits,
+   LSB first, as :func:`~skqat.export._integer.pack_codes` stores them),
+   the bias codes, the requantization multipliers and shifts (one constant
+   when every output unit shares them) and the activation thresholds (tanh,
+   logistic), each in the smallest integer type that holds it.
+6. The functions, all ``static inline`` so a program may call any one of them
+   and nothing unused is emitted or warned about: fixed-point helpers, one
+   function per layer, then the API::
+
+       void NAME_quantize_input(const float *x, NAME_code_t *codes);
+       void NAME_logits_from_codes(const NAME_code_t *codes, int32_t *out);
+       void NAME_logits(const float *x, int32_t *out);
+       int  NAME_predict(const float *x);              /* classifier: class index */
+       int  NAME_predict(const float *x, int *labels); /* multilabel: 0/1 per label, returns the count */
+       void NAME_predict(const float *x, float *out);  /* regressor: logits * logit scale */
+
+No heap and no libm: scratch buffers live on the stack (the input codes and
+up to two buffers of the widest hidden layer). The macros are plain ``int``
+constants, so user loops with ``int`` counters compare without sign warnings.
+
+Floating point
+--------------
+Input quantization is the only floating-point step, computed in ``double``
+for a float64 model and ``float`` for a float32 one, so the codes equal the
+numpy reference's bit for bit (``x`` is a ``float``: the reference is
+``quantize_input(np.float32(X))``). ``1/s`` is a hexadecimal literal, exact.
+The value is clamped to ``[q_min, q_max]`` first (``+-inf`` and ``+-1e30``
+clamp; NaN, which the reference rejects, takes the zero point's code, as
+``0.0`` would), then rounded half to even by adding and subtracting
+``1.5 * 2**52`` (``1.5 * 2**23`` for float), exact for codes within ``+-2**51``
+(``+-2**22`` for float).
+The product ``x * (1/s)`` goes through a ``volatile`` local: GNU C contracts
+``x * (1/s) + zp`` into one fused multiply-add by default where the target
+has one (Cortex-M4F/M7, x86 with ``-mfma``), which rounds once and moves
+about 4% of near-half-way codes. The header must not be compiled with
+``-ffast-math`` (which may fold the rounding trick away).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from .._frozen import FrozenGrid, smallest_int_dtype
+from ._integer import accumulator_bits, output_bounds, pack_codes
+
+__all__ = ["c_header_source", "write_c_header"]
+
+_C_KEYWORDS = frozenset(
+    "auto break case char const continue default do double else enum extern float for goto if inline int "
+    "long register restrict return short signed sizeof static struct switch typedef union unsigned void "
+    "volatile while _Alignas _Alignof _Atomic _Bool _Complex _Generic _Imaginary _Noreturn _Static_assert "
+    "_Thread_local bool true false asm".split()
+)
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+_C_TYPES = {
+    np.dtype(np.int8): "int8_t",
+    np.dtype(np.uint8): "uint8_t",
+    np.dtype(np.int16): "int16_t",
+    np.dtype(np.uint16): "uint16_t",
+    np.dtype(np.int32): "int32_t",
+    np.dtype(np.uint32): "uint32_t",
+    np.dtype(np.int64): "int64_t",
+}
+
+_INT32_MIN = -(2**31)
+
+
+def _check_name(name) -> str:
+    if not isinstance(name, str) or not _IDENTIFIER.match(name):
+        raise ValueError(
+            f"name must be a C identifier (letters, digits and underscores, not starting with a digit), "
+            f"got {name!r}."
+        )
+    if name in _C_KEYWORDS or name.startswith("__") or (name[0] == "_" and name[1:2].isupper()):
+        raise ValueError(f"name {name!r} is a C keyword or a reserved identifier; choose another.")
+    return name
+
+
+def _ctype(low: int, high: int) -> str:
+    return _C_TYPES[smallest_int_dtype(int(low), int(high))]
+
+
+def _int(value: int) -> str:
+    # -2147483648 is not an int32 literal in C (it is minus a wider literal); spell it the portable way.
+    value = int(value)
+    return "INT32_MIN" if value == _INT32_MIN else str(value)
+
+
+def _offset(value: int) -> str:
+    """`` + v`` / `` - v`` / ``""`` to append to an expression."""
+    value = int(value)
+    if value == 0:
+        return ""
+    return f" + {value}" if value > 0 else f" - {-value}"
+
+
+def _float_literal(value: float, dtype: np.dtype) -> str:
+    """An exact C literal of ``value`` in ``dtype`` (hexadecimal, so no decimal rounding is involved)."""
+    if dtype == np.float32:
+        return float(np.float32(value)).hex() + "f"
+    return float(value).hex()
+
+
+def _c_string(text: str) -> str:
+    """A C string literal of ``text`` (UTF-8, non-ASCII and ``?`` escaped so no trigraph can form)."""
+    out = []
+    for byte in str(text).encode("utf-8"):
+        char = chr(byte)
+        if char in '"\\?':
+            out.append("\\" + char)
+        elif 32 <= byte < 127:
+            out.append(char)
+        else:
+            out.append(f"\\{byte:03o}")
+    return '"' + "".join(out) + '"'
+
+
+def _comment(text: str) -> str:
+    """``text`` made safe inside a ``/* */`` comment."""
+    return _c_string(text)[1:-1].replace("*/", "* /")
+
+
+def _table(ctype: str, name: str, values, hexadecimal: bool = False) -> str:
+    values = [int(v) for v in np.asarray(values).ravel()]
+    items = [f"0x{v:02x}" if hexadecimal else _int(v) for v in values]
+    body = textwrap.fill(", ".join(items), 100, initial_indent="    ", subsequent_indent="    ")
+    return f"static const {ctype} {name}[{len(values)}] = {{\n{body}\n}};\n"
+
+
+def _uniform(values) -> bool:
+    values = np.asarray(values).ravel()
+    return values.size == 0 or bool(np.all(values == values[0]))
+
+
+def _unpack_expr(name: str, table: str, bits: int, k: str) -> str:
+    """C expression (``uint32_t``) of the ``k``-th packed code, ``code - q_min``, of ``table``."""
+    if bits == 8:
+        return f"(uint32_t){table}[{k}]"
+    if bits == 16:
+        return f"((uint32_t){table}[2u * {k}] | ((uint32_t){table}[2u * {k} + 1u] << 8))"
+    if bits in (1, 2, 4):
+        per_byte = 8 // bits
+        log = per_byte.bit_length() - 1
+        position = f"({k} & {per_byte - 1}u)" if bits == 1 else f"(({k} & {per_byte - 1}u) * {bits}u)"
+        return f"(((uint32_t){table}[{k} >> {log}u] >> {position}) & {2**bits - 1}u)"
+    return f"{name}_unpack({table}, {k}, {bits}u)"
+
+
+class _Writer:
+    """Builds the header text of one model."""
+
+    def __init__(self, model, name: str):
+        self.model = model
+        self.net = model.network
+        self.name = name
+        self.macro = name.upper()
+        self.dtype = np.dtype(self.net.dtype)
+        self.grids = self.net.grids()
+        self.n_hidden = len(self.net.layers) - 1
+        self.table_bytes = 0
+        self.tables: list[str] = []
+        self.functions: list[str] = []
+        self.summary: list[str] = []
+        self.generic_unpack = False
+        hidden_grids = self.grids[1:]
+        self.act_type = None
+        if hidden_grids:
+            low = min(g.qmin for g in hidden_grids)
+            high = max(g.qmax for g in hidden_grids)
+            self.act_type = _ctype(low, high)
+        self.buffer_width = max((layer.shape[0] for layer in self.net.layers[:-1]), default=0)
+
+    # -- tables --------------------------------------------------------
+    def add_table(self, ctype: str, table: str, values, **kwargs) -> str:
+        values = np.asarray(values)
+        self.tables.append(_table(ctype, table, values, **kwargs))
+        self.table_bytes += values.size * np.dtype(ctype.replace("_t", "")).itemsize
+        return table
+
+    def per_unit(self, table: str, ctype: str, values, index: str = "o") -> str:
+        """A constant when every output unit shares the value, else a table indexed by ``index``."""
+        values = np.asarray(values).ravel()
+        if _uniform(values):
+            return _int(values[0]) if values.size else "0"
+        self.add_table(ctype, table, values)
+        return f"{table}[{index}]"
+
+    # -- layers --------------------------------------------------------
+    def layer(self, i: int) -> None:
+        name = self.name
+        layer = self.net.layers[i]
+        grid_in = self.grids[i]
+        wgrid = layer.weight_grid
+        n_out, n_in = layer.shape
+        last = i == self.n_hidden
+        acc_bits = accumulator_bits(layer, grid_in)
+        acc_t = f"int{acc_bits}_t"
+        prefix = f"{name}_l{i}"
+
+        packed = pack_codes(layer.weight_codes, wgrid.bits, wgrid.qmin)
+        if _unpack_expr(name, "", wgrid.bits, "k").startswith(f"{name}_unpack"):
+            self.generic_unpack = True
+            # The generic unpacker reads three bytes from the code's first byte.
+            packed = np.concatenate([packed, np.zeros(2, np.uint8)])
+        self.add_table("uint8_t", f"{prefix}_weights", packed, hexadecimal=True)
+        code = _unpack_expr(name, f"{prefix}_weights", wgrid.bits, "k")
+        zero_w = np.broadcast_to(np.asarray(wgrid.zero_point, np.int64), (n_out,))
+        if wgrid.binary:
+            # Binary codes are stored as (code > 0): level = 2 * bit - 1.
+            weight = f"2 * (int32_t){code} - 1"
+        else:
+            offsets = wgrid.qmin - zero_w
+            if _uniform(offsets):
+                weight = f"(int32_t){code}{_offset(offsets[0])}"
+            else:
+                table = self.per_unit(
+                    f"{prefix}_weight_offset", _ctype(offsets.min(), offsets.max()), offsets
+                )
+                weight = f"(int32_t){code} + {table}"
+
+        bias = layer.bias_codes.astype(np.int64)
+        self.add_table(_ctype(min(bias.min(), 0), max(bias.max(), 0)), f"{prefix}_bias", bias)
+
+        requant = layer.requantization
+        if requant is not None:
+            shifts = np.asarray(requant.shift)
+            mult = self.per_unit(f"{prefix}_multiplier", "int32_t", requant.fixed_multiplier)
+            shift = self.per_unit(f"{prefix}_shift", _ctype(shifts.min(), shifts.max()), shifts)
+        zero_x = int(grid_in.zero_point)
+        x_level = f"(int32_t)x[i]{_offset(-zero_x)}"
+        term = f"(int64_t)({x_level}) * w" if acc_bits == 64 else f"({x_level}) * w"
+
+        in_t = f"{name}_code_t" if i == 0 else f"{name}_act_t"
+        lines = []
+        if last:
+            out_decl, what = "int32_t *out", "the int32 logits"
+            if requant is not None:
+                lines.append(f"out[o] = {name}_sat32({name}_mulq(acc, {mult}, {shift}));")
+            elif acc_bits == 64:
+                lines.append(f"out[o] = {name}_sat32(acc);")
+            else:
+                lines.append("out[o] = acc;")
+        else:
+            grid_out = self.grids[i + 1]
+            out_decl, what = f"{name}_act_t *out", "the next layer's codes"
+            lines.append(f"const int64_t y = {name}_mulq(acc, {mult}, {shift});")
+            if requant.thresholds is not None:
+                table = self.add_table("int32_t", f"{prefix}_thresholds", requant.thresholds)
+                count = f"{name}_count_le({table}, {len(requant.thresholds)}u, y)"
+                lines.append(f"out[o] = ({name}_act_t)({count}{_offset(grid_out.qmin)});")
+            else:
+                low, high = output_bounds(self.net.activation, grid_out)
+                value = f"y{_offset(int(grid_out.zero_point))}"
+                lines.append(f"out[o] = ({name}_act_t){name}_clamp({value}, {_int(low)}, {_int(high)});")
+        if len(lines) > 1:
+            # A block, so y is declared at its start (C90-style declarations compile everywhere).
+            lines = ["{", *(f"    {line}" for line in lines), "}"]
+        store = "".join(f"        {line}\n" for line in lines)
+        self.functions.append(
+            f"/* Layer {i}: {n_in} -> {n_out}, writes {what}. */\n"
+            f"static inline void {prefix}(const {in_t} *x, {out_decl})\n"
+            "{\n"
+            "    uint32_t o, i, k = 0;\n"
+            f"    for (o = 0; o < {n_out}u; ++o) {{\n"
+            f"        {acc_t} acc = {prefix}_bias[o];\n"
+            f"        for (i = 0; i < {n_in}u; ++i, ++k) {{\n"
+            f"            const int32_t w = {weight};\n"
+            f"            acc += {term};\n"
+            "        }\n" + store + "    }\n"
+            "}\n"
+        )
+        granularity = "per channel" if wgrid.per_channel else "per tensor"
+        kind = "binary" if wgrid.binary else f"{wgrid.bits}-bit"
+        zero = "symmetric" if wgrid.symmetric else "asymmetric"
+        act = "logits" if last else self.net.activation
+        if last and requant is not None:
+            act += " (requantized to one logit scale)"
+        self.summary.append(
+            f"  layer {i}: {n_in:>5} -> {n_out:<5} {kind} weights, {granularity}, {zero}; "
+            f"{acc_bits}-bit accumulator; {act}"
+        )
+
+    # -- whole header ----------------------------------------------------
+    def input_function(self) -> str:
+        name, macro, grid = self.name, self.macro, self.net.input_grid
+        head = (
+            "/* Input codes of one row of NAME_N_FEATURES features (the only floating-point step). */\n"
+            f"static inline void {name}_quantize_input(const float *x, {name}_code_t *codes)\n"
+            "{\n"
+            "    uint32_t i;\n"
+            f"    for (i = 0; i < {macro}_N_FEATURES; ++i) {{\n"
+        ).replace("NAME", macro)
+        if grid.binary:
+            return head + "        codes[i] = (x[i] >= 0.0f) ? 1 : -1; /* NaN: -1 */\n    }\n}\n"
+        if self.dtype == np.float32:
+            real, suffix, magic = "float", "f", "0x1.8p+23f"
+            product = f"x[i] * {_float_literal(np.reciprocal(np.float32(grid.scale)), self.dtype)}"
+        else:
+            real, suffix, magic = "double", "", "0x1.8p+52"
+            inverse = np.reciprocal(np.asarray(grid.scale, np.float64))
+            product = f"(double)x[i] * {_float_literal(inverse, self.dtype)}"
+        zero = int(grid.zero_point)
+        low, high, zp = (f"{v}.0{suffix}" for v in (grid.qmin, grid.qmax, zero))
+        add_zero = f" + {zp}" if zero else ""
+        # NaN fails every comparison and lands in the second branch.
+        below = (
+            f"u = {low};" if zero == grid.qmin else f"u = (u < {low}) ? {low} : {zp}; /* NaN: zero point */"
+        )
+        return head + (
+            "        /* volatile: the product is rounded and stored on its own, so no compiler fuses\n"
+            "           x * (1/s) + zp into one FMA (rounded once, it could move a half-way code). */\n"
+            f"        volatile {real} product = {product};\n"
+            f"        {real} u = product{add_zero};\n"
+            "        /* Clamp first (NaN becomes the zero point): then |u| is small enough for the\n"
+            "           magic number to round it half to even, exactly. */\n"
+            f"        if (u > {high}) {{\n"
+            f"            u = {high};\n"
+            f"        }} else if (!(u >= {low})) {{\n"
+            f"            {below}\n"
+            "        }\n"
+            f"        u = u + {magic}; /* two statements: each sum is rounded to {real} */\n"
+            f"        u = u - {magic};\n"
+            f"        codes[i] = ({name}_code_t)(int32_t)u;\n"
+            "    }\n"
+            "}\n"
+        )
+
+    def helpers(self) -> str:
+        name = self.name
+        parts = [
+            "/* Saturate to int32. */\n"
+            f"static inline int32_t {name}_sat32(int64_t v)\n"
+            "{\n"
+            "    return (int32_t)(v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : v));\n"
+            "}\n",
+            "/* x * m0 * 2^(shift - 31), rounded as TFLite's MultiplyByQuantizedMultiplier (with a\n"
+            "   saturating left shift); skqat.export._fixed_point restates it in numpy. */\n"
+            f"static inline int64_t {name}_mulq(int64_t x, int32_t m0, int32_t shift)\n"
+            "{\n"
+            "    const int32_t left = shift > 0 ? shift : 0;\n"
+            "    const int32_t right = shift > 0 ? 0 : -shift;\n"
+            "    const int64_t mask = ((int64_t)1 << right) - 1;\n"
+            "    int32_t xs;\n"
+            "    int64_t product, high, rem, down;\n"
+            "    /* Multiply rather than shift: a left shift of a negative value is undefined in C. */\n"
+            "    if (x > (int64_t)(INT32_MAX >> left)) {\n"
+            "        xs = INT32_MAX;\n"
+            "    } else if (x < -((int64_t)1 << (31 - left))) {\n"
+            "        xs = INT32_MIN;\n"
+            "    } else {\n"
+            "        xs = (int32_t)(x * ((int64_t)1 << left));\n"
+            "    }\n"
+            "    /* SaturatingRoundingDoublingHighMul: m0 > 0, so it never saturates. */\n"
+            "    product = (int64_t)xs * m0;\n"
+            "    high = (product + (product >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30)))\n"
+            "           / ((int64_t)1 << 31); /* C division truncates toward zero */\n"
+            "    /* RoundingDivideByPOT: floor shift written without right-shifting a negative value. */\n"
+            "    rem = high & mask;\n"
+            "    down = high >= 0 ? (high >> right) : -((-high - 1) >> right) - 1;\n"
+            "    return down + ((rem > (mask >> 1) + (high < 0 ? 1 : 0)) ? 1 : 0);\n"
+            "}\n",
+        ]
+        if self.act_type is not None and self.net.activation not in ("tanh", "logistic"):
+            parts.append(
+                "/* Clamp to [low, high]. */\n"
+                f"static inline int64_t {name}_clamp(int64_t v, int64_t low, int64_t high)\n"
+                "{\n"
+                "    return v < low ? low : (v > high ? high : v);\n"
+                "}\n"
+            )
+        if self.act_type is not None and self.net.activation in ("tanh", "logistic"):
+            parts.append(
+                "/* Count of thresholds <= y (sorted table; y clamped to (INT32_MIN, INT32_MAX) first, so\n"
+                "   the table's INT32_MAX entries, steps never reached, are never counted). */\n"
+                f"static inline int32_t {name}_count_le(const int32_t *t, uint32_t n, int64_t y)\n"
+                "{\n"
+                "    const int32_t v = (int32_t)(y < INT32_MIN + 1 ? INT32_MIN + 1 "
+                ": (y > INT32_MAX - 1 ? INT32_MAX - 1 : y));\n"
+                "    uint32_t lo = 0, hi = n;\n"
+                "    while (lo < hi) {\n"
+                "        const uint32_t mid = lo + (hi - lo) / 2u;\n"
+                "        if (t[mid] <= v) {\n"
+                "            lo = mid + 1u;\n"
+                "        } else {\n"
+                "            hi = mid;\n"
+                "        }\n"
+                "    }\n"
+                "    return (int32_t)lo;\n"
+                "}\n"
+            )
+        if self.generic_unpack:
+            parts.append(
+                "/* Code k of a table packed at `bits` bits, LSB first (tables end with 2 spare bytes). */\n"
+                f"static inline uint32_t {name}_unpack(const uint8_t *p, uint32_t k, uint32_t bits)\n"
+                "{\n"
+                "    const uint32_t bit = k * bits;\n"
+                "    const uint8_t *q = p + (bit >> 3);\n"
+                "    const uint32_t word = (uint32_t)q[0] | ((uint32_t)q[1] << 8) | ((uint32_t)q[2] << 16);\n"
+                "    return (word >> (bit & 7u)) & (((uint32_t)1 << bits) - 1u);\n"
+                "}\n"
+            )
+        return "\n".join(parts)
+
+    def api(self) -> str:
+        name, macro, model = self.name, self.macro, self.model
+        n_layers = len(self.net.layers)
+        calls = []
+        buffers = ["a", "b"]
+        source = "codes"
+        for i in range(n_layers):
+            target = "out" if i == n_layers - 1 else buffers[i % 2]
+            calls.append(f"    {name}_l{i}({source}, {target});\n")
+            source = target
+        decl = ""
+        if self.n_hidden:
+            names = ", ".join(f"{b}[{self.buffer_width}]" for b in buffers[: min(2, self.n_hidden)])
+            decl = f"    {name}_act_t {names};\n"
+        parts = [
+            "/* int32 logits of one row of input codes (each in [NAME_INPUT_QMIN, NAME_INPUT_QMAX]);\n"
+            "   integer arithmetic only. */\n".replace("NAME", macro)
+            + f"static inline void {name}_logits_from_codes(const {name}_code_t *codes, int32_t *out)\n"
+            "{\n" + decl + "".join(calls) + "}\n",
+            f"/* int32 logits of one row of features; one unit is {macro}_LOGIT_SCALE. */\n"
+            f"static inline void {name}_logits(const float *x, int32_t *out)\n"
+            "{\n"
+            f"    {name}_code_t codes[{macro}_N_FEATURES];\n"
+            f"    {name}_quantize_input(x, codes);\n"
+            f"    {name}_logits_from_codes(codes, out);\n"
+            "}\n",
+        ]
+        n_out = self.net.n_outputs
+        if model.classes_ is None:
+            parts.append(
+                f"/* The {n_out} regression value(s) of one row: logits * logit scale, computed in double\n"
+                "   and rounded once to float (float32 of IntegerMLP.predict). */\n"
+                f"static inline void {name}_predict(const float *x, float *out)\n"
+                "{\n"
+                f"    int32_t logits[{macro}_N_OUTPUTS];\n"
+                "    uint32_t o;\n"
+                f"    {name}_logits(x, logits);\n"
+                f"    for (o = 0; o < {macro}_N_OUTPUTS; ++o) {{\n"
+                f"        out[o] = (float)((double)logits[o] * {float(model.logit_scale).hex()});\n"
+                "    }\n"
+                "}\n"
+            )
+        elif model.multilabel:
+            parts.append(
+                "/* Multilabel: labels[j] = 1 where label j is predicted (logit > 0), else 0, for the\n"
+                f"   {macro}_N_OUTPUTS labels; returns how many are predicted. */\n"
+                f"static inline int {name}_predict(const float *x, int *labels)\n"
+                "{\n"
+                f"    int32_t logits[{macro}_N_OUTPUTS];\n"
+                "    uint32_t o;\n"
+                "    int count = 0;\n"
+                f"    {name}_logits(x, logits);\n"
+                f"    for (o = 0; o < {macro}_N_OUTPUTS; ++o) {{\n"
+                "        labels[o] = logits[o] > 0;\n"
+                "        count += labels[o];\n"
+                "    }\n"
+                "    return count;\n"
+                "}\n"
+            )
+        elif n_out == 1:
+            parts.append(
+                f"/* Binary: index 1 ({_comment(model.classes_[1])}) where the logit is > 0, else 0. */\n"
+                f"static inline int {name}_predict(const float *x)\n"
+                "{\n"
+                "    int32_t logit;\n"
+                f"    {name}_logits(x, &logit);\n"
+                "    return logit > 0;\n"
+                "}\n"
+            )
+        else:
+            parts.append(
+                f"/* Class index in [0, {macro}_N_CLASSES): the largest logit, the first one on ties. */\n"
+                f"static inline int {name}_predict(const float *x)\n"
+                "{\n"
+                f"    int32_t logits[{macro}_N_OUTPUTS];\n"
+                "    uint32_t o;\n"
+                "    int best = 0;\n"
+                f"    {name}_logits(x, logits);\n"
+                f"    for (o = 1; o < {macro}_N_OUTPUTS; ++o) {{\n"
+                "        if (logits[o] > logits[best]) {\n"
+                "            best = (int)o;\n"
+                "        }\n"
+                "    }\n"
+                "    return best;\n"
+                "}\n"
+            )
+        return "\n".join(parts)
+
+    def macros(self) -> str:
+        macro, model, grid = self.macro, self.model, self.net.input_grid
+        scale = float(model.logit_scale)
+        lines = [
+            f"#define {macro}_N_FEATURES {self.net.n_features}",
+            f"#define {macro}_N_OUTPUTS {self.net.n_outputs}",
+        ]
+        classes = model.classes_
+        if classes is not None:
+            lines.append(f"#define {macro}_N_CLASSES {len(classes)}")
+        lines += [
+            f"/* Real value of one logit unit. */\n#define {macro}_LOGIT_SCALE {scale!r}f",
+            f"#define {macro}_LOGIT_SCALE_DOUBLE {scale!r}",
+            "/* Input grid: code = clamp(round_half_even(x * (1/scale) + zero_point), qmin, qmax). */",
+            f"#define {macro}_INPUT_SCALE {float(grid.scale)!r}",
+            f"#define {macro}_INPUT_ZERO_POINT {int(grid.zero_point)}",
+            f"#define {macro}_INPUT_QMIN {grid.qmin}",
+            f"#define {macro}_INPUT_QMAX {grid.qmax}",
+        ]
+        if classes is not None:
+            what = "label index" if model.multilabel else "class index"
+            listing = "\n".join(f"   {j:>4} -> {_comment(c)}" for j, c in enumerate(classes))
+            lines.append(f"/* Classes ({what} -> label):\n{listing} */")
+            lines.append(f"#define {macro}_CLASS_NAMES {{{', '.join(_c_string(c) for c in classes)}}}")
+            integral = [_as_int(c) for c in classes]
+            if all(v is not None for v in integral):
+                lines.append(f"#define {macro}_CLASS_LABELS {{{', '.join(_int(v) for v in integral)}}}")
+        return "\n".join(lines) + "\n"
+
+    def banner(self) -> str:
+        net, model, macro, name = self.net, self.model, self.macro, self.name
+        grid = net.input_grid
+        kind = (
+            "regressor"
+            if model.classes_ is None
+            else "multilabel classifier"
+            if model.multilabel
+            else "binary classifier"
+            if net.n_outputs == 1
+            else "multiclass classifier"
+        )
+        real = "float" if self.dtype == np.float32 else "double"
+        if model.classes_ is None:
+            predict = f"void {name}_predict(const float *x, float *out);  -- {macro}_N_OUTPUTS values"
+        elif model.multilabel:
+            predict = f"int  {name}_predict(const float *x, int *labels); -- 0/1 per label, returns the count"
+        else:
+            predict = f"int  {name}_predict(const float *x);              -- class index"
+        features = ""
+        if model.feature_names is not None:
+            wrapped = textwrap.fill(
+                ", ".join(_comment(f) for f in model.feature_names),
+                96,
+                initial_indent="   ",
+                subsequent_indent="   ",
+            )
+            features = f"\n Features, in order:\n{wrapped}\n"
+        grid_text = (
+            f"{grid.bits}-bit, codes [{grid.qmin}, {grid.qmax}], scale {float(grid.scale)!r}, "
+            f"zero point {int(grid.zero_point)}{', calibrated' if grid.calibrated else ''}"
+        )
+        return (
+            f"/* {name}.h: a quantized MLP {kind}, generated by skqat (integer-only inference).\n"
+            "\n"
+            f" {net.n_features} features -> {net.n_outputs} output(s); hidden activation {net.activation}.\n"
+            f" Input grid: {grid_text}.\n" + "\n".join(self.summary) + "\n"
+            f" Tables: {self.table_bytes} bytes of static const data (flash).\n" + features + "\n"
+            " API (every function is static inline; call any of them):\n"
+            f"   void {name}_quantize_input(const float *x, {name}_code_t *codes);\n"
+            f"   void {name}_logits_from_codes(const {name}_code_t *codes, int32_t *out);\n"
+            f"   void {name}_logits(const float *x, int32_t *out); -- {macro}_N_OUTPUTS int32 logits\n"
+            f"   {predict}\n"
+            f" x holds {macro}_N_FEATURES floats; real logits are int32 logits * {macro}_LOGIT_SCALE.\n"
+            "\n"
+            ' Bit-identical to skqat\'s IntegerMLP (requantize="fixed_point"): the codes equal\n'
+            " quantize_input(np.float32(X)) and the logits integer_logits(codes). Input quantization\n"
+            f" is computed in {real} (the model's training dtype); +-inf and out-of-range values clamp to\n"
+            " the code range, and NaN (which IntegerMLP rejects) quantizes as 0.0 does, to the zero\n"
+            " point. Everything after it is integer arithmetic. No heap, no libm; the stack holds the\n"
+            f" input codes and {min(2, self.n_hidden)} buffer(s) of {self.buffer_width} hidden codes.\n"
+            " Compile as C99 or later without -ffast-math (it may fold the rounding trick away). */\n"
+        )
+
+
+def _as_int(value):
+    """``int(value)`` when the label is an integer (bool included), else None."""
+    if isinstance(value, (bool, np.bool_, int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer() and abs(value) < 2**31:
+        return int(value)
+    return None
+
+
+def c_header_source(model, name: str = "skqat_model") -> str:
+    """The text of the C99 header that :func:`write_c_header` writes.
+
+    Parameters
+    ----------
+    model : IntegerMLP
+        With ``requantize="fixed_point"``.
+    name : str, default="skqat_model"
+        Prefix of every function, type and table (``name_predict``) and,
+        upper-cased, of every macro (``NAME_N_FEATURES``); a C identifier.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a C identifier, or the model requantizes in float32.
+    """
+    name = _check_name(name)
+    if model.requantize != "fixed_point":
+        raise ValueError(
+            f"This IntegerMLP requantizes with requantize={model.requantize!r}; the C header computes the "
+            "fixed-point form (int32 multipliers and shifts). Export with "
+            "export_integer(requantize='fixed_point') to write a C header that matches it."
+        )
+    dtype = np.dtype(model.network.dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(
+            f"The C header quantizes inputs in float32 or float64; this model's dtype is {dtype}."
+        )
+    grid: FrozenGrid = model.input_grid
+    if dtype == np.float32 and max(abs(grid.qmin), abs(grid.qmax)) >= 2**22:
+        raise ValueError("The float32 rounding trick needs input codes within +-2**22.")
+    writer = _Writer(model, name)
+    for i in range(len(model.network.layers)):
+        writer.layer(i)
+    guard = f"{writer.macro}_H"
+    input_type = _ctype(grid.qmin, grid.qmax)
+    typedefs = f"/* Input codes, in [{writer.macro}_INPUT_QMIN, {writer.macro}_INPUT_QMAX]. */\n"
+    typedefs += f"typedef {input_type} {name}_code_t;\n"
+    if writer.act_type is not None:
+        typedefs += f"/* Hidden-layer codes. */\ntypedef {writer.act_type} {name}_act_t;\n"
+    sections = [
+        writer.banner(),
+        f"#ifndef {guard}\n#define {guard}\n\n#include <stdint.h>\n",
+        writer.macros(),
+        typedefs,
+        "/* Tables: weight codes packed LSB first at their bit width (code - qmin), bias codes on\n"
+        "   s_in * s_w, requantization multipliers and shifts, activation thresholds. */\n"
+        + "\n".join(writer.tables),
+        writer.helpers(),
+        "\n".join(writer.functions),
+        writer.input_function(),
+        writer.api(),
+        f"#endif /* {guard} */\n",
+    ]
+    return "\n".join(sections)
+
+
+def write_c_header(model, path, name: str = "skqat_model") -> Path:
+    """Write ``model`` as one self-contained C99 header (see the module docstring for its layout).
+
+    Parameters
+    ----------
+    model : IntegerMLP
+        With ``requantize="fixed_point"`` (the header computes the fixed-point
+        requantization, bit for bit).
+    path : str or path-like
+        File to write; an existing directory gets ``<name>.h``.
+    name : str, default="skqat_model"
+        Prefix of the header's identifiers; a C identifier.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not a C identifier, or ``model.requantize`` is
+        ``"float32"``.
+
+    Examples
+    --------
+    >>> import tempfile, warnings
+    >>> from sklearn.datasets import load_iris
+    >>> from skqat import QuantizedMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=4, max_iter=20,
+    ...                                  random_state=0).fit(X, y)
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     header = clf.export_integer().to_c(tmp, name="iris")
+    ...     text = header.read_text()
+    >>> header.name, "int iris_predict(const float *x)" in text
+    ('iris.h', True)
+    """
+    text = c_header_source(model, name)
+    path = Path(path)
+    if path.is_dir():
+        path = path / f"{name}.h"
+    path.write_text(text, encoding="ascii", newline="\n")
+    return path
