@@ -324,7 +324,8 @@ def main(argv=None) -> None:
     lines = [
         "# Deployment benchmark",
         "",
-        f"`python benchmarks/deploy.py{flags}` with skqat {skqat.__version__}, onnxruntime {ort.__version__}, gcc; one thread everywhere.",
+        f"`python benchmarks/deploy.py{flags}` with skqat {skqat.__version__}, onnxruntime "
+        f"{ort.__version__}, gcc; one thread everywhere.",
         "Agreement is with `estimator.predict` on the held-out rows; bytes are `IntegerMLP.nbytes`"
         " (packed), the C object's text + data (`gcc -Os`, `size`), or the ONNX file.",
         "`10k vs ORT float` is the ORT float graph's 10,000-row time over the system's.",
