@@ -45,12 +45,14 @@ def test_benchmark_quick(tmp_path):
     assert "fit / sklearn" in stdout
 
 
-def test_export_report_quick(tmp_path):
+def test_deploy_quick(tmp_path):
     pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
-    out = tmp_path / "export.md"
-    _run("export_report.py", "--quick", "--out", str(out))
+    out = tmp_path / "deploy.md"
+    _run("deploy.py", "--quick", "--agreement", "--out", str(out))
     text = out.read_text()
-    assert "integer parity" in text and "onnxruntime 1 row ms" in text
+    for system in ["estimator", "IntegerMLP", "ORT float", "ORT integer", "C (ctypes)", "sklearn MLP"]:
+        assert f"| {system}" in text
+    assert "Integer-only model against predict" in text and (tmp_path / "deploy.png").stat().st_size > 10_000
 
 
 @pytest.mark.parametrize("path", [[], ["--autograd"]], ids=["explicit", "autograd"])
