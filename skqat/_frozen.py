@@ -41,7 +41,7 @@ plots use the same function.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -317,7 +317,6 @@ class FrozenNetwork:
     input_grid: FrozenGrid | None = None
     activation_grids: tuple = ()
     logit_scale: float | None = None
-    metadata: dict = field(default_factory=dict)
 
     @property
     def dtype(self) -> np.dtype:
