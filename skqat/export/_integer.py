@@ -58,7 +58,7 @@ from .._frozen import (
 from .._inference import OUTPUT_ACTIVATIONS
 from ._fixed_point import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier, requantize_float32
 
-__all__ = ["IntegerMLP", "pack_codes", "unpack_codes", "accumulator_bits", "output_bounds"]
+__all__ = ["IntegerMLP", "pack_codes", "unpack_codes", "weight_levels", "accumulator_bits", "output_bounds"]
 
 FORMAT = "skqat.IntegerMLP"
 FORMAT_VERSION = 2

@@ -1,28 +1,88 @@
 """ONNX export of fitted skqat estimators (extra ``skqat[onnx]``).
 
-The graph repeats ``predict``'s arithmetic in the estimator's training dtype
-(float32 for float32 training data, float64 otherwise), operation for
-operation, so it computes the same numbers; ``dtype=np.float32`` forces a
-float32 graph for a float64 model, at the price of rare one-step differences
-in rounded activations.
+Both graphs read the fitted model's frozen record (:mod:`skqat._frozen`,
+``estimator._frozen``) and nothing else.
 
-- Weights are int8 (int32 above 8 bits) initializers holding the integer
-  codes, turned into values by ``Mul(Add(Cast(codes), z), s)`` with their
-  per-tensor or per-channel scale ``s`` and zero point ``z``. Not
-  ``DequantizeLinear``: onnxruntime's full graph optimization fuses it with
-  ``MatMul`` into kernels that also quantize the activations on the fly,
-  which changes the results by up to 1e-3 in probability; the ``Cast`` form is
-  constant-folded into exact float weights when the session loads.
-- Inputs and hidden activations are fake-quantized with
-  ``Mul(Add(Clip(Round(Sub(Mul(x, 1/s), z)), q_min, q_max), z), s)`` (no
-  ``Sub``/``Add`` when ``z = 0``), valid for any bit width (``QuantizeLinear``
-  offers 8- and 16-bit ranges only).
-- Biases are the estimator's ``intercepts_``.
-- Classifiers output ``label`` and ``probabilities`` as skl2onnx classifiers
-  do (``label`` int64 or string, one per row; a 0/1 int64 matrix for multilabel
-  targets); regressors output ``variable``.
+Float graph (default)
+---------------------
+``predict`` (:mod:`skqat._inference`) restated operation for operation, in
+the training dtype unless ``dtype`` says otherwise:
 
-The same builder serves :func:`to_onnx` and the converter that
+- inputs and hidden activations on a trained grid (not the calibrated ones,
+  which ``predict`` does not apply):
+  ``Mul(Sub(Clip(Round(Add(Mul(x, 1/s), zp)), q_min, q_max), zp), s)``, with
+  ``1/s`` rounded once in the graph's float type and no ``Add``/``Sub`` when
+  ``zp = 0``; valid for any bit width;
+- weights: the integer codes as int8 (the smallest integer type holding the
+  grid) initializers, ``Mul(Sub(Cast(codes), zp), s)``, which onnxruntime
+  constant-folds into the very float weights ``predict`` multiplies by. Not
+  ``DequantizeLinear``: onnxruntime's full optimization fuses it with
+  ``MatMul`` into kernels that also quantize the activations on the fly;
+- biases: the float biases ``predict`` adds; ``MatMul`` then ``Add``.
+
+With the graph's float type equal to the training dtype the graph computes
+``predict``'s numbers, up to what onnxruntime's kernels do differently from
+numpy's: its GEMM sums in another order than numpy's BLAS for some shapes,
+and its exp (softmax, sigmoid) and tanh are not numpy's, so probabilities
+agree to a few ulps, not bit for bit (and a hidden activation one ulp from a
+rounding tie can land on the other code). A float32 input to a float64
+model is cast to float64 first, as ``predict`` does with it, and the
+outputs are cast back to the input's type. ``dtype=np.float32`` computes a
+float64 model in float32 instead: faster, at the price of rare one-step
+differences in rounded activations.
+
+Integer graph (``integer_ops=True``)
+------------------------------------
+``export_integer(requantize="float32")`` on onnxruntime's CPU integer
+kernels: its int32 logits bit for bit, and so its labels.
+
+- Input codes: ``Cast(Clip(Round(Add(Mul(x, 1/s), zp)), q_min, q_max), uint8)``
+  in the training dtype (float32 inputs of a float64 model are cast up
+  first). Not ``QuantizeLinear``: it divides by ``s`` and adds ``zp`` after
+  rounding, which differs at ties.
+- Codes travel as uint8 and weights as int8 (``uint8 x int8`` is
+  onnxruntime's fast kernel). A signed grid is shifted by ``-q_min`` into
+  uint8 with its zero point shifted alike; weight codes are shifted into
+  ``[-2**(b-1), 2**(b-1))`` the same way. ``q - zp`` is unchanged, so the
+  products are.
+- Every layer is one ``com.microsoft.QGemm`` with the int32 bias codes as
+  ``C``. QGemm computes ``float32(acc + C) * M`` with the float32
+  multiplier ``M = fl32(fl32(a_scale * b_scale) / y_scale)``, and for a
+  uint8 output rounds it half to even, adds ``y_zero_point`` and saturates
+  (measured on onnxruntime 1.32, ``test_qgemm_requantizes_as_documented``);
+  the graph feeds ``a_scale = y_scale = 1`` and ``b_scale`` = the record's
+  ``float32_multiplier``, so ``M`` is exactly the record's.
+- relu and identity hidden layers: that uint8 output, then a ``Clip`` where
+  the code range (``output_bounds``) is not all of uint8.
+- tanh and logistic hidden layers: the float32 output, ``Round``, then the
+  threshold table as a lookup ``Gather(codes, Clip(y, lo, hi) - lo)`` with
+  ``codes[j] = q_min + count(thresholds <= lo + j)``, the table's count
+  exactly; a branch-free binary search over the thresholds (``Gather`` and
+  ``GreaterOrEqual``, one step per bit) where that lookup would be large.
+- The last layer: the float32 output holds the logits exactly where no
+  logit can reach ``2**24`` (a bound from the weights); otherwise
+  ``MatMulInteger`` and ``Add``; a per-channel last layer is requantized to
+  the one logit scale (float32 output, ``Round``, clip to int32). The int32
+  logits are an extra output, ``logits``. Labels come from the logits
+  (argmax, or ``> 0``) as ``IntegerMLP.predict``; probabilities from
+  ``logits * logit_scale`` in the output's float type, regression values in
+  float64 as ``IntegerMLP``, then cast.
+
+Weights and activations wider than 8 bits do not fit these kernels
+(``ValueError``), nor accumulators that could overflow int32. On x86
+processors without VNNI (AVX2, AVX-512 before VNNI), onnxruntime's
+``uint8 x int8`` kernels add pairs of products in saturating int16
+(``VPMADDUBSW``), which 8-bit weights can reach; 7-bit and narrower weights
+cannot. VNNI, AMX and ARM kernels accumulate in int32 throughout.
+
+Outputs
+-------
+Classifiers output ``label`` and ``probabilities`` as skl2onnx classifiers
+do (``label``: int64 for numeric and boolean classes, equal to
+``predict``'s; strings otherwise; a 0/1 int64 matrix for multilabel
+targets); regressors output ``variable``. Float outputs have the input's
+float type, so skl2onnx's ``ZipMap`` takes float32 probabilities. The same
+builders serve :func:`to_onnx` and the converter that
 :func:`skqat.register_skl2onnx` registers for whole pipelines.
 """
 
@@ -32,12 +92,24 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork, quantize_codes
+from ._fixed_point import INT32_MAX, INT32_MIN
+from ._integer import accumulator_bits, output_bounds, weight_levels
+
 __all__ = ["to_onnx"]
 
-#: Opset of the standalone graphs (per-axis DequantizeLinear needs 13).
+#: Opset of the standalone graphs' main domain.
 DEFAULT_OPSET = 17
 
+#: Domain of onnxruntime's contrib operators (``QGemm``).
+MS_DOMAIN = "com.microsoft"
+
+#: Largest lookup table of a tanh/logistic layer (entries, one byte each);
+#: wider threshold ranges take the binary search.
+MAX_TABLE = 1 << 22
+
 _HIDDEN = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid"}
+_FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def require_onnx():
@@ -52,10 +124,11 @@ def require_onnx():
 
 
 def onnx_type(dtype) -> int:
-    """The ONNX element type of a numpy dtype."""
-    from onnx import helper
+    """The ONNX element type of a numpy dtype (object: strings)."""
+    from onnx import TensorProto, helper
 
-    return helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
+    dtype = np.dtype(dtype)
+    return TensorProto.STRING if dtype.kind == "O" else helper.np_dtype_to_tensor_dtype(dtype)
 
 
 class GraphBuilder(ABC):
@@ -66,7 +139,9 @@ class GraphBuilder(ABC):
         """Add an initializer holding ``array``; return its name."""
 
     @abstractmethod
-    def node(self, op_type: str, inputs: list[str], hint: str, output: str | None = None, **attrs) -> str:
+    def node(
+        self, op_type: str, inputs: list[str], hint: str, output: str | None = None, domain: str = "", **attrs
+    ) -> str:
         """Add a node with one output (named ``output``, or a fresh name); return that name."""
 
 
@@ -74,7 +149,7 @@ class StandaloneGraph(GraphBuilder):
     """Collects nodes and initializers for :func:`onnx.helper.make_graph`."""
 
     def __init__(self):
-        self.nodes, self.initializers, self._count = [], [], 0
+        self.nodes, self.initializers, self.domains, self._count = [], [], set(), 0
 
     def _name(self, hint):
         self._count += 1
@@ -87,85 +162,74 @@ class StandaloneGraph(GraphBuilder):
         self.initializers.append(numpy_helper.from_array(np.asarray(array), name))
         return name
 
-    def node(self, op_type, inputs, hint, output=None, **attrs):
+    def node(self, op_type, inputs, hint, output=None, domain="", **attrs):
         from onnx import helper
 
         output = output or self._name(hint)
-        self.nodes.append(helper.make_node(op_type, inputs, [output], name=self._name(op_type), **attrs))
+        if domain:
+            self.domains.add(domain)
+        self.nodes.append(
+            helper.make_node(op_type, inputs, [output], name=self._name(op_type), domain=domain, **attrs)
+        )
         return output
 
 
-def graph_dtype(estimator, dtype=None) -> np.dtype:
-    """The float dtype a graph computes in: ``dtype``, or the estimator's training dtype."""
-    if dtype is not None:
-        return np.dtype(dtype)
-    return np.dtype(estimator._spec["dtype"])
+# ----------------------------------------------------------------------
+# Types and labels
+# ----------------------------------------------------------------------
+def sample_float_type(X_sample) -> np.dtype | None:
+    """``X_sample``'s float type (float32 or float64), or None (no sample, or not floats)."""
+    if X_sample is None:
+        return None
+    dtype = getattr(X_sample, "dtype", None)
+    if dtype is None and hasattr(X_sample, "dtypes"):  # a DataFrame: its columns' common type
+        try:
+            dtype = np.result_type(*X_sample.dtypes)
+        except TypeError:
+            return None
+    if dtype is None:
+        dtype = np.asarray(X_sample).dtype
+    dtype = np.dtype(dtype)
+    return dtype if dtype in _FLOAT_TYPES else None
 
 
-def _scale(quantizer, dtype) -> np.ndarray:
-    """A quantizer's scale exactly as the training dtype holds it, then cast."""
-    return quantizer.effective_scale().detach().cpu().numpy().astype(dtype)
+def compute_dtype(estimator, dtype=None) -> np.dtype:
+    """The float type the float graph computes in: ``dtype``, or the training dtype.
 
-
-def _fake_quantize(g: GraphBuilder, x: str, quantizer, hint: str, dtype) -> str:
-    """``s * (clip(round(x * (1/s) - z), q_min, q_max) + z)``, in the order of operations of training."""
-    scale = _scale(quantizer, dtype).reshape(())
-    zero = quantizer.effective_zero_point()
-    zero = None if zero is None else np.asarray(zero.item(), dtype)
-    u = g.node("Mul", [x, g.constant(f"{hint}_inv", np.reciprocal(scale))], f"{hint}_u")
-    if zero is not None:
-        u = g.node("Sub", [u, g.constant(f"{hint}_z", zero)], f"{hint}_shift")
-    low = g.constant(f"{hint}_low", np.asarray(quantizer.qmin, dtype))
-    high = g.constant(f"{hint}_high", np.asarray(quantizer.qmax, dtype))
-    levels = g.node("Clip", [g.node("Round", [u], f"{hint}_round"), low, high], f"{hint}_codes")
-    if zero is not None:
-        levels = g.node("Add", [levels, g.constant(f"{hint}_z", zero)], f"{hint}_levels")
-    return g.node("Mul", [levels, g.constant(f"{hint}_s", scale)], f"{hint}_q")
-
-
-def _weight(g: GraphBuilder, layer, quantizer, hint: str, dtype) -> str:
-    """The dequantized weight as an (n_in, n_out) matrix: ``Mul(Add(Cast(codes), z), s)``."""
-    codes = layer.weight_codes.T
-    int_dtype = np.int8 if -128 <= codes.min() and codes.max() <= 127 else np.int32
-    levels = g.node(
-        "Cast", [g.constant(f"{hint}_codes", codes.astype(int_dtype))], f"{hint}_cast", to=onnx_type(dtype)
-    )
-    zero = np.asarray(layer.weight_zero)
-    if np.any(zero):
-        levels = g.node("Add", [levels, g.constant(f"{hint}_zero", zero.astype(dtype))], f"{hint}_levels")
-    scale = _scale(quantizer, dtype).reshape(np.shape(layer.weight_scale))
-    return g.node("Mul", [levels, g.constant(f"{hint}_scale", scale)], f"{hint}_w")
-
-
-def build_network(g: GraphBuilder, estimator, x: str, dtype) -> str:
-    """Nodes from the input ``x`` (already of ``dtype``) to the raw output (logits); returns its name."""
-    from .._quantizers import Quantizer
-
-    module = estimator._module
-    model = estimator.export_integer()
-    if module.input_quantizer is not None:
-        x = _fake_quantize(g, x, module.input_quantizer, "input", dtype)
-    for i, (layer, torch_layer) in enumerate(zip(model.layers, module.layers)):
-        weight = _weight(g, layer, torch_layer.weight_quantizer, f"layer{i}", dtype)
-        bias = g.constant(f"layer{i}_bias", np.asarray(estimator.intercepts_[i], dtype))
-        x = g.node("Add", [g.node("MatMul", [x, weight], f"layer{i}_mm"), bias], f"layer{i}_out")
-        if i < len(module.activation_quantizers):
-            if model.activation in _HIDDEN:
-                x = g.node(_HIDDEN[model.activation], [x], f"layer{i}_act")
-            quantizer = module.activation_quantizers[i]
-            if isinstance(quantizer, Quantizer):
-                x = _fake_quantize(g, x, quantizer, f"act{i}", dtype)
-    return x
-
-
-def _label_values(classes: np.ndarray) -> np.ndarray:
-    if classes.dtype.kind in "iub":
-        return classes.astype(np.int64)
-    return classes.astype(str).astype(object)
+    The integer graph always computes its input codes in the training dtype,
+    as ``export_integer`` does.
+    """
+    return estimator._frozen.dtype if dtype is None else np.dtype(dtype)
 
 
 def is_multilabel(estimator) -> bool:
     return estimator._label_binarizer.y_type_.startswith("multilabel")
+
+
+def label_values(classes: np.ndarray) -> np.ndarray:
+    """Class labels as the graph holds them: int64 for numbers (equal to ``predict``'s), else strings.
+
+    scikit-learn accepts float class labels only when they are integers, so
+    int64 holds them (and skl2onnx's ``ZipMap`` takes int64 labels).
+
+    Examples
+    --------
+    >>> label_values(np.array([0.0, 1.0, 2.0])), label_values(np.array([False, True]))
+    (array([0, 1, 2]), array([0, 1]))
+    >>> label_values(np.array(["a", "b"], dtype=object))
+    array(['a', 'b'], dtype=object)
+    """
+    classes = np.asarray(classes)
+    if classes.dtype.kind in "iubf":
+        return classes.astype(np.int64)
+    return classes.astype(str).astype(object)
+
+
+def label_dtype(estimator, classes=None) -> np.dtype:
+    """Element type of the ``label`` output."""
+    if is_multilabel(estimator):
+        return np.dtype(np.int64)
+    return label_values(estimator.classes_ if classes is None else classes).dtype
 
 
 def probability_columns(estimator) -> int:
@@ -174,43 +238,459 @@ def probability_columns(estimator) -> int:
     return 2 if binary else estimator.n_outputs_
 
 
+def _cast(g: GraphBuilder, x: str, from_dtype, to_dtype, hint: str, output: str | None = None) -> str:
+    """``x`` in ``to_dtype`` (a Cast, or an Identity when it already is and ``output`` is named)."""
+    if np.dtype(from_dtype) != np.dtype(to_dtype):
+        return g.node("Cast", [x], hint, output=output, to=onnx_type(to_dtype))
+    return x if output is None else g.node("Identity", [x], hint, output=output)
+
+
+# ----------------------------------------------------------------------
+# Float graph: predict, operation for operation
+# ----------------------------------------------------------------------
+def _grid_codes(g: GraphBuilder, x: str, grid: FrozenGrid, hint: str, dtype, clip: bool = True) -> str:
+    """:func:`skqat._frozen.codes_from_inverse` as operators, in ``dtype``.
+
+    ``Clip(Round(Add(Mul(x, 1/s), zp)), q_min, q_max)``, no ``Add`` when
+    ``zp = 0``, no ``Clip`` when ``clip`` is False (``x`` clipped already).
+    """
+    if grid.binary:  # pragma: no cover - input and activation grids have 2 bits or more
+        raise NotImplementedError("binary input or activation grids are not exported")
+    inverse = np.reciprocal(np.asarray(grid.scale, dtype))
+    u = g.node("Mul", [x, g.constant(f"{hint}_inv", inverse)], f"{hint}_u")
+    if grid.nonzero_zero_point:
+        # Added before rounding, as training does (QuantizeLinear adds it after).
+        u = g.node("Add", [u, g.constant(f"{hint}_zp", np.asarray(grid.zero_point, dtype))], f"{hint}_shift")
+    u = g.node("Round", [u], f"{hint}_round")
+    if not clip:
+        return u
+    low = g.constant(f"{hint}_qmin", np.asarray(grid.qmin, dtype))
+    high = g.constant(f"{hint}_qmax", np.asarray(grid.qmax, dtype))
+    return g.node("Clip", [u, low, high], f"{hint}_codes")
+
+
+def _fake_quantize(g: GraphBuilder, x: str, grid: FrozenGrid, hint: str, dtype) -> str:
+    """``predict``'s grid: ``s * (codes - zp)``, in its order of operations."""
+    codes = _grid_codes(g, x, grid, hint, dtype)
+    if grid.nonzero_zero_point:
+        codes = g.node(
+            "Sub", [codes, g.constant(f"{hint}_zp", np.asarray(grid.zero_point, dtype))], f"{hint}_lv"
+        )
+    return g.node("Mul", [codes, g.constant(f"{hint}_s", np.asarray(grid.scale, dtype))], f"{hint}_q")
+
+
+def _applied(grid: FrozenGrid | None) -> bool:
+    """Whether ``predict`` applies the grid (calibrated grids serve integer deployment only)."""
+    return grid is not None and not grid.calibrated
+
+
+def _float_weight(g: GraphBuilder, layer: FrozenLayer, hint: str, dtype) -> str:
+    """The (n_in, n_out) weight ``predict`` multiplies by, from the integer codes when it has them.
+
+    ``FrozenGrid.dequantize`` transposed, ``(codes - zp) * s`` with ``zp`` and
+    ``s`` per column; in another dtype than the training one, the same
+    operations in that dtype.
+    """
+    grid = layer.weight_grid
+    if grid is None:  # a float layer
+        return g.constant(f"{hint}_w", np.ascontiguousarray(layer.weight.T, dtype=dtype))
+    if dtype == layer.weight.dtype and not np.array_equal(
+        grid.dequantize(layer.weight_codes, dtype), layer.weight
+    ):
+        # Not seen (the record's weights are its codes dequantized); predict's numbers come first.
+        return g.constant(f"{hint}_w", np.ascontiguousarray(layer.weight.T))
+    codes = g.constant(f"{hint}_codes", np.ascontiguousarray(layer.weight_codes.T))
+    levels = g.node("Cast", [codes], f"{hint}_cast", to=onnx_type(dtype))
+    zero = g.constant(f"{hint}_zp", np.asarray(grid.zero_point, dtype))
+    levels = g.node("Sub", [levels, zero], f"{hint}_levels")
+    return g.node("Mul", [levels, g.constant(f"{hint}_s", np.asarray(grid.scale, dtype))], f"{hint}_w")
+
+
+def build_float_network(g: GraphBuilder, network: FrozenNetwork, x: str, dtype) -> str:
+    """Nodes from the input ``x`` (already of ``dtype``) to the float logits; returns their name."""
+    if _applied(network.input_grid):
+        x = _fake_quantize(g, x, network.input_grid, "input", dtype)
+    n_hidden = len(network.layers) - 1
+    for i, layer in enumerate(network.layers):
+        weight = _float_weight(g, layer, f"layer{i}", dtype)
+        bias = g.constant(f"layer{i}_bias", np.asarray(layer.bias, dtype))
+        x = g.node("Add", [g.node("MatMul", [x, weight], f"layer{i}_mm"), bias], f"layer{i}_out")
+        if i < n_hidden:
+            if network.activation in _HIDDEN:
+                x = g.node(_HIDDEN[network.activation], [x], f"layer{i}_act")
+            if _applied(network.activation_grids[i]):
+                x = _fake_quantize(g, x, network.activation_grids[i], f"act{i}", dtype)
+    return x
+
+
+# ----------------------------------------------------------------------
+# Integer graph: export_integer(requantize="float32") on integer kernels
+# ----------------------------------------------------------------------
+def _code_shift(grid: FrozenGrid) -> int:
+    """What a grid's codes are shifted by to lie in uint8 (``-q_min`` for a signed grid)."""
+    return max(-grid.qmin, 0)
+
+
+def _check_integer(network: FrozenNetwork) -> None:
+    """Raise ValueError unless onnxruntime's 8-bit integer kernels compute the network exactly."""
+    if not network.integer:
+        raise ValueError(
+            "integer_ops=True needs an integer-only network: every layer with quantized weights "
+            "(weight_bits set) and every input and hidden activation on a grid."
+        )
+    grids = network.grids()
+    named = [("input", network.input_grid)]
+    named += [(f"hidden layer {i} activation", grid) for i, grid in enumerate(network.activation_grids)]
+    for what, grid in named:
+        if grid.qmax - grid.qmin > 255:
+            raise ValueError(
+                f"integer_ops=True: the {what} grid has {grid.bits} bits; onnxruntime's integer kernels take "
+                "8-bit activations. Refit with activation_bits (and input_bits) of 8 or less, or export the "
+                "float graph (integer_ops=False)."
+            )
+    for i, layer in enumerate(network.layers):
+        grid = layer.weight_grid
+        if grid.qmax - grid.qmin > 255:
+            raise ValueError(
+                f"integer_ops=True: layer {i} has {grid.bits}-bit weights; onnxruntime's integer kernels "
+                "take 8-bit weights. Refit with weight_bits of 8 or less, or export the float graph "
+                "(integer_ops=False)."
+            )
+        if accumulator_bits(layer, grids[i]) != 32:
+            raise ValueError(
+                f"integer_ops=True: layer {i}'s accumulator can overflow int32, which onnxruntime's integer "
+                "kernels use; export the float graph (integer_ops=False)."
+            )
+
+
+def _int8_weight(layer: FrozenLayer) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, zero_point)``: (n_in, n_out) int8 codes shifted into ``[-2**(b-1), 2**(b-1))``, zp alike."""
+    grid = layer.weight_grid
+    shift = grid.qmin + 2 ** (grid.bits - 1)  # 0 for signed and binary grids
+    codes = (layer.weight_codes.astype(np.int16) - shift).T
+    zero = np.broadcast_to(np.asarray(grid.zero_point, np.int16) - shift, (layer.shape[0],))
+    return np.ascontiguousarray(codes, dtype=np.int8), zero.astype(np.int8)
+
+
+def _column_params(*values: np.ndarray) -> list[np.ndarray]:
+    """Per-column parameters, as scalars when every column has the same (the faster per-tensor kernels)."""
+    if any(np.any(v != v[0]) for v in values):
+        return list(values)
+    return [v[:1].reshape(()) for v in values]
+
+
+def _qgemm(
+    g: GraphBuilder, codes: str, zero: int, layer: FrozenLayer, multiplier, hint: str, out_zero=None
+) -> str:
+    """QGemm of uint8 codes by the layer's int8 weights with its int32 bias codes as ``C``.
+
+    Float32 output ``float32(acc) * multiplier`` (``out_zero`` None), or uint8
+    ``saturate(rint(float32(acc) * multiplier) + out_zero)``. With ``a_scale``
+    and ``y_scale`` 1, QGemm's multiplier (``alpha * a_scale * b_scale``, divided
+    by ``y_scale``, in float32) is ``b_scale = multiplier`` exactly.
+    """
+    weight, weight_zero = _int8_weight(layer)
+    multiplier = np.broadcast_to(np.asarray(multiplier, np.float32), weight_zero.shape)
+    multiplier, weight_zero = _column_params(multiplier, weight_zero)
+    one = g.constant(f"{hint}_one", np.float32(1.0))
+    inputs = [
+        codes,
+        one,
+        g.constant(f"{hint}_xzp", np.uint8(zero)),
+        g.constant(f"{hint}_w", weight),
+        g.constant(f"{hint}_m", multiplier),
+        g.constant(f"{hint}_wzp", weight_zero),
+        g.constant(f"{hint}_bias", layer.bias_codes.astype(np.int32)),
+    ]
+    if out_zero is not None:
+        inputs += [one, g.constant(f"{hint}_yzp", np.uint8(out_zero))]
+    return g.node("QGemm", inputs, f"{hint}_q", domain=MS_DOMAIN)
+
+
+def _float32_exact(layer: FrozenLayer, grid: FrozenGrid) -> bool:
+    """Whether every accumulator of the layer is below ``2**24`` in magnitude (so exact in float32)."""
+    zero = int(grid.zero_point)
+    x_bound = max(abs(grid.qmin - zero), abs(grid.qmax - zero))
+    columns = x_bound * np.abs(weight_levels(layer).astype(np.int64)).sum(axis=1)
+    return bool(np.all(columns + np.abs(layer.bias_codes.astype(np.int64)) < 2**24))
+
+
+def _ceil_float32(values: np.ndarray) -> np.ndarray:
+    """The smallest float32 at or above each integer: ``t <= y`` iff ``ceil32(t) <= y`` for float32 ``y``."""
+    rounded = values.astype(np.float32)
+    below = rounded.astype(np.float64) < values
+    return np.where(below, np.nextafter(rounded, np.float32(np.inf)), rounded).astype(np.float32)
+
+
+def _table_codes(g: GraphBuilder, y: str, thresholds: np.ndarray, grid: FrozenGrid, hint: str) -> str:
+    """IntegerMLP's table: uint8 ``q_min + shift + count(thresholds <= y)``.
+
+    ``y`` is float32 and integer-valued, clamped to ``INT32_MIN + 1``,
+    ``INT32_MAX - 1`` by the reference. Thresholds at ``INT32_MIN + 1`` are
+    reached by every ``y`` after that clamp and those at ``INT32_MAX`` by
+    none; the others are compared exactly.
+    """
+    thresholds = np.asarray(thresholds, np.int64)
+    always, never = thresholds == INT32_MIN + 1, thresholds == INT32_MAX
+    finite = np.sort(thresholds[~always & ~never])
+    base = grid.qmin + _code_shift(grid) + int(always.sum())
+    low = int(finite[0]) - 1 if finite.size else 0
+    high = int(finite[-1]) if finite.size else 0
+    if not finite.size or (high - low < MAX_TABLE and max(abs(low), abs(high)) <= 2**24):
+        # A lookup on [low, high]: below it no finite threshold is reached, above it all are.
+        table = base + np.searchsorted(finite, np.arange(low, high + 1), side="right")
+        bounds = [g.constant(f"{hint}_lo", np.float32(low)), g.constant(f"{hint}_hi", np.float32(high))]
+        index = g.node("Sub", [g.node("Clip", [y, *bounds], f"{hint}_clip"), bounds[0]], f"{hint}_j")
+        index = g.node("Cast", [index], f"{hint}_idx", to=onnx_type(np.int32))
+        return g.node("Gather", [g.constant(f"{hint}_table", table.astype(np.uint8)), index], f"{hint}_codes")
+    # Binary search: pos counts the thresholds <= y, one bit per step (padded with +inf).
+    bounds = _ceil_float32(finite)
+    steps = 1 << int(np.ceil(np.log2(finite.size + 1)))
+    bounds = np.concatenate([bounds, np.full(steps - 1 - finite.size, np.inf, np.float32)])
+    pos = g.constant(f"{hint}_0", np.int32(0))
+    step = steps // 2
+    while step:
+        probe = g.node("Gather", [g.constant(f"{hint}_t", bounds[step - 1 :]), pos], f"{hint}_probe")
+        above = g.node("GreaterOrEqual", [y, probe], f"{hint}_ge")
+        moved = g.node("Add", [pos, g.constant(f"{hint}_k", np.int32(step))], f"{hint}_next")
+        pos = g.node("Where", [above, moved, pos], f"{hint}_pos")
+        step //= 2
+    codes = g.node("Add", [pos, g.constant(f"{hint}_base", np.int32(base))], f"{hint}_code")
+    return g.node("Cast", [codes], f"{hint}_codes", to=onnx_type(np.uint8))
+
+
+def _hidden_layer(
+    g: GraphBuilder, codes: str, zero: int, layer: FrozenLayer, grid: FrozenGrid, activation: str, hint: str
+) -> str:
+    """uint8 codes (shifted) of the next grid from a hidden layer's uint8 input codes."""
+    requant = layer.requantization
+    shift = _code_shift(grid)
+    if requant.thresholds is not None:
+        y = g.node("Round", [_qgemm(g, codes, zero, layer, requant.float32_multiplier, hint)], f"{hint}_y")
+        return _table_codes(g, y, requant.thresholds, grid, hint)
+    out = _qgemm(
+        g, codes, zero, layer, requant.float32_multiplier, hint, out_zero=int(grid.zero_point) + shift
+    )
+    low, high = (bound + shift for bound in output_bounds(activation, grid))
+    if (low, high) == (0, 255):  # QGemm's uint8 saturation is the clamp
+        return out
+    bounds = [g.constant(f"{hint}_lo", np.uint8(low)), g.constant(f"{hint}_hi", np.uint8(high))]
+    return g.node("Clip", [out, *bounds], f"{hint}_codes")
+
+
+def _last_layer(g: GraphBuilder, codes: str, zero: int, layer: FrozenLayer, grid: FrozenGrid, hint: str):
+    """``(name, dtype)`` of the logits: int32, or float32 holding them exactly."""
+    requant = layer.requantization
+    if requant is not None:
+        y = g.node("Round", [_qgemm(g, codes, zero, layer, requant.float32_multiplier, hint)], f"{hint}_y")
+        # requantize_float32's clip to int32, in int64 (float32 holds no INT32_MAX).
+        wide = g.node("Cast", [y], f"{hint}_i64", to=onnx_type(np.int64))
+        bounds = [g.constant(f"{hint}_{k}", np.int64(v)) for k, v in (("min", INT32_MIN), ("max", INT32_MAX))]
+        clipped = g.node("Clip", [wide, *bounds], f"{hint}_clip")
+        return g.node("Cast", [clipped], f"{hint}_logits", to=onnx_type(np.int32)), np.dtype(np.int32)
+    if _float32_exact(layer, grid):
+        return _qgemm(g, codes, zero, layer, 1.0, hint), np.dtype(np.float32)
+    weight, weight_zero = _int8_weight(layer)
+    (weight_zero,) = _column_params(weight_zero)
+    inputs = [codes, g.constant(f"{hint}_w", weight), g.constant(f"{hint}_xzp", np.uint8(zero))]
+    acc = g.node("MatMulInteger", [*inputs, g.constant(f"{hint}_wzp", weight_zero)], f"{hint}_mm")
+    bias = g.constant(f"{hint}_bias", layer.bias_codes.astype(np.int32))
+    return g.node("Add", [acc, bias], f"{hint}_logits"), np.dtype(np.int32)
+
+
+def _input_bounds(grid: FrozenGrid, x_dtype, dtype) -> np.ndarray | None:
+    """Inputs (of ``x_dtype``) whose codes are ``q_min`` and ``q_max``: the middles of the end steps."""
+    middles = ((np.array([grid.qmin, grid.qmax]) - int(grid.zero_point)) * float(grid.scale)).astype(x_dtype)
+    codes = quantize_codes(middles.astype(dtype), grid)
+    return middles if codes.tolist() == [grid.qmin, grid.qmax] else None
+
+
+def build_integer_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dtype):
+    """Nodes from the input ``x`` (of float type ``x_dtype``) to the logits.
+
+    Returns
+    -------
+    name : str
+    dtype : numpy dtype
+        int32, or float32 where every logit is below ``2**24`` in magnitude
+        and so exact in float32 (which the heads read faster).
+
+    Raises
+    ------
+    ValueError
+        If a grid is wider than 8 bits, or an accumulator could overflow int32.
+    """
+    _check_integer(network)
+    grid, dtype = network.input_grid, network.dtype
+    bounds = _input_bounds(grid, x_dtype, dtype)
+    if bounds is not None:
+        # Codes are monotone in x: clipping x to inputs of codes q_min and q_max changes none and
+        # leaves nothing to clip after rounding; done in the input's type, before any cast up.
+        low, high = (g.constant(f"input_{k}", v) for k, v in zip(("low", "high"), bounds))
+        x = g.node("Clip", [x, low, high], "input_clip")
+    u = _cast(g, x, x_dtype, dtype, "input_cast")
+    # quantize_codes in the training dtype, then into uint8.
+    u = _grid_codes(g, u, grid, "input", dtype, clip=bounds is None)
+    shift = _code_shift(grid)
+    if shift:
+        u = g.node("Add", [u, g.constant("input_u8", np.asarray(shift, dtype))], "input_u8")
+    codes = g.node("Cast", [u], "input_codes", to=onnx_type(np.uint8))
+    zero = int(grid.zero_point) + shift
+    grids = network.grids()
+    *hidden, last = network.layers
+    for i, layer in enumerate(hidden):
+        codes = _hidden_layer(g, codes, zero, layer, grids[i + 1], network.activation, f"layer{i}")
+        zero = int(grids[i + 1].zero_point) + _code_shift(grids[i + 1])
+    return _last_layer(g, codes, zero, last, grids[-1], f"layer{len(hidden)}")
+
+
+# ----------------------------------------------------------------------
+# Heads and the whole graph
+# ----------------------------------------------------------------------
+def _labels(g: GraphBuilder, classes: np.ndarray, label: str, index_node) -> None:
+    """``label``: the labels at the int64 class indices that ``index_node(output)`` writes.
+
+    Labels 0, 1, ... are the indices themselves: the index node writes ``label``.
+    """
+    values = label_values(classes)
+    if np.array_equal(values, np.arange(len(values))):
+        index_node(label)
+    else:
+        g.node("Gather", [g.constant("classes", values), index_node(None)], "label", output=label)
+
+
+def _binary_index(g: GraphBuilder, positive: str, output: str | None) -> str:
+    """(n,) int64 class index from an (n, 1) boolean."""
+    index = g.node("Cast", [positive], "positive", to=onnx_type(np.int64))
+    return g.node("Reshape", [index, g.constant("rows", np.array([-1], np.int64))], "index", output=output)
+
+
+def _real_logits(g: GraphBuilder, network: FrozenNetwork, logits: str, logits_dtype, dtype) -> str:
+    """``logits * logit_scale`` in ``dtype`` (in float64 exactly what ``IntegerMLP`` computes)."""
+    scores = _cast(g, logits, logits_dtype, dtype, "logits_f")
+    return g.node("Mul", [scores, g.constant("logit_scale", np.asarray(network.logit_scale, dtype))], "real")
+
+
 def build_classifier_heads(
-    g: GraphBuilder, estimator, raw: str, label: str, probabilities: str, dtype
+    g: GraphBuilder,
+    estimator,
+    raw: str,
+    label: str,
+    probabilities: str,
+    dtype,
+    out_dtype,
+    *,
+    logits: tuple | None = None,
+    classes=None,
 ) -> None:
-    """``probabilities`` (n, n_columns) and ``label`` outputs from the logits."""
+    """``label`` and ``probabilities`` (n, n_columns, of ``out_dtype``) outputs from the logits.
+
+    ``raw``: the real logits, of ``dtype``. Labels are ``predict``'s (argmax,
+    or ``p > 0.5``) of the probabilities, or with ``logits`` (the integer
+    graph's ``(name, dtype)``, integer-valued) ``IntegerMLP.predict``'s
+    (argmax, or ``logit > 0``) of those. ``classes`` replaces
+    ``estimator.classes_`` (skl2onnx's ``nocl``).
+    """
+    classes = estimator.classes_ if classes is None else classes
     if estimator.out_activation_ == "softmax":
-        g.node("Softmax", [raw], "proba", output=probabilities, axis=1)
+        proba = g.node("Softmax", [raw], "softmax", axis=1)
+        # ArgMax keeps the first index on ties, as numpy's argmax does.
+        scores = proba if logits is None else logits[0]
+        _labels(g, classes, label, lambda out: g.node("ArgMax", [scores], "argmax", out, axis=1, keepdims=0))
     else:
         positive = g.node("Sigmoid", [raw], "sigmoid")
+        if logits is None:
+            score, threshold = positive, np.asarray(0.5, dtype)
+        else:
+            score, threshold = logits[0], np.zeros((), logits[1])
+        above = g.node("Greater", [score, g.constant("threshold", threshold)], "above")
         if is_multilabel(estimator):
-            g.node("Identity", [positive], "proba", output=probabilities)
-            above = g.node("Greater", [positive, g.constant("half", np.asarray(0.5, dtype))], "above")
             g.node("Cast", [above], "label", output=label, to=onnx_type(np.int64))
+            _cast(g, positive, dtype, out_dtype, "proba", output=probabilities)
             return
+        _labels(g, classes, label, lambda out: _binary_index(g, above, out))
         negative = g.node("Sub", [g.constant("one", np.asarray(1.0, dtype)), positive], "negative")
-        g.node("Concat", [negative, positive], "proba", output=probabilities, axis=1)
-    # ArgMax keeps the first index on ties: a binary label is 1 only when p > 0.5, as in predict.
-    index = g.node("ArgMax", [probabilities], "argmax", axis=1, keepdims=0)
-    g.node("Gather", [g.constant("classes", _label_values(estimator.classes_)), index], "label", output=label)
+        proba = g.node("Concat", [negative, positive], "concat", axis=1)
+    _cast(g, proba, dtype, out_dtype, "proba", output=probabilities)
 
 
-def build_regressor_head(g: GraphBuilder, raw: str, output: str) -> None:
-    g.node("Identity", [raw], "variable", output=output)
+def build_model(
+    g: GraphBuilder,
+    estimator,
+    x: str,
+    x_dtype,
+    outputs: list[str],
+    *,
+    dtype=None,
+    integer_ops: bool = False,
+    classes=None,
+) -> None:
+    """Every node from the input ``x`` (float type ``x_dtype``) to the named outputs.
+
+    ``outputs``: ``label, probabilities`` for a classifier, ``variable`` for
+    a regressor, then optionally ``logits`` (int32, integer graph only).
+    Float outputs have ``x_dtype``.
+    """
+    network = estimator._frozen
+    logits = None
+    classifier = hasattr(estimator, "classes_")
+    if integer_ops:
+        logits = build_integer_network(g, network, x, x_dtype)
+        # Probabilities in the output type; regression values in float64, as IntegerMLP, then cast.
+        work = x_dtype if classifier else np.dtype(np.float64)
+        raw = _real_logits(g, network, *logits, work)
+    else:
+        work = compute_dtype(estimator, dtype)
+        raw = build_float_network(g, network, _cast(g, x, x_dtype, work, "input_cast"), work)
+    if classifier:
+        build_classifier_heads(
+            g, estimator, raw, outputs[0], outputs[1], work, x_dtype, logits=logits, classes=classes
+        )
+        extra = outputs[2:]
+    else:
+        _cast(g, raw, work, x_dtype, "variable", output=outputs[0])
+        extra = outputs[1:]
+    if extra:
+        _cast(g, logits[0], logits[1], np.int32, "logits", output=extra[0])
 
 
-def to_onnx(estimator, X_sample=None, *, dtype=None, name: str = "skqat", target_opset: int = DEFAULT_OPSET):
+def _check_fitted(estimator) -> FrozenNetwork:
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(estimator)
+    return estimator._frozen
+
+
+def to_onnx(
+    estimator,
+    X_sample=None,
+    *,
+    dtype=None,
+    integer_ops: bool = False,
+    name: str = "skqat",
+    target_opset: int = DEFAULT_OPSET,
+):
     """Export a fitted skqat estimator as an ONNX model that onnxruntime runs.
 
     Parameters
     ----------
     estimator : QuantizedMLPClassifier or QuantizedMLPRegressor
-        A fitted estimator whose layers all have quantized weights.
+        A fitted estimator.
     X_sample : array-like of shape (n_samples, n_features), default=None
-        Only checked for its number of features; the graph's input is ``X``
-        of shape ``(None, n_features)``.
+        Gives the input's float type, as skl2onnx does (float32 or float64;
+        the training dtype for None or anything else), and is checked for its
+        number of features; the graph's input is ``X`` of shape
+        ``(None, n_features)``. A float32 input to a float64 model is cast up
+        inside the graph.
     dtype : {np.float32, np.float64} or None, default=None
-        Dtype of the input and the computation; ``None`` takes the
-        estimator's training dtype, which reproduces ``predict``.
+        Overrides the input's type. For the float graph it is also the type
+        of the computation (``None``: the training dtype, which reproduces
+        ``predict``); the integer graph computes its input codes in the
+        training dtype whatever the input's type.
+    integer_ops : bool, default=False
+        Export the integer graph (see the module docstring): onnxruntime's
+        8-bit integer kernels, computing ``export_integer(requantize="float32")``
+        exactly; adds an int32 output ``logits``.
     name : str, default="skqat"
         Graph name.
     target_opset : int, default=17
@@ -220,7 +700,14 @@ def to_onnx(estimator, X_sample=None, *, dtype=None, name: str = "skqat", target
     -------
     onnx.ModelProto
         Input ``X``. Outputs ``label`` and ``probabilities`` for a classifier,
-        ``variable`` for a regressor.
+        ``variable`` for a regressor (then ``logits`` with ``integer_ops``).
+
+    Raises
+    ------
+    ValueError
+        If ``X_sample`` has the wrong number of features or ``dtype`` is not a
+        float type; with ``integer_ops``, if the network is not integer-only,
+        has grids wider than 8 bits or accumulators that could overflow int32.
 
     Examples
     --------
@@ -232,38 +719,51 @@ def to_onnx(estimator, X_sample=None, *, dtype=None, name: str = "skqat", target
     ...                              learning_rate_init=0.01, random_state=0).fit(X, y)
     >>> session = ort.InferenceSession(to_onnx(clf, X).SerializeToString())
     >>> labels, proba = session.run(None, {"X": X})
-    >>> bool((labels == clf.predict(X)).all()), bool(np.abs(proba - clf.predict_proba(X)).max() < 1e-9)
+    >>> bool((labels == clf.predict(X)).all()), bool(np.abs(proba - clf.predict_proba(X)).max() < 1e-12)
     (True, True)
+
+    The integer graph gives ``export_integer(requantize="float32")``'s logits:
+
+    >>> onx = to_onnx(clf, X[:1].astype(np.float32), integer_ops=True)
+    >>> session = ort.InferenceSession(onx.SerializeToString())
+    >>> labels, proba, logits = session.run(None, {"X": X.astype(np.float32)})
+    >>> model = clf.export_integer(requantize="float32")
+    >>> bool((logits == model.integer_logits(model.quantize_input(X.astype(np.float32)))).all())
+    True
     """
     onnx = require_onnx()
-    from onnx import TensorProto, helper
+    from onnx import helper
 
-    n_features = estimator.n_features_in_
+    network = _check_fitted(estimator)
+    n_features = network.n_features
     if X_sample is not None and np.shape(X_sample)[-1] != n_features:
         raise ValueError(
             f"X_sample has {np.shape(X_sample)[-1]} features; the estimator expects {n_features}."
         )
-    dtype = graph_dtype(estimator, dtype)
-    float_type = onnx_type(dtype)
-    g = StandaloneGraph()
-    raw = build_network(g, estimator, "X", dtype)
+    if dtype is not None and np.dtype(dtype) not in _FLOAT_TYPES:
+        raise ValueError(f"dtype must be np.float32 or np.float64, got {dtype!r}.")
+    x_dtype = np.dtype(dtype) if dtype is not None else sample_float_type(X_sample) or network.dtype
+    float_type = onnx_type(x_dtype)
     if hasattr(estimator, "classes_"):
-        build_classifier_heads(g, estimator, raw, "label", "probabilities", dtype)
         multilabel = is_multilabel(estimator)
-        label_type = (
-            TensorProto.INT64 if multilabel or estimator.classes_.dtype.kind in "iub" else TensorProto.STRING
-        )
         outputs = [
             helper.make_tensor_value_info(
-                "label", label_type, [None, estimator.n_outputs_] if multilabel else [None]
+                "label",
+                onnx_type(label_dtype(estimator)),
+                [None, network.n_outputs] if multilabel else [None],
             ),
             helper.make_tensor_value_info(
                 "probabilities", float_type, [None, probability_columns(estimator)]
             ),
         ]
     else:
-        build_regressor_head(g, raw, "variable")
-        outputs = [helper.make_tensor_value_info("variable", float_type, [None, estimator.n_outputs_])]
+        outputs = [helper.make_tensor_value_info("variable", float_type, [None, network.n_outputs])]
+    if integer_ops:
+        outputs.append(
+            helper.make_tensor_value_info("logits", onnx_type(np.int32), [None, network.n_outputs])
+        )
+    g = StandaloneGraph()
+    build_model(g, estimator, "X", x_dtype, [o.name for o in outputs], dtype=dtype, integer_ops=integer_ops)
     graph = helper.make_graph(
         g.nodes,
         name,
@@ -271,9 +771,8 @@ def to_onnx(estimator, X_sample=None, *, dtype=None, name: str = "skqat", target
         outputs,
         initializer=g.initializers,
     )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", target_opset)], producer_name="skqat"
-    )
+    opsets = [helper.make_opsetid("", target_opset), *(helper.make_opsetid(d, 1) for d in sorted(g.domains))]
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="skqat")
     model.ir_version = min(model.ir_version, 9)  # readable by onnxruntime releases of recent years
     onnx.checker.check_model(model)
     return model

@@ -1,21 +1,30 @@
-"""A skl2onnx converter for skqat estimators, so whole pipelines convert (extra ``skqat[onnx]``)."""
+"""A skl2onnx converter for skqat estimators, so whole pipelines convert (extra ``skqat[onnx]``).
+
+The converter writes the graphs of :mod:`skqat.export._onnx` into skl2onnx's
+container: the float graph by default, the integer graph with the option
+``integer_ops``.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ._onnx import (
+    MS_DOMAIN,
     GraphBuilder,
-    build_classifier_heads,
-    build_network,
-    build_regressor_head,
-    graph_dtype,
+    build_model,
+    compute_dtype,
     is_multilabel,
+    label_dtype,
     onnx_type,
     probability_columns,
 )
 
 __all__ = ["register_skl2onnx"]
+
+#: Options of the classifier's converter, with the values skl2onnx accepts.
+CLASSIFIER_OPTIONS = {"zipmap": [True, False, "columns"], "nocl": [True, False], "integer_ops": [False, True]}
+REGRESSOR_OPTIONS = {"integer_ops": [False, True]}
 
 
 class _ContainerGraph(GraphBuilder):
@@ -25,52 +34,59 @@ class _ContainerGraph(GraphBuilder):
         self.scope, self.container = scope, container
 
     def constant(self, hint, array):
-        from onnx import helper
+        from onnx import numpy_helper
 
         array = np.asarray(array)
         name = self.scope.get_unique_variable_name(hint)
-        onnx_type = helper.np_dtype_to_tensor_dtype(
-            np.dtype(object) if array.dtype == object else array.dtype
-        )
-        content = array.ravel().tolist()
-        if array.dtype == object:
-            content = [str(v).encode() for v in content]
-        self.container.add_initializer(name, onnx_type, list(array.shape), content)
+        if array.dtype.kind == "O":  # strings
+            content = [str(v).encode() for v in array.ravel()]
+        else:
+            content = numpy_helper.from_array(array, name)  # raw bytes: large weights stay fast
+        self.container.add_initializer(name, onnx_type(array.dtype), list(array.shape), content)
         return name
 
-    def node(self, op_type, inputs, hint, output=None, **attrs):
+    def node(self, op_type, inputs, hint, output=None, domain="", **attrs):
         output = output or self.scope.get_unique_variable_name(hint)
-        versions = {
-            "DequantizeLinear": 13,
-            "Clip": 13,
-            "Round": 11,
-            "ArgMax": 13,
-            "Gather": 13,
-            "Softmax": 13,
-        }
         self.container.add_node(
             op_type,
             inputs,
             [output],
+            op_domain=domain,
+            op_version=1 if domain == MS_DOMAIN else None,
             name=self.scope.get_unique_operator_name(op_type),
-            op_version=versions.get(op_type),
             **attrs,
         )
         return output
 
 
-def _input(graph: _ContainerGraph, operator, dtype) -> str:
-    """The operator's input in the estimator's dtype (cast when the pipeline hands over another)."""
-    variable = operator.inputs[0]
-    if variable.type.__class__ is _float_type(dtype):
-        return variable.full_name
-    return graph.node("Cast", [variable.full_name], "input_cast", to=onnx_type(dtype))
-
-
 def _float_type(dtype):
     from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
 
-    return FloatTensorType if dtype == np.float32 else DoubleTensorType
+    return FloatTensorType if np.dtype(dtype) == np.float32 else DoubleTensorType
+
+
+def _input_dtype(operator) -> np.dtype | None:
+    """The float type of the operator's input (float32 or float64), or None for another type."""
+    from skl2onnx.common.data_types import DoubleTensorType, FloatTensorType
+
+    variable_type = operator.inputs[0].type
+    if isinstance(variable_type, FloatTensorType):
+        return np.dtype(np.float32)
+    if isinstance(variable_type, DoubleTensorType):
+        return np.dtype(np.float64)
+    return None
+
+
+def _io_dtype(operator) -> np.dtype:
+    """The float type the skqat part takes and outputs: its input's, or the training dtype."""
+    return _input_dtype(operator) or compute_dtype(operator.raw_operator)
+
+
+def _classes(scope, estimator) -> np.ndarray:
+    """The labels the graph outputs: ``classes_``, or their indices with the option ``nocl``."""
+    from skl2onnx.common.utils_classifier import get_label_classes
+
+    return np.asarray(get_label_classes(scope, estimator))
 
 
 def _shape_classifier(operator):
@@ -80,46 +96,53 @@ def _shape_classifier(operator):
     n = operator.inputs[0].get_first_dimension()
     if is_multilabel(estimator):
         operator.outputs[0].type = Int64TensorType([n, estimator.n_outputs_])
-    elif estimator.classes_.dtype.kind in "iub":
-        operator.outputs[0].type = Int64TensorType([n])
     else:
-        operator.outputs[0].type = StringTensorType([n])
-    operator.outputs[1].type = _float_type(graph_dtype(estimator))([n, probability_columns(estimator)])
+        label = label_dtype(estimator, _classes(operator.scope_inst, estimator))
+        operator.outputs[0].type = (Int64TensorType if label == np.int64 else StringTensorType)([n])
+    operator.outputs[1].type = _float_type(_io_dtype(operator))([n, probability_columns(estimator)])
 
 
 def _shape_regressor(operator):
     estimator = operator.raw_operator
     n = operator.inputs[0].get_first_dimension()
-    operator.outputs[0].type = _float_type(graph_dtype(estimator))([n, estimator.n_outputs_])
+    operator.outputs[0].type = _float_type(_io_dtype(operator))([n, estimator.n_outputs_])
 
 
-def _network(scope, operator, container):
+def _convert(scope, operator, container):
+    estimator = operator.raw_operator
+    options = container.get_options(estimator, dict(integer_ops=False))
     graph = _ContainerGraph(scope, container)
-    dtype = graph_dtype(operator.raw_operator)
-    return graph, dtype, build_network(graph, operator.raw_operator, _input(graph, operator, dtype), dtype)
-
-
-def _convert_classifier(scope, operator, container):
-    graph, dtype, raw = _network(scope, operator, container)
-    label, probabilities = (v.full_name for v in operator.outputs[:2])
-    build_classifier_heads(graph, operator.raw_operator, raw, label, probabilities, dtype)
-
-
-def _convert_regressor(scope, operator, container):
-    graph, _, raw = _network(scope, operator, container)
-    build_regressor_head(graph, raw, operator.outputs[0].full_name)
+    x, x_dtype = operator.inputs[0].full_name, _io_dtype(operator)
+    if _input_dtype(operator) is None:  # integers from the pipeline: into the float type first
+        x = graph.node("Cast", [x], "input_float", to=onnx_type(x_dtype))
+    build_model(
+        graph,
+        estimator,
+        x,
+        x_dtype,
+        [v.full_name for v in operator.outputs],
+        integer_ops=bool(options["integer_ops"]),
+        classes=_classes(scope, estimator) if hasattr(estimator, "classes_") else None,
+    )
 
 
 def register_skl2onnx() -> None:
     """Register skqat's estimators with skl2onnx, so ``skl2onnx.to_onnx(pipeline, X)`` converts them.
 
     Call once per process before converting a pipeline that ends in a skqat
-    estimator; calling again is harmless. Classifiers get skl2onnx's usual
-    ``zipmap`` option (pass ``options={"zipmap": False}`` for a plain
-    probability matrix). The skqat part computes in the estimator's training
-    dtype, casting its input if the pipeline hands over another; pipelines
-    that produce float32 features (``dtype=np.float32`` in ``OneHotEncoder``,
-    float32 columns) reproduce ``predict`` exactly.
+    estimator; calling again is harmless. Options (skl2onnx's ``options=``,
+    keyed by the estimator's class or ``id``):
+
+    - ``integer_ops`` (default False): the integer graph of
+      :func:`skqat.to_onnx` (onnxruntime's 8-bit integer kernels, computing
+      ``export_integer(requantize="float32")`` exactly);
+    - classifiers: skl2onnx's ``zipmap`` (default True; ``False`` for a plain
+      probability matrix) and ``nocl``.
+
+    The skqat part computes in the estimator's training dtype, casting its
+    input if the pipeline hands over another type, and outputs probabilities
+    (or values) of the float type it was handed, so float32 pipelines get
+    float32 probabilities, which skl2onnx's ``ZipMap`` takes.
 
     Examples
     --------
@@ -129,14 +152,15 @@ def register_skl2onnx() -> None:
     >>> from sklearn.preprocessing import StandardScaler
     >>> from skqat import QuantizedMLPClassifier, register_skl2onnx
     >>> X, y = load_iris(return_X_y=True)
-    >>> pipe = make_pipeline(StandardScaler(), QuantizedMLPClassifier(
-    ...     hidden_layer_sizes=(8,), weight_bits=4, max_iter=300, learning_rate_init=0.01,
-    ...     random_state=0)).fit(X, y)
+    >>> clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=4, max_iter=300,
+    ...                              learning_rate_init=0.01, random_state=0)
+    >>> pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
     >>> register_skl2onnx()
-    >>> onx = skl2onnx.to_onnx(pipe, X[:1].astype(np.float32), options={"zipmap": False})
-    >>> labels, proba = ort.InferenceSession(onx.SerializeToString()).run(None, {"X": X.astype(np.float32)})
-    >>> bool((labels == pipe.predict(X)).mean() > 0.99)
-    True
+    >>> onx = skl2onnx.to_onnx(pipe, X[:1].astype(np.float32), options={id(clf): {"integer_ops": True}})
+    >>> labels, probabilities = ort.InferenceSession(onx.SerializeToString()).run(
+    ...     None, {"X": X.astype(np.float32)})
+    >>> bool((labels == pipe.predict(X)).mean() > 0.99), sorted(probabilities[0])
+    (True, [0, 1, 2])
     """
     try:
         from skl2onnx import update_registered_converter
@@ -151,14 +175,15 @@ def register_skl2onnx() -> None:
         QuantizedMLPClassifier,
         "SkqatQuantizedMLPClassifier",
         _shape_classifier,
-        _convert_classifier,
-        options={"zipmap": [True, False, "columns"], "nocl": [True, False]},
+        _convert,
+        options=CLASSIFIER_OPTIONS,
         overwrite=True,
     )
     update_registered_converter(
         QuantizedMLPRegressor,
         "SkqatQuantizedMLPRegressor",
         _shape_regressor,
-        _convert_regressor,
+        _convert,
+        options=REGRESSOR_OPTIONS,
         overwrite=True,
     )
