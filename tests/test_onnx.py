@@ -330,6 +330,32 @@ def test_integer_graph_float64_input():
     assert rows >= 1000 and mismatches == 0
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(weight_bits=4),
+        dict(weight_bits=8, input_bits=4, symmetric=False),
+        dict(weight_bits=2, input_bits=8),
+    ],
+    ids=["calibrated", "input4-asymmetric", "input8"],
+)
+@pytest.mark.parametrize("input_dtype", [np.float32, np.float64])
+def test_integer_graph_of_a_float32_model(params, input_dtype):
+    """A float32 model's input codes come from one QuantizeLinear: still the reference's codes."""
+    X, y = _task_data("multiclass")
+    X = X.astype(np.float32)
+    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=15, random_state=0, **params), X, y)
+    reference = clf.export_integer(requantize="float32")
+    rows = _stress_rows(X, float(reference.input_grid.scale)).astype(input_dtype)
+    graph = to_onnx(clf, rows[:1], integer_ops=True)
+    assert "QuantizeLinear" in {node.op_type for node in graph.graph.node}
+    labels, _, logits = _run(graph, rows)
+    expected = reference.integer_logits(reference.quantize_input(rows))
+    assert len(rows) >= 1000
+    np.testing.assert_array_equal(logits, expected)
+    np.testing.assert_array_equal(labels, reference.predict(rows))
+
+
 def test_integer_graph_relu_clamps_at_a_nonzero_zero_point():
     """relu codes clamp at ``max(q_min, zp)``: a record whose activation grids have ``zp > 0``."""
     X, y = _task_data("multiclass")

@@ -36,10 +36,14 @@ Integer graph (``integer_ops=True``)
 ``export_integer(requantize="float32")`` on onnxruntime's CPU integer
 kernels: its int32 logits bit for bit, and so its labels.
 
-- Input codes: ``Cast(Clip(Round(Add(Mul(x, 1/s), zp)), q_min, q_max), uint8)``
-  in the training dtype (float32 inputs of a float64 model are cast up
-  first). Not ``QuantizeLinear``: it divides by ``s`` and adds ``zp`` after
-  rounding, which differs at ties.
+- Input codes, in the training dtype (inputs of another float type cast to
+  it first): for a float64 model
+  ``Cast(Clip(Round(Add(Mul(x, 1/s), zp)), q_min, q_max), uint8)``; for a
+  float32 model ``QuantizeLinear(Add(Mul(x, 1/s), zp), 1, shift)``, one
+  kernel that rounds half to even, adds the uint8 shift and saturates (a
+  ``Clip`` follows for grids narrower than uint8). Never ``QuantizeLinear``
+  with the grid's own scale and zero point: it divides by ``s`` and adds
+  ``zp`` after rounding, which differs at ties.
 - Codes travel as uint8 and weights as int8 (``uint8 x int8`` is
   onnxruntime's fast kernel). A signed grid is shifted by ``-q_min`` into
   uint8 with its zero point shifted alike; weight codes are shifted into
@@ -505,6 +509,29 @@ def _input_bounds(grid: FrozenGrid, x_dtype, dtype) -> np.ndarray | None:
     return middles if codes.tolist() == [grid.qmin, grid.qmax] else None
 
 
+def _float32_input_codes(g: GraphBuilder, x: str, x_dtype, grid: FrozenGrid, shift: int) -> str:
+    """uint8 input codes of a float32 model: ``Mul(1/s)``, ``Add(zp)``, then one ``QuantizeLinear``.
+
+    ``QuantizeLinear`` with scale 1 rounds half to even, adds its zero point
+    (the uint8 ``shift``, an integer added after rounding, as the reference
+    adds it) and saturates to uint8 in one kernel; ``zp`` is added in float
+    before it, where training adds it. A ``Clip`` follows only for grids
+    narrower than uint8.
+    """
+    u = _cast(g, x, x_dtype, np.float32, "input_cast")
+    inverse = np.reciprocal(np.asarray(grid.scale, np.float32))
+    u = g.node("Mul", [u, g.constant("input_inv", inverse)], "input_u")
+    if grid.nonzero_zero_point:
+        u = g.node("Add", [u, g.constant("input_zp", np.asarray(grid.zero_point, np.float32))], "input_shift")
+    one, offset = g.constant("input_unit", np.float32(1.0)), g.constant("input_u8", np.uint8(shift))
+    codes = g.node("QuantizeLinear", [u, one, offset], "input_codes")
+    low, high = grid.qmin + shift, grid.qmax + shift
+    if (low, high) != (0, 255):
+        bounds = (g.constant(f"input_{k}", np.uint8(v)) for k, v in (("low", low), ("high", high)))
+        codes = g.node("Clip", [codes, *bounds], "input_clip")
+    return codes
+
+
 def build_integer_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dtype):
     """Nodes from the input ``x`` (of float type ``x_dtype``) to the logits.
 
@@ -522,19 +549,22 @@ def build_integer_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dty
     """
     _check_integer(network)
     grid, dtype = network.input_grid, network.dtype
-    bounds = _input_bounds(grid, x_dtype, dtype)
-    if bounds is not None:
-        # Codes are monotone in x: clipping x to inputs of codes q_min and q_max changes none and
-        # leaves nothing to clip after rounding; done in the input's type, before any cast up.
-        low, high = (g.constant(f"input_{k}", v) for k, v in zip(("low", "high"), bounds))
-        x = g.node("Clip", [x, low, high], "input_clip")
-    u = _cast(g, x, x_dtype, dtype, "input_cast")
-    # quantize_codes in the training dtype, then into uint8.
-    u = _grid_codes(g, u, grid, "input", dtype, clip=bounds is None)
     shift = _code_shift(grid)
-    if shift:
-        u = g.node("Add", [u, g.constant("input_u8", np.asarray(shift, dtype))], "input_u8")
-    codes = g.node("Cast", [u], "input_codes", to=onnx_type(np.uint8))
+    if dtype == np.float32:
+        codes = _float32_input_codes(g, x, x_dtype, grid, shift)
+    else:
+        bounds = _input_bounds(grid, x_dtype, dtype)
+        if bounds is not None:
+            # Codes are monotone in x: clipping x to inputs of codes q_min and q_max changes none and
+            # leaves nothing to clip after rounding; done in the input's type, before any cast up.
+            low, high = (g.constant(f"input_{k}", v) for k, v in zip(("low", "high"), bounds))
+            x = g.node("Clip", [x, low, high], "input_clip")
+        u = _cast(g, x, x_dtype, dtype, "input_cast")
+        # quantize_codes in the training dtype, then into uint8.
+        u = _grid_codes(g, u, grid, "input", dtype, clip=bounds is None)
+        if shift:
+            u = g.node("Add", [u, g.constant("input_u8", np.asarray(shift, dtype))], "input_u8")
+        codes = g.node("Cast", [u], "input_codes", to=onnx_type(np.uint8))
     zero = int(grid.zero_point) + shift
     grids = network.grids()
     *hidden, last = network.layers
