@@ -8,6 +8,8 @@ integer deployment, and the requantization multipliers.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -22,7 +24,7 @@ __all__ = ["calibrated_grid", "freeze", "TABLE_ACTIVATIONS", "FINE_STEPS"]
 FINE_STEPS = 256
 
 #: Inverses of the hidden activations that integer inference evaluates as threshold tables.
-TABLE_ACTIVATIONS = {
+TABLE_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "tanh": np.arctanh,
     "logistic": lambda v: np.log(v) - np.log1p(-v),
 }
@@ -55,8 +57,7 @@ def calibrated_grid(low: float, high: float, dtype) -> FrozenGrid:
     """The 8-bit asymmetric grid spanning ``[min(low, 0), max(high, 0)]`` (min-max calibration)."""
     qmin, qmax = grid_limits(CALIBRATED_BITS, False)
     low, high = min(float(low), 0.0), max(float(high), 0.0)
-    scale = (high - low) / (qmax - qmin) if high > low else 1.0 / qmax
-    scale = np.asarray(scale, dtype=dtype)
+    scale = np.asarray((high - low) / (qmax - qmin) if high > low else 1.0 / qmax, dtype=dtype)
     zero_point = int(np.clip(np.round(-low / float(scale)), qmin, qmax))
     return FrozenGrid(
         CALIBRATED_BITS, qmin, qmax, scale, np.asarray(zero_point, np.int32), symmetric=False, calibrated=True
@@ -119,7 +120,7 @@ def _thresholds(activation: str, grid: FrozenGrid, fine_scale: float) -> np.ndar
     return np.clip(fine, INT32_MIN + 1, INT32_MAX).astype(np.int32)
 
 
-def _deployable_layers(layers, grids, activation) -> tuple[list, float]:
+def _deployable_layers(layers, grids, activation) -> tuple[list, float | None]:
     """Layers with int32 biases and requantization, and the logit scale."""
     out = []
     *hidden, last = layers
@@ -196,10 +197,12 @@ def freeze(module, coefs, intercepts, out_activation, *, input_range=None, calib
     logit_scale = None
     if integer:
         if input_grid is None and input_range is not None:
-            input_grid = calibrated_grid(*input_range, dtype)
+            input_grid = calibrated_grid(input_range[0], input_range[1], dtype)
         if any(g is None for g in grids) and calibration is not None:
             ranges = _activation_ranges(module, calibration)
-            grids = [g if g is not None else calibrated_grid(*r, dtype) for g, r in zip(grids, ranges)]
+            grids = [
+                g if g is not None else calibrated_grid(r[0], r[1], dtype) for g, r in zip(grids, ranges)
+            ]
         if input_grid is not None and all(g is not None for g in grids):
             layers, logit_scale = _deployable_layers(layers, [input_grid, *grids], module.activation)
     return FrozenNetwork(

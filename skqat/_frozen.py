@@ -280,7 +280,8 @@ class FrozenLayer:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return tuple(self.weight.shape)  # type: ignore[return-value]
+        n_out, n_in = self.weight.shape
+        return int(n_out), int(n_in)
 
     def weight_nbytes(self) -> int:
         if self.weight_grid is None:

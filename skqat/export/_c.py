@@ -321,11 +321,11 @@ class _Writer:
             return head + "        codes[i] = (x[i] >= 0.0f) ? 1 : -1; /* NaN: -1 */\n    }\n}\n"
         if self.dtype == np.float32:
             real, suffix, magic = "float", "f", "0x1.8p+23f"
-            product = f"x[i] * {_float_literal(np.reciprocal(np.float32(grid.scale)), self.dtype)}"
+            product = f"x[i] * {_float_literal(float(np.reciprocal(np.float32(grid.scale))), self.dtype)}"
         else:
             real, suffix, magic = "double", "", "0x1.8p+52"
             inverse = np.reciprocal(np.asarray(grid.scale, np.float64))
-            product = f"(double)x[i] * {_float_literal(inverse, self.dtype)}"
+            product = f"(double)x[i] * {_float_literal(float(inverse), self.dtype)}"
         zero = int(grid.zero_point)
         low, high, zp = (f"{v}.0{suffix}" for v in (grid.qmin, grid.qmax, zero))
         add_zero = f" + {zp}" if zero else ""

@@ -102,6 +102,7 @@ def unpack_codes(packed: np.ndarray, count: int, bits: int, qmin: int) -> np.nda
 def weight_levels(layer: FrozenLayer) -> np.ndarray:
     """``q_w - zp_w`` as int32, shape ``(n_out, n_in)``."""
     grid = layer.weight_grid
+    assert grid is not None and layer.weight_codes is not None, "a float layer has no integer weights"
     return layer.weight_codes.astype(np.int32) - grid.broadcast(grid.zero_point, 2).astype(np.int32)
 
 
@@ -110,6 +111,7 @@ def accumulator_bits(layer: FrozenLayer, input_grid: FrozenGrid) -> int:
     zero = int(input_grid.zero_point)
     x_bound = max(abs(input_grid.qmin - zero), abs(input_grid.qmax - zero))
     w_bound = int(np.abs(weight_levels(layer)).max(initial=0))
+    assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
     b_bound = int(np.abs(layer.bias_codes.astype(np.int64)).max(initial=0))
     return 32 if layer.shape[1] * x_bound * w_bound + b_bound <= INT32_MAX else 64
 
@@ -473,6 +475,7 @@ _REQUANT_FIELDS = ("multiplier", "fixed_multiplier", "shift", "float32_multiplie
 
 def _layer_arrays(layer: FrozenLayer, prefix: str) -> dict:
     grid = layer.weight_grid
+    assert grid is not None and layer.weight_codes is not None, "IntegerMLP holds integer layers only"
     arrays = {
         f"{prefix}_weight_packed": pack_codes(layer.weight_codes, grid.bits, grid.qmin),
         f"{prefix}_weight_shape": np.array(layer.shape, dtype=np.int64),
@@ -498,7 +501,7 @@ def _layer_from(arrays, prefix: str, dtype) -> FrozenLayer:
     requant = None
     if f"{prefix}_multiplier" in arrays:
         requant = Requantization(
-            *(arrays[f"{prefix}_{key}"] for key in _REQUANT_FIELDS),
+            **{key: arrays[f"{prefix}_{key}"] for key in _REQUANT_FIELDS},
             out_scale=float(arrays[f"{prefix}_out_scale"]),
             thresholds=arrays[f"{prefix}_thresholds"] if f"{prefix}_thresholds" in arrays else None,
         )

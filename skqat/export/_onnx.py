@@ -116,13 +116,14 @@ _HIDDEN = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid"}
 _FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def require_onnx():
-    """Import ``onnx`` or explain how to install it."""
+def require_onnx(extra: str = "onnx"):
+    """Import ``onnx`` or explain how to install it (``pip install 'skqat[extra]'``)."""
     try:
         import onnx
     except ImportError as exc:  # pragma: no cover - exercised only without the extra
         raise ImportError(
-            "ONNX export needs the onnx package; install it with: pip install 'skqat[onnx]'"
+            f"{'QONNX' if extra == 'qonnx' else 'ONNX'} export needs the onnx package; install it with: "
+            f"pip install 'skqat[{extra}]'"
         ) from exc
     return onnx
 
@@ -296,7 +297,7 @@ def _float_weight(g: GraphBuilder, layer: FrozenLayer, hint: str, dtype) -> str:
     operations in that dtype.
     """
     grid = layer.weight_grid
-    if grid is None:  # a float layer
+    if grid is None or layer.weight_codes is None:  # a float layer
         return g.constant(f"{hint}_w", np.ascontiguousarray(layer.weight.T, dtype=dtype))
     if dtype == layer.weight.dtype and not np.array_equal(
         grid.dequantize(layer.weight_codes, dtype), layer.weight
@@ -312,7 +313,7 @@ def _float_weight(g: GraphBuilder, layer: FrozenLayer, hint: str, dtype) -> str:
 
 def build_float_network(g: GraphBuilder, network: FrozenNetwork, x: str, dtype) -> str:
     """Nodes from the input ``x`` (already of ``dtype``) to the float logits; returns their name."""
-    if _applied(network.input_grid):
+    if network.input_grid is not None and _applied(network.input_grid):
         x = _fake_quantize(g, x, network.input_grid, "input", dtype)
     n_hidden = len(network.layers) - 1
     for i, layer in enumerate(network.layers):
@@ -343,9 +344,11 @@ def _check_integer(network: FrozenNetwork) -> None:
             "(weight_bits set) and every input and hidden activation on a grid."
         )
     grids = network.grids()
+    assert all(grid is not None for grid in grids), "an integer network has every grid"
     named = [("input", network.input_grid)]
     named += [(f"hidden layer {i} activation", grid) for i, grid in enumerate(network.activation_grids)]
     for what, grid in named:
+        assert grid is not None
         if grid.qmax - grid.qmin > 255:
             raise ValueError(
                 f"integer_ops=True: the {what} grid has {grid.bits} bits; onnxruntime's integer kernels take "
@@ -354,6 +357,7 @@ def _check_integer(network: FrozenNetwork) -> None:
             )
     for i, layer in enumerate(network.layers):
         grid = layer.weight_grid
+        assert grid is not None, "an integer network has quantized weights"
         if grid.qmax - grid.qmin > 255:
             raise ValueError(
                 f"integer_ops=True: layer {i} has {grid.bits}-bit weights; onnxruntime's integer kernels "
@@ -370,6 +374,7 @@ def _check_integer(network: FrozenNetwork) -> None:
 def _int8_weight(layer: FrozenLayer) -> tuple[np.ndarray, np.ndarray]:
     """``(codes, zero_point)``: (n_in, n_out) int8 codes shifted into ``[-2**(b-1), 2**(b-1))``, zp alike."""
     grid = layer.weight_grid
+    assert grid is not None and layer.weight_codes is not None, "an integer layer"
     shift = grid.qmin + 2 ** (grid.bits - 1)  # 0 for signed and binary grids
     codes = (layer.weight_codes.astype(np.int16) - shift).T
     zero = np.broadcast_to(np.asarray(grid.zero_point, np.int16) - shift, (layer.shape[0],))
@@ -397,6 +402,7 @@ def _qgemm(
     multiplier = np.broadcast_to(np.asarray(multiplier, np.float32), weight_zero.shape)
     multiplier, weight_zero = _column_params(multiplier, weight_zero)
     one = g.constant(f"{hint}_one", np.float32(1.0))
+    assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
     inputs = [
         codes,
         one,
@@ -416,6 +422,7 @@ def _float32_exact(layer: FrozenLayer, grid: FrozenGrid) -> bool:
     zero = int(grid.zero_point)
     x_bound = max(abs(grid.qmin - zero), abs(grid.qmax - zero))
     columns = x_bound * np.abs(weight_levels(layer).astype(np.int64)).sum(axis=1)
+    assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
     return bool(np.all(columns + np.abs(layer.bias_codes.astype(np.int64)) < 2**24))
 
 
@@ -448,13 +455,12 @@ def _table_codes(g: GraphBuilder, y: str, thresholds: np.ndarray, grid: FrozenGr
         index = g.node("Cast", [index], f"{hint}_idx", to=onnx_type(np.int32))
         return g.node("Gather", [g.constant(f"{hint}_table", table.astype(np.uint8)), index], f"{hint}_codes")
     # Binary search: pos counts the thresholds <= y, one bit per step (padded with +inf).
-    bounds = _ceil_float32(finite)
     steps = 1 << int(np.ceil(np.log2(finite.size + 1)))
-    bounds = np.concatenate([bounds, np.full(steps - 1 - finite.size, np.inf, np.float32)])
+    padded = np.concatenate([_ceil_float32(finite), np.full(steps - 1 - finite.size, np.inf, np.float32)])
     pos = g.constant(f"{hint}_0", np.int32(0))
     step = steps // 2
     while step:
-        probe = g.node("Gather", [g.constant(f"{hint}_t", bounds[step - 1 :]), pos], f"{hint}_probe")
+        probe = g.node("Gather", [g.constant(f"{hint}_t", padded[step - 1 :]), pos], f"{hint}_probe")
         above = g.node("GreaterOrEqual", [y, probe], f"{hint}_ge")
         moved = g.node("Add", [pos, g.constant(f"{hint}_k", np.int32(step))], f"{hint}_next")
         pos = g.node("Where", [above, moved, pos], f"{hint}_pos")
@@ -468,6 +474,7 @@ def _hidden_layer(
 ) -> str:
     """uint8 codes (shifted) of the next grid from a hidden layer's uint8 input codes."""
     requant = layer.requantization
+    assert requant is not None, "a hidden integer layer requantizes"
     shift = _code_shift(grid)
     if requant.thresholds is not None:
         y = g.node("Round", [_qgemm(g, codes, zero, layer, requant.float32_multiplier, hint)], f"{hint}_y")
@@ -498,6 +505,7 @@ def _last_layer(g: GraphBuilder, codes: str, zero: int, layer: FrozenLayer, grid
     (weight_zero,) = _column_params(weight_zero)
     inputs = [codes, g.constant(f"{hint}_w", weight), g.constant(f"{hint}_xzp", np.uint8(zero))]
     acc = g.node("MatMulInteger", [*inputs, g.constant(f"{hint}_wzp", weight_zero)], f"{hint}_mm")
+    assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
     bias = g.constant(f"{hint}_bias", layer.bias_codes.astype(np.int32))
     return g.node("Add", [acc, bias], f"{hint}_logits"), np.dtype(np.int32)
 
@@ -549,6 +557,7 @@ def build_integer_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dty
     """
     _check_integer(network)
     grid, dtype = network.input_grid, network.dtype
+    assert grid is not None, "an integer network has an input grid"
     shift = _code_shift(grid)
     if dtype == np.float32:
         codes = _float32_input_codes(g, x, x_dtype, grid, shift)
@@ -668,7 +677,7 @@ def build_model(
         logits = build_integer_network(g, network, x, x_dtype)
         # Probabilities in the output type; regression values in float64, as IntegerMLP, then cast.
         work = x_dtype if classifier else np.dtype(np.float64)
-        raw = _real_logits(g, network, *logits, work)
+        raw = _real_logits(g, network, logits[0], logits[1], work)
     else:
         work = compute_dtype(estimator, dtype)
         raw = build_float_network(g, network, _cast(g, x, x_dtype, work, "input_cast"), work)
@@ -681,6 +690,7 @@ def build_model(
         _cast(g, raw, work, x_dtype, "variable", output=outputs[0])
         extra = outputs[1:]
     if extra:
+        assert logits is not None, "the logits output belongs to the integer graph"
         _cast(g, logits[0], logits[1], np.int32, "logits", output=extra[0])
 
 

@@ -94,6 +94,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._frozen import FrozenGrid, FrozenNetwork
+from ._onnx import require_onnx
 
 __all__ = ["DEFAULT_OPSET", "QONNX_DOMAIN", "grid_attributes", "quant_op_type", "to_qonnx"]
 
@@ -117,16 +118,6 @@ def quant_op_type() -> str:
     except ImportError:
         return "IntQuant"
     return "IntQuant" if hasattr(general, "IntQuant") else "Quant"
-
-
-def _require_onnx():
-    try:
-        import onnx
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "QONNX export needs the onnx package; install it with: pip install 'skqat[qonnx]'"
-        ) from exc
-    return onnx
 
 
 def grid_attributes(grid: FrozenGrid) -> dict:
@@ -347,7 +338,7 @@ def to_qonnx(
     >>> bool(np.abs(out["global_out"] - clf.predict_proba(X)).max() < 1e-6)  # doctest: +SKIP
     True
     """
-    onnx = _require_onnx()
+    onnx = require_onnx("qonnx")
     from onnx import TensorProto, helper
     from sklearn.utils.validation import check_is_fitted
 
