@@ -177,6 +177,16 @@ def test_fixed_point_matches_gemmlowp(x, multiplier):
         assert abs(got - x * multiplier) <= 1.0
 
 
+def test_quantize_multiplier_edge_cases():
+    assert quantize_multiplier(0.0) == (0, 0)
+    assert quantize_multiplier(float("nan")) == (0, 0)
+    assert quantize_multiplier(1e-12) == (0, 0)
+    # A collapsed output scale makes the multiplier infinite: every code saturates.
+    assert quantize_multiplier(float("inf")) == (INT32_MAX, 31)
+    high, low, zero = multiply_by_quantized_multiplier(np.array([1, -1, 0]), INT32_MAX, 31).tolist()
+    assert high >= INT32_MAX - 1 and low <= INT32_MIN + 1 and zero == 0
+
+
 def test_float32_requantization_rounds_half_to_even():
     got = requantize_float32(np.array([1, 3, 5, -1, -3]), np.float32(0.5))
     np.testing.assert_array_equal(got, [0, 2, 2, 0, -2])

@@ -37,9 +37,9 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 def quantize_multiplier(multiplier: float) -> tuple[int, int]:
     """``(M0, shift)`` with ``multiplier ~= M0 * 2**(shift - 31)`` and ``2**30 <= M0 < 2**31``.
 
-    Zero (and multipliers below ``2**-32``, which round every int32 to 0 or
-    +-1) give ``(0, 0)``. Multipliers of ``2**31`` or more saturate at
-    ``shift = 31``.
+    Zero, NaN and multipliers below ``2**-32`` (which round every int32 to 0
+    or +-1) give ``(0, 0)``. Multipliers of ``2**31`` or more, infinity
+    included (a grid whose scale collapsed), saturate at ``shift = 31``.
 
     Examples
     --------
@@ -50,6 +50,8 @@ def quantize_multiplier(multiplier: float) -> tuple[int, int]:
     """
     if not multiplier > 0:
         return 0, 0
+    if not math.isfinite(multiplier):
+        return INT32_MAX, 31
     fraction, shift = math.frexp(multiplier)
     m0 = round(fraction * 2**31)
     if m0 == 2**31:
