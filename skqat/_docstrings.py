@@ -108,7 +108,7 @@ NETWORK_PARAMETERS = """\
 
     symmetric : bool, default=True
         ``True``: zero point fixed at 0. ``False``: an unsigned grid with a
-        learned integer zero point, ``x_hat = s * (q + z)``; zero stays on
+        learned integer zero point, ``x_hat = s * (q - zp)``; zero stays on
         the grid.
 
     quant_lambda : float, default=0.0

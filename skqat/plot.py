@@ -207,7 +207,7 @@ class WeightGridDisplay:
     weights : ndarray
         The latent (float, trained) weights of the layer.
     levels : ndarray
-        The grid's levels ``s * (q + z)`` (of one output unit for per-channel grids).
+        The grid's levels ``s * (q - zp)`` (of one output unit for per-channel grids).
     layer : int
     bits : int
 
