@@ -8,14 +8,23 @@ integer deployment, and the requantization multipliers.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
-from ._frozen import CALIBRATED_BITS, FrozenGrid, FrozenLayer, FrozenNetwork, Requantization, quantize_codes
+from ._frozen import (
+    CALIBRATED_BITS,
+    FrozenGrid,
+    FrozenLayer,
+    FrozenNetwork,
+    Requantization,
+    accumulator_scale,
+    quantize_codes,
+)
 from ._functional import grid_limits
-from ._quantizers import LearnedBitsQuantizer, Quantizer
+from ._quantizers import LearnedBitsQuantizer, Quantizer, grid_for_range
 from .export._fixed_point import INT32_MAX, INT32_MIN, quantize_multiplier
 
 __all__ = ["calibrated_grid", "freeze", "TABLE_ACTIVATIONS", "FINE_STEPS"]
@@ -56,11 +65,21 @@ def _quantizer_grid(quantizer: Quantizer, per_channel: bool) -> FrozenGrid:
 def calibrated_grid(low: float, high: float, dtype) -> FrozenGrid:
     """The 8-bit asymmetric grid spanning ``[min(low, 0), max(high, 0)]`` (min-max calibration)."""
     qmin, qmax = grid_limits(CALIBRATED_BITS, False)
-    low, high = min(float(low), 0.0), max(float(high), 0.0)
-    scale = np.asarray((high - low) / (qmax - qmin) if high > low else 1.0 / qmax, dtype=dtype)
-    zero_point = int(np.clip(np.round(-low / float(scale)), qmin, qmax))
+    torch_dtype = torch.from_numpy(np.zeros(0, dtype)).dtype
+    bottom = torch.tensor(min(float(low), 0.0), dtype=torch_dtype)
+    top = torch.tensor(max(float(high), 0.0), dtype=torch_dtype)
+    # The min-max rule of the quantizers' own grids (an empty range gets a unit one, as MinMaxQuantizer).
+    scale, zero_point = grid_for_range(bottom, top, 1.0, qmin, qmax)
+    if not top > bottom:
+        scale, zero_point = torch.tensor(1.0 / qmax, dtype=torch_dtype), torch.zeros((), dtype=torch_dtype)
     return FrozenGrid(
-        CALIBRATED_BITS, qmin, qmax, scale, np.asarray(zero_point, np.int32), symmetric=False, calibrated=True
+        CALIBRATED_BITS,
+        qmin,
+        qmax,
+        _numpy(scale).astype(dtype),
+        _numpy(zero_point.clamp(qmin, qmax)).astype(np.int32),
+        symmetric=False,
+        calibrated=True,
     )
 
 
@@ -89,16 +108,13 @@ def _bias_codes(bias: np.ndarray, product: np.ndarray) -> np.ndarray:
 
 
 def _requantization(product: np.ndarray, out_scale: float, thresholds=None) -> Requantization:
-    multiplier = np.broadcast_to(product / out_scale, product.shape).astype(np.float64)
-    pairs = [quantize_multiplier(float(m)) for m in multiplier.ravel()]
+    pairs = [quantize_multiplier(float(m)) for m in product / out_scale]
     # onnxruntime's kernels form their multiplier in float32 as (s_in * s_w) / s_out.
     float32 = (product.astype(np.float32) / np.float32(out_scale)).astype(np.float32)
     return Requantization(
-        multiplier=multiplier.reshape(-1),
         fixed_multiplier=np.array([p[0] for p in pairs], np.int32),
         shift=np.array([p[1] for p in pairs], np.int32),
         float32_multiplier=float32.reshape(-1),
-        out_scale=float(out_scale),
         thresholds=thresholds,
     )
 
@@ -125,8 +141,7 @@ def _deployable_layers(layers, grids, activation) -> tuple[list, float | None]:
     out = []
     *hidden, last = layers
     for i, layer in enumerate(layers):
-        in_scale = float(grids[i].scale)
-        product = in_scale * np.asarray(layer.weight_grid.scale, np.float64).reshape(-1)
+        product = accumulator_scale(layer.weight_grid, grids[i]).reshape(-1)
         product = np.broadcast_to(product, (layer.weight.shape[0],)).copy()
         requant = None
         if i < len(hidden):
@@ -144,15 +159,7 @@ def _deployable_layers(layers, grids, activation) -> tuple[list, float | None]:
         else:
             logit_scale = float(product[0])
         out.append(
-            FrozenLayer(
-                layer.weight,
-                layer.bias,
-                layer.weight_grid,
-                layer.weight_codes,
-                _bias_codes(layer.bias, product),
-                layer.bias_bits,
-                requant,
-            )
+            dataclasses.replace(layer, bias_codes=_bias_codes(layer.bias, product), requantization=requant)
         )
     return out, logit_scale
 

@@ -50,6 +50,7 @@ __all__ = [
     "FrozenLayer",
     "FrozenNetwork",
     "Requantization",
+    "accumulator_scale",
     "codes_from_inverse",
     "float_codes",
     "quantize_codes",
@@ -220,13 +221,23 @@ class FrozenGrid:
         return tensor_nbytes(n_values, self.bits, self.n_scales, not self.symmetric)
 
 
+def accumulator_scale(weight_grid: FrozenGrid, input_grid: FrozenGrid | None) -> np.ndarray:
+    """``s_in * s_w`` in float64: the scale of a layer's accumulator and of its int32 bias.
+
+    ``s_w`` alone for a float input (``input_grid`` None). Per tensor
+    (``()``) or per output unit, as ``weight_grid.scale``.
+    """
+    scale = np.asarray(weight_grid.scale, np.float64)
+    return scale if input_grid is None else scale * float(input_grid.scale)
+
+
 @dataclass(frozen=True)
 class Requantization:
     """From a layer's int32 accumulator (scale ``s_in * s_w``) to its output's integers.
 
-    ``multiplier`` is the real factor per output unit: ``s_in * s_w / s_out``
-    (``s_out`` the next grid's scale, or the fine pre-activation scale of a
-    table activation, or the common logit scale). ``fixed_multiplier`` and
+    The real factor per output unit is ``M = s_in * s_w / s_out`` (``s_out``
+    the next grid's scale, or the fine pre-activation scale of a table
+    activation, or the common logit scale). ``fixed_multiplier`` and
     ``shift`` are its int32 fixed-point form (TFLite's ``QuantizeMultiplier``),
     ``float32_multiplier`` the float32 form onnxruntime's integer kernels use,
     ``fl32(fl32(s_in * s_w) / s_out)``.
@@ -237,11 +248,9 @@ class Requantization:
     identity, which clamp.
     """
 
-    multiplier: np.ndarray
     fixed_multiplier: np.ndarray
     shift: np.ndarray
     float32_multiplier: np.ndarray
-    out_scale: float
     thresholds: np.ndarray | None = None
 
 

@@ -48,6 +48,7 @@ __all__ = [
     "LearnedBitsQuantizer",
     "SCHEMES",
     "make_quantizer",
+    "grid_for_range",
 ]
 
 # Fractions of the tensor's range tried when initialising a grid; the one with
@@ -75,8 +76,13 @@ def _range_of(x: torch.Tensor, dims, signed: bool, symmetric: bool):
     return _reduce(x.clamp_max(0), torch.amin, dims), _reduce(x.clamp_min(0), torch.amax, dims)
 
 
-def _grid_for_range(bottom, top, ratio, qmin, qmax):
-    """Scale and zero point ``zp`` of a grid spanning ``ratio`` times ``[bottom, top]``."""
+def grid_for_range(bottom, top, ratio, qmin, qmax):
+    """Scale and zero point ``zp`` of a grid spanning ``ratio`` times ``[bottom, top]`` (tensors).
+
+    ``bottom`` None gives a symmetric grid (no zero point). The min-max rule
+    of every grid: quantizer initialisation, ``MinMaxQuantizer`` and the
+    grids calibrated at the end of ``fit`` (:mod:`skqat._freeze`).
+    """
     if bottom is None:
         return (ratio * top / qmax).clamp_min(MIN_SCALE), None
     scale = (ratio * (top - bottom) / (qmax - qmin)).clamp_min(MIN_SCALE)
@@ -341,7 +347,7 @@ class LSQQuantizer(Quantizer):
         bottom, top = _range_of(x, dims, self.signed, self.symmetric)
         best = None
         for ratio in _INIT_CLIP_RATIOS:
-            scale, zero = _grid_for_range(bottom, top, ratio, self.qmin, self.qmax)
+            scale, zero = grid_for_range(bottom, top, ratio, self.qmin, self.qmax)
             levels = integer_codes(x, scale, zero, self.qmin, self.qmax)
             if zero is not None:
                 levels = levels - zero
@@ -421,7 +427,7 @@ class MinMaxQuantizer(Quantizer):
             top = torch.maximum(self.range_max, -self.range_min) if signed else self.range_max.clamp_min(0)
         else:
             top = self.range_max.clamp_min(0)
-        scale, zero = _grid_for_range(bottom, top, 1.0, self.qmin, self.qmax)
+        scale, zero = grid_for_range(bottom, top, 1.0, self.qmin, self.qmax)
         scale = torch.where(
             top - (0 if bottom is None else bottom) > 0, scale, torch.full_like(scale, 1.0 / self.qmax)
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._frozen import FrozenGrid, FrozenNetwork
+from ._frozen import FrozenGrid, FrozenNetwork, accumulator_scale
 
 __all__ = ["quantization_report"]
 
@@ -77,7 +77,7 @@ def quantization_report(network: FrozenNetwork) -> pd.DataFrame:
         bias_row = _row(index, "bias", layer.bias.shape, layer.bias_bits or 32, layer.bias_nbytes())
         if layer.bias_bits is not None and layer.bias_codes is not None:
             # The bias grid's scale s_in * s_w is derived from the others, not stored.
-            scale = float(grids[index].scale) * np.asarray(grid.scale, np.float64)
+            scale = accumulator_scale(grid, grids[index])
             bias_row.update(scale=_as_cell(scale), levels_used=len(np.unique(layer.bias_codes)))
         rows.append(bias_row)
         if index < len(network.activation_grids) and network.activation_grids[index] is not None:

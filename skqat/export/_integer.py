@@ -58,7 +58,15 @@ from .._frozen import (
 from .._inference import OUTPUT_ACTIVATIONS
 from ._fixed_point import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier, requantize_float32
 
-__all__ = ["IntegerMLP", "pack_codes", "unpack_codes", "weight_levels", "accumulator_bits", "output_bounds"]
+__all__ = [
+    "IntegerMLP",
+    "pack_codes",
+    "unpack_codes",
+    "weight_levels",
+    "level_bound",
+    "accumulator_bits",
+    "output_bounds",
+]
 
 FORMAT = "skqat.IntegerMLP"
 FORMAT_VERSION = 2
@@ -106,10 +114,15 @@ def weight_levels(layer: FrozenLayer) -> np.ndarray:
     return layer.weight_codes.astype(np.int32) - grid.broadcast(grid.zero_point, 2).astype(np.int32)
 
 
+def level_bound(grid: FrozenGrid) -> int:
+    """The largest ``|q - zp|`` of a per-tensor grid: what an input level can reach."""
+    zero = int(grid.zero_point)
+    return max(abs(grid.qmin - zero), abs(grid.qmax - zero))
+
+
 def accumulator_bits(layer: FrozenLayer, input_grid: FrozenGrid) -> int:
     """32, or 64 when the largest possible ``|acc|`` of the layer exceeds int32."""
-    zero = int(input_grid.zero_point)
-    x_bound = max(abs(input_grid.qmin - zero), abs(input_grid.qmax - zero))
+    x_bound = level_bound(input_grid)
     w_bound = int(np.abs(weight_levels(layer)).max(initial=0))
     assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
     b_bound = int(np.abs(layer.bias_codes.astype(np.int64)).max(initial=0))
@@ -175,12 +188,14 @@ class IntegerMLP:
         self.classes_ = None if classes is None else np.asarray(classes)
         self.multilabel = bool(multilabel)
         self.feature_names = None if feature_names is None else list(feature_names)
-        self._levels = [weight_levels(layer) for layer in network.layers]
-        grids = network.grids()
-        self._acc_dtypes = [
-            np.int32 if accumulator_bits(layer, grid) == 32 else np.int64
-            for layer, grid in zip(network.layers, grids)
-        ]
+        # Per layer, prepared once for every predict: the accumulator type, the
+        # (n_in, n_out) weight levels q_w - zp_w, the bias codes and the input zero point.
+        self._steps = []
+        for layer, grid in zip(network.layers, network.grids()):
+            dtype = np.int32 if accumulator_bits(layer, grid) == 32 else np.int64
+            weights = np.ascontiguousarray(weight_levels(layer).T, dtype=dtype)
+            assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
+            self._steps.append((dtype, weights, layer.bias_codes.astype(dtype), dtype(int(grid.zero_point))))
 
     # ------------------------------------------------------------------
     # Structure
@@ -282,10 +297,8 @@ class IntegerMLP:
         x = codes
         grids = net.grids()
         n_hidden = len(net.layers) - 1
-        for i, layer in enumerate(net.layers):
-            dtype = self._acc_dtypes[i]
-            levels = x.astype(dtype) - dtype(int(grids[i].zero_point))
-            acc = levels @ self._levels[i].T.astype(dtype) + layer.bias_codes.astype(dtype)
+        for i, (layer, (dtype, weights, bias, zero)) in enumerate(zip(net.layers, self._steps)):
+            acc = (x.astype(dtype) - zero) @ weights + bias
             requant = layer.requantization
             if i < n_hidden:
                 x = self._hidden_codes(acc, requant, grids[i + 1])
@@ -470,7 +483,7 @@ def _grid_from(arrays, prefix: str) -> FrozenGrid:
     )
 
 
-_REQUANT_FIELDS = ("multiplier", "fixed_multiplier", "shift", "float32_multiplier")
+_REQUANT_FIELDS = ("fixed_multiplier", "shift", "float32_multiplier")
 
 
 def _layer_arrays(layer: FrozenLayer, prefix: str) -> dict:
@@ -487,7 +500,6 @@ def _layer_arrays(layer: FrozenLayer, prefix: str) -> dict:
     requant = layer.requantization
     if requant is not None:
         arrays.update({f"{prefix}_{key}": getattr(requant, key) for key in _REQUANT_FIELDS})
-        arrays[f"{prefix}_out_scale"] = np.array(requant.out_scale)
         if requant.thresholds is not None:
             arrays[f"{prefix}_thresholds"] = requant.thresholds
     return arrays
@@ -499,10 +511,9 @@ def _layer_from(arrays, prefix: str, dtype) -> FrozenLayer:
     count = int(np.prod(shape))
     codes = unpack_codes(arrays[f"{prefix}_weight_packed"], count, grid.bits, grid.qmin).reshape(shape)
     requant = None
-    if f"{prefix}_multiplier" in arrays:
+    if f"{prefix}_fixed_multiplier" in arrays:
         requant = Requantization(
             **{key: arrays[f"{prefix}_{key}"] for key in _REQUANT_FIELDS},
-            out_scale=float(arrays[f"{prefix}_out_scale"]),
             thresholds=arrays[f"{prefix}_thresholds"] if f"{prefix}_thresholds" in arrays else None,
         )
     return FrozenLayer(

@@ -98,7 +98,7 @@ import numpy as np
 
 from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork, quantize_codes
 from ._fixed_point import INT32_MAX, INT32_MIN
-from ._integer import accumulator_bits, output_bounds, weight_levels
+from ._integer import accumulator_bits, level_bound, output_bounds, weight_levels
 
 __all__ = ["to_onnx"]
 
@@ -259,8 +259,8 @@ def _grid_codes(g: GraphBuilder, x: str, grid: FrozenGrid, hint: str, dtype, cli
     ``Clip(Round(Add(Mul(x, 1/s), zp)), q_min, q_max)``, no ``Add`` when
     ``zp = 0``, no ``Clip`` when ``clip`` is False (``x`` clipped already).
     """
-    if grid.binary:  # pragma: no cover - input and activation grids have 2 bits or more
-        raise NotImplementedError("binary input or activation grids are not exported")
+    # Input and activation grids have 2 bits or more (input_bits, activation_bits >= 2).
+    assert not grid.binary, "only weight grids are binary"
     inverse = np.reciprocal(np.asarray(grid.scale, dtype))
     u = g.node("Mul", [x, g.constant(f"{hint}_inv", inverse)], f"{hint}_u")
     if grid.nonzero_zero_point:
@@ -419,9 +419,7 @@ def _qgemm(
 
 def _float32_exact(layer: FrozenLayer, grid: FrozenGrid) -> bool:
     """Whether every accumulator of the layer is below ``2**24`` in magnitude (so exact in float32)."""
-    zero = int(grid.zero_point)
-    x_bound = max(abs(grid.qmin - zero), abs(grid.qmax - zero))
-    columns = x_bound * np.abs(weight_levels(layer).astype(np.int64)).sum(axis=1)
+    columns = level_bound(grid) * np.abs(weight_levels(layer).astype(np.int64)).sum(axis=1)
     assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
     return bool(np.all(columns + np.abs(layer.bias_codes.astype(np.int64)) < 2**24))
 

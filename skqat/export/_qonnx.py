@@ -93,7 +93,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._frozen import FrozenGrid, FrozenNetwork
+from .._frozen import FrozenGrid, FrozenNetwork, accumulator_scale
 from ._onnx import require_onnx
 
 __all__ = ["DEFAULT_OPSET", "QONNX_DOMAIN", "grid_attributes", "quant_op_type", "to_qonnx"]
@@ -222,13 +222,11 @@ def _bias_grid(network: FrozenNetwork, i: int) -> FrozenGrid | None:
     layer = network.layers[i]
     if layer.bias_bits is None or layer.weight_grid is None:
         return None
-    scale = np.asarray(layer.weight_grid.scale, np.float64)
     in_grid = network.grids()[i]
     # Training multiplies by the input's scale only where the input is quantized
     # (QuantLinear.bias_scale). Two float32 scales multiply exactly in float64,
     # so the float32 cast below rounds once, like training's float32 product.
-    if in_grid is not None and not in_grid.calibrated:
-        scale = scale * float(in_grid.scale)
+    scale = accumulator_scale(layer.weight_grid, None if in_grid is None or in_grid.calibrated else in_grid)
     half = 2 ** (layer.bias_bits - 1)
     return FrozenGrid(layer.bias_bits, -half, half - 1, scale, np.zeros(scale.shape, np.int32))
 
