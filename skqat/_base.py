@@ -270,6 +270,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _new_optimizer(self, module):
         params = [p for p in module.parameters() if p.requires_grad]
+        position = {id(p): i for i, p in enumerate(params)}
+        grid_scales = [(position[id(p)], log_scale) for p, log_scale in module.scaled_parameters()]
         return make_optimizer(
             self.solver,
             params,
@@ -281,6 +283,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             beta_1=self.beta_1,
             beta_2=self.beta_2,
             epsilon=self.epsilon,
+            grid_scales=grid_scales,
         )
 
     def _initialize(self, n_features: int, dtype: torch.dtype, device: torch.device) -> None:
@@ -382,7 +385,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             else:
                 self._restore(backup)
             raise ValueError(
-                f"Training diverged ({exc}). Lower learning_rate_init (it is "
+                "Solver produced non-finite parameter weights. The input data may contain large values "
+                f"and need to be preprocessed. Training diverged ({exc}). Lower learning_rate_init (it is "
                 f"{self.learning_rate_init}), scale the features (for example with "
                 "StandardScaler), or raise alpha."
             ) from None

@@ -243,6 +243,11 @@ class QuantMLP(nn.Module):
         """Each layer's weight quantizer (``None`` for a float layer)."""
         return [layer.weight_quantizer for layer in self.layers]
 
+    def scaled_parameters(self) -> list[tuple[nn.Parameter, torch.Tensor]]:
+        """Every quantizer's ``(parameter, log_scale)`` pairs (:meth:`Quantizer.scaled_parameters`)."""
+        quantizers = [self.input_quantizer, *self.weight_quantizers(), *self.activation_quantizers]
+        return [pair for q in quantizers if isinstance(q, Quantizer) for pair in q.scaled_parameters()]
+
     def latent_weights(self) -> list[torch.Tensor]:
         """The float weights the optimizer updates, one per layer."""
         return [layer.weight for layer in self.layers]

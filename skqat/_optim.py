@@ -36,8 +36,21 @@ class _Optimizer:
         return []
 
 
+#: Largest change of a grid's ``log s`` (or zero point, in codes) one SGD
+#: gradient may ask for, before momentum: a grid moves at most about 5% per
+#: step however large the learning rate (see :class:`SGD`).
+GRID_STEP_BOUND = 0.05
+
+
 class SGD(_Optimizer):
     """Stochastic gradient descent with (Nesterov) momentum, as scikit-learn's.
+
+    Grid parameters get LSQ's SGD step. A grid stores ``log s`` (and its zero
+    point in codes), so a plain SGD step on them is ``s**2`` times the step LSQ
+    takes on ``s`` itself: an 8-bit weight scale of 0.005 would barely move.
+    Their gradients are divided by ``s**2`` (which turns the ``log s`` step into
+    LSQ's step on ``s``, and the zero point's into LSQ+'s step on its offset)
+    and bounded so that no step asks for more than :data:`GRID_STEP_BOUND`.
 
     Parameters
     ----------
@@ -47,10 +60,21 @@ class SGD(_Optimizer):
     momentum : float
     nesterov : bool
     power_t : float
+    grid_scales : list of (int, torch.Tensor), optional
+        ``(i, log_scale)``: ``params[i]`` is a grid parameter whose scale is
+        ``exp(log_scale)`` (the ``log_scale`` tensor itself, or the zero point
+        it scales).
     """
 
     def __init__(
-        self, params, learning_rate_init=0.1, lr_schedule="constant", momentum=0.9, nesterov=True, power_t=0.5
+        self,
+        params,
+        learning_rate_init=0.1,
+        lr_schedule="constant",
+        momentum=0.9,
+        nesterov=True,
+        power_t=0.5,
+        grid_scales=(),
     ):
         super().__init__(params, learning_rate_init)
         self.lr_schedule = lr_schedule
@@ -58,6 +82,8 @@ class SGD(_Optimizer):
         self.nesterov = nesterov
         self.power_t = power_t
         self.velocities = [torch.zeros_like(p) for p in self.params]
+        # Private: rebuilt from the module, never saved.
+        self._grid_scales = list(grid_scales)
 
     def iteration_ends(self, time_step: int) -> None:
         if self.lr_schedule == "invscaling":
@@ -74,6 +100,11 @@ class SGD(_Optimizer):
     @torch.no_grad()
     def step(self, grads: list[torch.Tensor]) -> None:
         """Apply one update from ``grads`` (aligned with ``params``)."""
+        if self._grid_scales:
+            grads = list(grads)
+            bound = GRID_STEP_BOUND / self.learning_rate
+            for i, log_scale in self._grid_scales:
+                grads[i] = (grads[i] * torch.exp(-2.0 * log_scale)).clamp_(-bound, bound)
         # v <- momentum * v - lr * g
         torch._foreach_mul_(self.velocities, self.momentum)
         torch._foreach_add_(self.velocities, grads, alpha=-self.learning_rate)
@@ -177,8 +208,15 @@ def make_optimizer(
     beta_1,
     beta_2,
     epsilon,
+    grid_scales=(),
 ):
-    """Build the optimizer named by scikit-learn's ``solver`` parameter."""
+    """Build the optimizer named by scikit-learn's ``solver`` parameter.
+
+    ``grid_scales`` (see :class:`SGD`) matters to SGD only: Adam's steps do
+    not depend on the gradient's magnitude.
+    """
     if solver == "sgd":
-        return SGD(params, learning_rate_init, learning_rate, momentum, nesterovs_momentum, power_t)
+        return SGD(
+            params, learning_rate_init, learning_rate, momentum, nesterovs_momentum, power_t, grid_scales
+        )
     return Adam(params, learning_rate_init, beta_1, beta_2, epsilon)

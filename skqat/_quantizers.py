@@ -175,6 +175,13 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
         """The trained parameters :meth:`backward_explicit` returns gradients for, in order."""
         return []
 
+    def scaled_parameters(self) -> list[tuple[nn.Parameter, torch.Tensor]]:
+        """``(parameter, log_scale)`` for each trained grid parameter measured in steps of the scale.
+
+        SGD divides their gradients by ``s**2`` (see :class:`skqat._optim.SGD`).
+        """
+        return []
+
     def forward_explicit(self, x: torch.Tensor, relu: bool = False, out: torch.Tensor | None = None):
         """``forward(relu(x) if relu else x)`` without autograd, and the state to differentiate it.
 
@@ -306,6 +313,9 @@ class LSQQuantizer(Quantizer):
 
     def explicit_parameters(self):
         return [self.log_scale] if self.zero_point is None else [self.log_scale, self.zero_point]
+
+    def scaled_parameters(self):
+        return [(p, self.log_scale) for p in self.explicit_parameters()]
 
     def forward_explicit(self, x: torch.Tensor, relu: bool = False, out: torch.Tensor | None = None):
         """``forward(relu(x) if relu else x)`` without autograd; see :meth:`Quantizer.forward_explicit`."""

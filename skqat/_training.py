@@ -182,6 +182,9 @@ class ProgressMonitor:
     best_validation_score: float = -math.inf
     no_improvement_count: int = 0
     best_state: dict | None = None
+    #: The objective on the first batch before the model's first step: the
+    #: yardstick of :data:`DIVERGENCE_FACTOR`.
+    initial_loss: float | None = None
 
     def update(self, loss: float, validation_score: float | None, module) -> None:
         """Record an epoch; snapshot the module when its validation score is the best."""
@@ -203,7 +206,25 @@ class ProgressMonitor:
 
 
 class TrainingDiverged(ValueError):
-    """The training objective or the weights became NaN or infinite."""
+    """The training objective became NaN or infinite, or exploded (see :data:`DIVERGENCE_FACTOR`)."""
+
+
+#: An epoch whose mean objective exceeds this many times ``max(1, initial
+#: loss)`` has diverged. A finite explosion needs its own rule: bounded grid
+#: steps and clipped weights can keep an exploding loss finite for many
+#: epochs, and stopping on no improvement would then return it silently.
+DIVERGENCE_FACTOR = 1e6
+
+
+def _diverged(loss: float, initial_loss: float) -> bool:
+    return not math.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(1.0, initial_loss)
+
+
+@torch.no_grad()
+def _first_batch_loss(module, data: TrainingData, objective: Objective, batch_size: int) -> float:
+    """The data loss of the first batch, before any step."""
+    sw = None if data.sample_weight is None else data.sample_weight[:batch_size]
+    return float(LOSSES[objective.loss](module(data.X[:batch_size]), data.y[:batch_size], sw))
 
 
 def fit_loop(
@@ -248,13 +269,15 @@ def fit_loop(
     Raises
     ------
     TrainingDiverged
-        If an epoch's objective is not finite.
+        If an epoch's objective is not finite, or exploded (:data:`DIVERGENCE_FACTOR`).
     """
     device = data.X.device
     n_samples = data.n_samples
     done = 0
     # The state after the last finished epoch: what an interrupted fit keeps.
     finished = {k: v.detach().clone() for k, v in module.state_dict().items()}
+    if getattr(monitor, "initial_loss", None) is None:
+        monitor.initial_loss = _first_batch_loss(module, data, objective, batch_size)
     try:
         for epoch in range(n_epochs):
             if before_epoch is not None:
@@ -263,8 +286,11 @@ def fit_loop(
             if shuffle:
                 order = torch.from_numpy(rng.permutation(n_samples)).to(device)
             loss = run_epoch(module, optimizer, data, objective, batch_size=batch_size, order=order)
-            if not math.isfinite(loss):
-                raise TrainingDiverged(f"epoch {epoch + 1}: the training loss became {loss}")
+            if _diverged(loss, monitor.initial_loss):
+                raise TrainingDiverged(
+                    f"epoch {epoch + 1}: the training loss became {loss:.4g}, from {monitor.initial_loss:.4g} "
+                    "before the first step"
+                )
             score = validation_score() if validation_score is not None else None
             monitor.update(loss, score, module)
             done += 1

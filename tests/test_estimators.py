@@ -443,3 +443,11 @@ def test_verbose_shows_a_progress_bar(iris, capsys):
     X, y = iris
     _fit_quietly(QuantizedMLPClassifier(verbose=True, **{**FAST, "max_iter": 5}), X, y)
     assert "loss=" in capsys.readouterr().err
+
+
+def test_divergence_message_starts_with_scikit_learns_sentence(iris):
+    # Code that matches MLPRegressor's divergence error keeps working.
+    X, y = iris
+    clf = QuantizedMLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e6, momentum=0.0)
+    with pytest.raises(ValueError, match=r"^Solver produced non-finite parameter weights\."):
+        clf.fit(X * 1e3, y * 1e6)
