@@ -288,8 +288,8 @@ def fit_loop(
             loss = run_epoch(module, optimizer, data, objective, batch_size=batch_size, order=order)
             if _diverged(loss, monitor.initial_loss):
                 raise TrainingDiverged(
-                    f"epoch {epoch + 1}: the training loss became {loss:.4g}, from {monitor.initial_loss:.4g} "
-                    "before the first step"
+                    f"epoch {epoch + 1}: the training loss became {loss:.4g}, from "
+                    f"{monitor.initial_loss:.4g} before the first step"
                 )
             score = validation_score() if validation_score is not None else None
             monitor.update(loss, score, module)

@@ -51,10 +51,14 @@ def test_grids_learn_under_sgd(digits_split):
     # (measured: 2.6x for the second layer's, 1.0x before) and 8-bit SGD stays
     # within a point of float SGD.
     X_train, X_test, y_train, y_test = digits_split
-    params = dict(hidden_layer_sizes=(64,), solver="sgd", learning_rate_init=0.01, max_iter=60, random_state=0)
+    params = dict(
+        hidden_layer_sizes=(64,), solver="sgd", learning_rate_init=0.01, max_iter=60, random_state=0
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        float_clf = QuantizedMLPClassifier(weight_bits=None, activation_bits=None, **params).fit(X_train, y_train)
+        float_clf = QuantizedMLPClassifier(weight_bits=None, activation_bits=None, **params).fit(
+            X_train, y_train
+        )
         start = QuantizedMLPClassifier(weight_bits=8, **dict(params, max_iter=1, learning_rate_init=1e-12))
         start.fit(X_train, y_train)
         clf = QuantizedMLPClassifier(weight_bits=8, **params).fit(X_train, y_train)
