@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import __version__
+from ._allocation import allocate_weight_bits
 from ._freeze import freeze
 from ._inference import plan_from_network
 from ._modules import ACTIVATIONS
@@ -97,6 +98,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         "quant_lambda_schedule": [StrOptions({"constant", "linear"})],
         "noise_rate": [Interval(Real, 0, 1, closed="right")],
         "bit_lambda": [Interval(Real, 0, None, closed="left")],
+        "target_bits": [Interval(Real, 1, 16, closed="both"), None],
         "bit_bounds": ["array-like"],
         "input_bits": [Interval(Integral, 2, 16, closed="both"), None],
         "bias_bits": [Interval(Integral, 2, 32, closed="both"), None],
@@ -142,6 +144,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         noise_rate,
         bit_lambda,
         bit_bounds,
+        target_bits,
         input_bits,
         bias_bits,
         sparsity,
@@ -181,6 +184,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.noise_rate = noise_rate
         self.bit_lambda = bit_lambda
         self.bit_bounds = bit_bounds
+        self.target_bits = target_bits
         self.input_bits = input_bits
         self.bias_bits = bias_bits
         self.sparsity = sparsity
@@ -350,7 +354,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 )
             batch_size = min(self.batch_size, n_samples)
 
-        objective = Objective(self._loss_name(), alpha=self.alpha, bit_lambda=self.bit_lambda)
+        objective = Objective(self._loss_name(), alpha=self.alpha)
         n_epochs = 1 if incremental else self.max_iter
         backup = None if first else self._snapshot()
         progress = EpochProgress(n_epochs, enabled=bool(self.verbose) and not incremental)
@@ -359,7 +363,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             self._apply_schedules(epoch, data, objective)
 
         def report_epoch(epoch: int, loss: float, score: float | None) -> None:
-            progress.update(epoch, loss, score, bits=self._mean_bits())
+            progress.update(epoch, loss, score, bits=self._module.mean_weight_bits())
 
         self._module.train()
         try:
@@ -472,6 +476,30 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         objective.quant_lambda = self._quant_lambda_at(epoch) if module._quantizing else 0.0
         if self.sparsity:
             module.prune(self._sparsity_at(epoch))
+        if module._quantizing and module.bits_unallocated() and epoch >= self._allocation_epoch():
+            self._allocate_bits(data)
+
+    def _allocation_epoch(self) -> int:
+        """When ``weight_bits="learned"`` chooses its widths: after a quarter of the quantized epochs."""
+        return self.quant_delay + max(1, (self.max_iter - self.quant_delay) // 4)
+
+    def _allocate_bits(self, data: TrainingData) -> None:
+        """Choose the learned-bit layers' widths under the budget (:mod:`skqat._allocation`)."""
+        # Evenly spaced rows: data sorted by class still gives every class its share.
+        rows = torch.linspace(
+            0, data.n_samples - 1, min(data.n_samples, _CALIBRATION_ROWS), device=data.X.device
+        )
+        rows = rows.round().long()
+        allocate_weight_bits(
+            self._module,
+            data.X[rows],
+            data.y[rows],
+            None if data.sample_weight is None else data.sample_weight[rows],
+            self._loss_name(),
+            bit_bounds=self._spec["bit_bounds"],
+            target_bits=self._spec["target_bits"],
+            bit_lambda=self._spec["bit_lambda"],
+        )
 
     def _quant_lambda_at(self, epoch: int) -> float:
         """``quant_lambda``, or its linear ramp from the first quantized epoch to ``max_iter``."""
@@ -495,14 +523,14 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             module.initialize_grids(self._calibration_batch(data))
         if self.sparsity and not incremental:
             module.prune(self.sparsity)
+        if module.bits_unallocated():
+            # Training stopped before the warm-up ended (or partial_fit): the
+            # budget holds for every fitted model, so allocate now.
+            self._allocate_bits(data)
         self.grid_distance_ = module.grid_distance()
         # The penalty scheme's grid learns only through quant_lambda; without
         # it, fit the grid to the final weights (post-training rounding).
         module.refit_unlearned_grids(self.quant_lambda == 0)
-
-    def _mean_bits(self) -> float | None:
-        bits = self._module.mean_weight_bits()
-        return None if bits is None else float(bits.detach())
 
     # ------------------------------------------------------------------
     # State handling

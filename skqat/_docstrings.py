@@ -72,10 +72,10 @@ NETWORK_PARAMETERS = """\
     weight_bits : int in [1, 16], tuple, "learned" or None, default=8
         Bit width of the weights. An int applies to every layer; a tuple
         gives one bit width (int or None) per layer, for manual mixed
-        precision; ``"learned"`` learns each layer's bit width within
-        ``bit_bounds`` (Uhlich et al. 2020: learned step size and range),
-        priced by ``bit_lambda``; ``None`` trains in float. One bit means binary
-        weights ``s * sign(w)``.
+        precision; ``"learned"`` chooses each layer's bit width within
+        ``bit_bounds`` under a budget (``target_bits`` or ``bit_lambda``)
+        from measured per-layer sensitivity; ``None`` trains in float. One
+        bit means binary weights ``s * sign(w)``.
 
     activation_bits : int in [2, 16] or None, default=8
         Bit width of each hidden layer's output. relu and logistic outputs
@@ -140,11 +140,27 @@ NETWORK_PARAMETERS = """\
         Fraction of weights quantized per step with ``quantizer="noise"``.
 
     bit_lambda : float, default=0.0
-        With ``weight_bits="learned"``: weight of the mean weight bit width
-        (total weight bits divided by the number of weights) added to the loss.
+        With ``weight_bits="learned"``: the price of one bit of mean weight
+        width, in units of the training loss (log-loss or half squared
+        error). The widths minimise the measured loss plus ``bit_lambda``
+        times the mean bits per weight, within ``target_bits`` if it is set
+        too. 0.01 trades a bit for a loss increase of 0.01.
 
     bit_bounds : tuple (min_bits, max_bits), default=(2, 8)
-        Bounds of learned bit widths; training starts at ``max_bits``.
+        Bounds of learned bit widths (``1 <= min_bits``; 1 is binary).
+
+    target_bits : float in [1, 16] or None, default=None
+        With ``weight_bits="learned"``: the budget, the most mean bits per
+        weight (total weight bits divided by the number of weights). It is a
+        guarantee: ``weight_bits_`` holds integer widths within
+        ``bit_bounds`` whose mean is at most ``target_bits``. The network
+        trains at ``max_bits`` for a quarter of the quantized epochs; then
+        each layer's loss at each width is measured on up to 2048 training
+        rows, an exact knapsack picks the widths that lose least within the
+        budget, and training goes on at those widths. A fit that stops
+        earlier, and ``partial_fit``, allocate at the end of the call. The
+        widths are chosen once per model: later ``partial_fit`` and
+        warm-start ``fit`` calls keep them.
 
     input_bits : int in [2, 16] or None, default=None
         Quantize the input features on a learned signed grid (one scale for
@@ -206,7 +222,7 @@ FITTED_ATTRIBUTES = """\
 
     weight_bits_ : list of int
         Bit width of each layer's weights as stored (32 for float layers);
-        the learned widths with ``weight_bits="learned"``.
+        the allocated widths with ``weight_bits="learned"``.
 
     grid_distance_ : float
         Mean distance of the latent float weights to their grids at the end

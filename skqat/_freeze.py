@@ -24,7 +24,7 @@ from ._frozen import (
     quantize_codes,
 )
 from ._functional import grid_limits
-from ._quantizers import LearnedBitsQuantizer, Quantizer, grid_for_range
+from ._quantizers import Quantizer, grid_for_range
 from .export._fixed_point import INT32_MAX, INT32_MIN, quantize_multiplier
 
 __all__ = ["calibrated_grid", "freeze", "TABLE_ACTIVATIONS", "FINE_STEPS"]
@@ -54,12 +54,9 @@ def _quantizer_grid(quantizer: Quantizer, per_channel: bool) -> FrozenGrid:
         if zero is None
         else _numpy(zero).astype(np.int32).reshape(scale.shape)
     )
-    if isinstance(quantizer, LearnedBitsQuantizer):
-        # Codes within [-k, k]; stored on the full signed grid of their bit width.
-        qmin, qmax = grid_limits(quantizer.bits, True)
-    else:
-        qmin, qmax = quantizer.qmin, quantizer.qmax
-    return FrozenGrid(quantizer.bits, qmin, qmax, scale, zero_point, symmetric=zero is None)
+    return FrozenGrid(
+        quantizer.bits, quantizer.qmin, quantizer.qmax, scale, zero_point, symmetric=zero is None
+    )
 
 
 def calibrated_grid(low: float, high: float, dtype) -> FrozenGrid:

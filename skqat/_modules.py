@@ -12,8 +12,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._allocation import mean_bits
 from ._functional import fake_quantize, grid_limits
-from ._quantizers import LearnedBitsQuantizer, NoiseQuantizer, PenaltyQuantizer, Quantizer
+from ._quantizers import AllocatedBitsQuantizer, NoiseQuantizer, PenaltyQuantizer, Quantizer
 
 __all__ = ["ACTIVATIONS", "QuantLinear", "QuantMLP"]
 
@@ -71,6 +72,10 @@ class QuantLinear(nn.Module):
         if quantize and self.weight_quantizer is not None:
             weight = self.weight_quantizer(weight)
         return weight if self.mask is None else weight * self.mask
+
+    def masked_weight(self) -> torch.Tensor:
+        """The latent weight times the pruning mask: what the weight grid is fitted to."""
+        return self.weight if self.mask is None else self.weight * self.mask
 
     def bias_scale(self, input_scale: torch.Tensor | None) -> torch.Tensor:
         """``s_w * s_in`` per output unit (detached): the bias grid's scale."""
@@ -213,9 +218,9 @@ class QuantMLP(nn.Module):
         Weight grids come from the weights, input and activation grids from a
         forward pass over ``x``.
         """
-        for quantizer in self.weight_quantizers():
-            if quantizer is not None:
-                quantizer.initialize(self._masked(quantizer))
+        for layer in self.layers:
+            if layer.weight_quantizer is not None:
+                layer.weight_quantizer.initialize(layer.masked_weight())
         was_training = self.training
         self.eval()
         if self.input_quantizer is not None:
@@ -235,10 +240,6 @@ class QuantMLP(nn.Module):
         self.quantizing.fill_(True)
         self._quantizing = True
 
-    def _masked(self, quantizer) -> torch.Tensor:
-        layer = next(layer for layer in self.layers if layer.weight_quantizer is quantizer)
-        return layer.weight if layer.mask is None else layer.weight * layer.mask
-
     def weight_quantizers(self) -> list[Quantizer | None]:
         """Each layer's weight quantizer (``None`` for a float layer)."""
         return [layer.weight_quantizer for layer in self.layers]
@@ -252,17 +253,22 @@ class QuantMLP(nn.Module):
         """The float weights the optimizer updates, one per layer."""
         return [layer.weight for layer in self.layers]
 
-    def mean_weight_bits(self) -> torch.Tensor | None:
-        """Differentiable mean bit width over all weights of learned-bit layers (None if none)."""
-        total = count = None
-        for layer in self.layers:
-            quantizer = layer.weight_quantizer
-            if isinstance(quantizer, LearnedBitsQuantizer):
-                per_row = layer.weight.numel() / quantizer.soft_bits().numel()
-                bits = quantizer.soft_bits().sum() * per_row
-                total = bits if total is None else total + bits
-                count = layer.weight.numel() + (0 if count is None else count)
-        return None if total is None else total / count
+    def learned_bit_layers(self) -> list[QuantLinear]:
+        """The layers whose width the budget allocation chooses (``weight_bits="learned"``)."""
+        return [layer for layer in self.layers if isinstance(layer.weight_quantizer, AllocatedBitsQuantizer)]
+
+    def bits_unallocated(self) -> bool:
+        """Whether some learned-bit layer still waits for its allocation."""
+        return any(not layer.weight_quantizer.allocated for layer in self.learned_bit_layers())
+
+    def mean_weight_bits(self) -> float | None:
+        """Mean bit width per weight of the learned-bit layers (None if there are none)."""
+        layers = self.learned_bit_layers()
+        if not layers:
+            return None
+        return mean_bits(
+            [layer.weight_quantizer.bits for layer in layers], [layer.weight.numel() for layer in layers]
+        )
 
     def set_generator(self, generator: torch.Generator) -> None:
         """Give the quantization-noise quantizers their random generator."""
@@ -295,7 +301,7 @@ class QuantMLP(nn.Module):
             return
         for layer in self.layers:
             if isinstance(layer.weight_quantizer, PenaltyQuantizer):
-                layer.weight_quantizer.initialize(self._masked(layer.weight_quantizer))
+                layer.weight_quantizer.initialize(layer.masked_weight())
 
     def input_scales(self) -> list[torch.Tensor | None]:
         """Scale of each layer's quantized input (detached), None where the input is float."""

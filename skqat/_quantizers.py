@@ -21,7 +21,6 @@ The estimators pick classes by the ``quantizer`` hyperparameter through
 
 from __future__ import annotations
 
-import math
 from abc import ABCMeta, abstractmethod
 
 import torch
@@ -45,7 +44,7 @@ __all__ = [
     "MinMaxQuantizer",
     "NoiseQuantizer",
     "PenaltyQuantizer",
-    "LearnedBitsQuantizer",
+    "AllocatedBitsQuantizer",
     "SCHEMES",
     "make_quantizer",
     "grid_for_range",
@@ -518,117 +517,75 @@ class PenaltyQuantizer(LSQQuantizer):
         return self.quantize(x) if not self.training else x
 
 
-class LearnedBitsQuantizer(Quantizer):
-    """A learned bit width, parametrised by step size and range (Uhlich et al. 2020).
+class AllocatedBitsQuantizer(LSQQuantizer):
+    """An LSQ weight grid whose bit width the budget allocation chooses (``weight_bits="learned"``).
 
-    Training uses the grid ``d * round(clamp(x, -r, r) / d)`` with a learned
-    step ``d = exp(log_step)`` and range ``r = exp(log_range)``. Its real-valued
-    bit width ``b = log2(r / d + 1) + 1`` (:meth:`soft_bits`) is what the bit
-    penalty sees. Learning ``d`` and ``r`` rather than ``b`` gives
-    well-conditioned gradients, and ``log_range`` moves ``RANGE_SPEED`` times
-    faster than a plain parameter under Adam (whose steps are about the
-    learning rate whatever the gradient), so the bits move within a normal
-    training budget. ``r / d`` is kept within the bit bounds.
-
-    Inference uses the same grid with ``k = round(r / d)`` levels on each side,
-    ``d * clamp(round(x / d), -k, k)``; its integer bit width, ``bits``, is the
-    smallest that holds ``[-k, k]`` (for the widest channel).
+    It trains at ``max_bits`` until :meth:`allocate` sets its width once, by
+    :func:`skqat._allocation.allocate_weight_bits`; from then on it is an LSQ
+    grid of that width. The width is a buffer, so it survives
+    ``state_dict`` round trips (pickling, warm starts).
 
     Parameters
     ----------
     bits : int
-        Initial bit width.
+        Ignored: the grid starts at ``max_bits``. (For :func:`make_quantizer`'s signature.)
     min_bits, max_bits : int
-        Bounds of the learned bit width.
+        Bounds of the width.
     **kwargs
         See :class:`Quantizer`; grids are signed and symmetric.
     """
 
-    #: Factor between the stored parameter and ``log r``.
-    RANGE_SPEED = 4.0
-
-    def __init__(self, bits, *, min_bits=2, max_bits=8, **kwargs):
-        super().__init__(bits, **kwargs)
-        dtype, device = kwargs.get("dtype", torch.float32), kwargs.get("device", "cpu")
+    def __init__(self, bits=None, *, min_bits=2, max_bits=8, **kwargs):
+        super().__init__(max_bits, **kwargs)
         self.min_bits, self.max_bits = int(min_bits), int(max_bits)
-        self.log_step = nn.Parameter(torch.zeros(self.param_shape, dtype=dtype, device=device))
-        self.range_param = nn.Parameter(torch.zeros(self.param_shape, dtype=dtype, device=device))
+        # 0 until the allocation has run.
+        self.register_buffer("allocated_bits", torch.tensor(0, device=kwargs.get("device", "cpu")))
 
-    def _step_and_range(self):
-        step = self.log_step.exp().clamp_min(MIN_SCALE)
-        low = step * (2 ** (self.min_bits - 1) - 1)
-        high = step * (2 ** (self.max_bits - 1) - 1)
-        limit = (self.RANGE_SPEED * self.range_param).exp()
-        return step, torch.minimum(torch.maximum(limit, low), high)
+    @property
+    def allocated(self) -> bool:
+        """Whether :meth:`allocate` has set the width."""
+        return bool(self.allocated_bits)
 
-    def soft_bits(self) -> torch.Tensor:
-        """Real-valued bit width ``log2(r / d + 1) + 1`` per channel (differentiable)."""
-        step, limit = self._step_and_range()
-        return torch.log2(limit / step + 1.0) + 1.0
+    def _use_bits(self, bits: int) -> None:
+        self._set_bits(bits)
+        self.grad_scale = lsq_gradient_scale(self.group_size, self.qmax)
 
     @torch.no_grad()
-    def _levels(self) -> torch.Tensor:
-        """``k = round(r / d)``, the largest code of each channel (at least 1)."""
-        step, limit = self._step_and_range()
-        return torch.round(limit / step).clamp_min(1)
+    def try_bits(self, bits: int, weight: torch.Tensor) -> None:
+        """Switch to the error-minimising ``bits``-bit grid of ``weight``, to measure it.
 
-    @property
-    def bits(self) -> int:
-        """Integer bits of the inference grid: the smallest signed grid holding ``[-k, k]``."""
-        k = float(self._levels().max())
-        return int(min(self.max_bits, max(self.min_bits, math.ceil(math.log2(k + 1) + 1 - 1e-9))))
-
-    @property
-    def qmin(self) -> int:
-        return -self.qmax
-
-    @property
-    def qmax(self) -> int:
-        return int(self._levels().max())
-
-    def forward(self, x):
-        if not self.training:
-            return self.quantize(x)
-        step, limit = self._step_and_range()
-        if self.clipped_ste:
-            clipped = torch.minimum(torch.maximum(x, -limit), limit)
-        else:
-            # Clipped values, identity gradient for x, the range still learns.
-            fixed = x.detach()
-            clipped = x + (torch.minimum(torch.maximum(fixed, -limit), limit) - fixed)
-        u = clipped / step
-        return (u + (torch.round(u) - u).detach()) * step
-
-    def codes(self, x):
-        k = self._levels()
-        return torch.minimum(torch.maximum(torch.round(x.detach() / self.effective_scale()), -k), k)
-
-    def quantize(self, x):
-        # The inference grid; no gradient flows to its parameters.
-        return self.codes(x) * self.effective_scale()
-
-    def effective_scale(self):
-        return self.log_step.detach().exp().clamp_min(MIN_SCALE)
+        :meth:`grid_state` and :meth:`load_grid_state` undo it.
+        """
+        self._use_bits(bits)
+        self.initialize(weight)
 
     @torch.no_grad()
-    def initialize(self, x):
-        """Start at ``bits`` bits with the error-minimising LSQ grid of ``x``."""
-        helper = LSQQuantizer(
-            self._bits,
-            signed=True,
-            symmetric=True,
-            param_shape=self.param_shape,
-            dtype=x.dtype,
-            device=x.device,
-        )
-        helper.initialize(x)
-        step = helper.effective_scale()
-        self.log_step.copy_(step.log())
-        self.range_param.copy_((step * (2 ** (self._bits - 1) - 1)).log() / self.RANGE_SPEED)
-        self.initialized.fill_(True)
+    def allocate(self, bits: int, weight: torch.Tensor) -> None:
+        """Fix the width at ``bits`` and start from the error-minimising grid of ``weight``."""
+        self.try_bits(bits, weight)
+        self.allocated_bits.fill_(int(bits))
+
+    def grid_state(self) -> tuple:
+        """The width and grid parameters, for :meth:`load_grid_state`."""
+        zero = None if self.zero_point is None else self.zero_point.detach().clone()
+        return self._bits, self.log_scale.detach().clone(), zero
+
+    @torch.no_grad()
+    def load_grid_state(self, state: tuple) -> None:
+        """Restore what :meth:`grid_state` returned."""
+        bits, log_scale, zero = state
+        self._use_bits(bits)
+        self.log_scale.copy_(log_scale)
+        if zero is not None:
+            self.zero_point.copy_(zero)
+
+    def _load_from_state_dict(self, *args, **kwargs):
+        super()._load_from_state_dict(*args, **kwargs)
+        self._use_bits(int(self.allocated_bits) or self.max_bits)
 
     def extra_repr(self) -> str:
-        return f"learned bits in [{self.min_bits}, {self.max_bits}], now {self.bits}"
+        state = f"allocated {self.bits}" if self.allocated else f"not allocated, training at {self.bits}"
+        return f"bits in [{self.min_bits}, {self.max_bits}], {state}, {super().extra_repr()}"
 
 
 #: Quantizer classes of each scheme, by role.
@@ -651,7 +608,7 @@ def make_quantizer(scheme: str, role: str, bits, **kwargs) -> Quantizer | None:
     role : {"weight", "activation", "input"}
     bits : int, "learned" or None
         ``None`` means no quantization and returns ``None``; ``"learned"``
-        builds a :class:`LearnedBitsQuantizer`.
+        builds an :class:`AllocatedBitsQuantizer`.
     **kwargs
         Passed to the class; options a class does not take (``noise_rate``,
         ``momentum``, ``min_bits``, ``max_bits``) are dropped for the others.
@@ -666,7 +623,7 @@ def make_quantizer(scheme: str, role: str, bits, **kwargs) -> Quantizer | None:
     min_bits = kwargs.pop("min_bits", 2)
     max_bits = kwargs.pop("max_bits", 8)
     if bits == "learned":
-        return LearnedBitsQuantizer(max_bits, min_bits=min_bits, max_bits=max_bits, **kwargs)
+        return AllocatedBitsQuantizer(min_bits=min_bits, max_bits=max_bits, **kwargs)
     cls = SCHEMES[scheme][role]
     if cls is NoiseQuantizer:
         kwargs["noise_rate"] = noise_rate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["bit_penalty", "grid_penalty", "l2_penalty"]
+__all__ = ["grid_penalty", "l2_penalty"]
 
 
 def grid_penalty(module) -> torch.Tensor:
@@ -56,23 +56,3 @@ def l2_penalty(weights) -> torch.Tensor:
     # One foreach kernel for all layers: this runs at every training step.
     norms = torch.stack(torch._foreach_norm(weights))
     return 0.5 * torch.dot(norms, norms)
-
-
-def bit_penalty(module) -> torch.Tensor | None:
-    """Mean weight bit width of the layers with learned bits, or None if there are none.
-
-    The mean is weighted by the number of weights of each layer (the model's
-    total weight bits divided by its number of weights), so ``bit_lambda``
-    reads as a price per average bit, independent of the network's size.
-
-    Parameters
-    ----------
-    module : QuantMLP
-        The network.
-
-    Returns
-    -------
-    torch.Tensor or None
-        A differentiable scalar.
-    """
-    return module.mean_weight_bits()

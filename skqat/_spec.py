@@ -12,6 +12,7 @@ from numbers import Integral
 import numpy as np
 import torch
 
+from ._allocation import check_budget
 from ._modules import QuantMLP
 from ._quantizers import make_quantizer
 
@@ -49,9 +50,9 @@ def _bit_bounds(bit_bounds) -> tuple[int, int]:
         low, high = bit_bounds
     except (TypeError, ValueError):
         low = high = None
-    if not (_is_int(low) and _is_int(high) and 2 <= low <= high <= 16):
+    if not (_is_int(low) and _is_int(high) and 1 <= low <= high <= 16):
         raise ValueError(
-            f"bit_bounds must be a pair (min_bits, max_bits) of ints with 2 <= min_bits <= max_bits <= 16, "
+            f"bit_bounds must be a pair (min_bits, max_bits) of ints with 1 <= min_bits <= max_bits <= 16, "
             f"got {bit_bounds!r}."
         )
     return int(low), int(high)
@@ -90,6 +91,24 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype) -> di
             )
         if not params["symmetric"]:
             raise ValueError("weight_bits='learned' learns symmetric grids; set symmetric=True.")
+        if params["target_bits"] is None and not params["bit_lambda"]:
+            raise ValueError(
+                "weight_bits='learned' chooses each layer's bit width under a budget; give one: "
+                "target_bits (the most mean bits per weight, for example 3.5) or bit_lambda (the loss "
+                "one bit of mean width is worth, for example 0.01)."
+            )
+        check_budget(params["target_bits"], (min_bits, max_bits))
+        if params["sparsity"] > 0 and min_bits == 1:
+            raise ValueError(
+                "sparsity > 0 needs an exact zero on the weight grid, which the binary (1-bit) grid "
+                "{-s, +s} lacks; use bit_bounds with min_bits >= 2 or sparsity=0."
+            )
+    elif params["target_bits"] is not None or params["bit_lambda"]:
+        raise ValueError(
+            "target_bits and bit_lambda set the budget of weight_bits='learned'; with "
+            f"weight_bits={params['weight_bits']!r} the widths are fixed. Set weight_bits='learned', or "
+            "leave target_bits=None and bit_lambda=0."
+        )
     if params["sparsity"] > 0 and 1 in layer_bits:
         raise ValueError(
             "sparsity > 0 needs an exact zero on the weight grid, which the binary (1-bit) grid "
@@ -110,6 +129,8 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype) -> di
         "clipped_ste": params["ste"] == "clipped",
         "noise_rate": float(params["noise_rate"]),
         "bit_bounds": (min_bits, max_bits),
+        "target_bits": None if params["target_bits"] is None else float(params["target_bits"]),
+        "bit_lambda": float(params["bit_lambda"]),
         "pruned": params["sparsity"] > 0,
         # A string, not a torch.dtype: the spec is pickled, and files should not hold torch objects.
         "dtype": str(dtype).removeprefix("torch."),

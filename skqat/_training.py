@@ -16,7 +16,7 @@ import torch
 
 from ._backprop import ExplicitGradients, explicit_gradients_supported
 from ._losses import LOSSES
-from ._regularizers import bit_penalty, grid_penalty, l2_penalty
+from ._regularizers import grid_penalty, l2_penalty
 
 __all__ = ["TrainingData", "Objective", "ProgressMonitor", "TrainingDiverged", "run_epoch", "fit_loop"]
 
@@ -47,14 +47,12 @@ class Objective:
     ``loss`` names a weighted-mean loss of :data:`skqat._losses.LOSSES`;
     ``alpha`` weighs the L2 penalty ``0.5 * sum ||W||^2`` divided by the batch's
     total sample weight, as in scikit-learn; ``quant_lambda`` weighs the grid
-    penalty :func:`skqat._regularizers.grid_penalty`; ``bit_lambda`` the mean
-    learned bit width :func:`skqat._regularizers.bit_penalty`.
+    penalty :func:`skqat._regularizers.grid_penalty`.
     """
 
     loss: str
     alpha: float = 0.0
     quant_lambda: float = 0.0
-    bit_lambda: float = 0.0
     #: Use :class:`skqat._backprop.ExplicitGradients` where it supports the
     #: network (it computes the gradients autograd would, with less overhead).
     #: A class attribute, not a field: ``Objective.explicit = False`` switches
@@ -68,7 +66,6 @@ class Objective:
         """
         weight_positions = [i for i, p in enumerate(params) if any(p is w for w in module.latent_weights())]
         explicit = None
-        # (bit_lambda prices learned bit widths, which train through autograd.)
         if self.explicit and explicit_gradients_supported(module, self.loss):
             explicit = ExplicitGradients(module, params, self.loss)
 
@@ -85,10 +82,6 @@ class Objective:
         loss = LOSSES[self.loss](module(X), y, sample_weight)
         if self.quant_lambda:
             loss = loss + self.quant_lambda * grid_penalty(module)
-        if self.bit_lambda:
-            bits = bit_penalty(module)
-            if bits is not None:
-                loss = loss + self.bit_lambda * bits
         grads = torch.autograd.grad(loss, params, allow_unused=True, materialize_grads=True)
         return loss.detach(), grads
 
@@ -276,8 +269,9 @@ def fit_loop(
     done = 0
     # The state after the last finished epoch: what an interrupted fit keeps.
     finished = {k: v.detach().clone() for k, v in module.state_dict().items()}
-    if getattr(monitor, "initial_loss", None) is None:
-        monitor.initial_loss = _first_batch_loss(module, data, objective, batch_size)
+    initial_loss = getattr(monitor, "initial_loss", None)
+    if initial_loss is None:
+        initial_loss = monitor.initial_loss = _first_batch_loss(module, data, objective, batch_size)
     try:
         for epoch in range(n_epochs):
             if before_epoch is not None:
@@ -286,10 +280,10 @@ def fit_loop(
             if shuffle:
                 order = torch.from_numpy(rng.permutation(n_samples)).to(device)
             loss = run_epoch(module, optimizer, data, objective, batch_size=batch_size, order=order)
-            if _diverged(loss, monitor.initial_loss):
+            if _diverged(loss, initial_loss):
                 raise TrainingDiverged(
                     f"epoch {epoch + 1}: the training loss became {loss:.4g}, from "
-                    f"{monitor.initial_loss:.4g} before the first step"
+                    f"{initial_loss:.4g} before the first step"
                 )
             score = validation_score() if validation_score is not None else None
             monitor.update(loss, score, module)

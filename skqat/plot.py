@@ -56,14 +56,18 @@ def model_bytes(params: dict, reference) -> int:
     from ``params`` where given. Every tensor is counted with
     :func:`skqat._frozen.tensor_nbytes`, the count the report and
     ``IntegerMLP.nbytes`` use, so a fitted candidate's report agrees. Learned
-    bit widths count at their upper bound.
+    bit widths count at ``target_bits`` (the mean they may not exceed; a
+    fitted candidate is at most about that size) or, without one, at
+    ``bit_bounds[1]``.
     """
     hidden = _param(params, "hidden_layer_sizes", reference.hidden_layer_sizes)
     hidden = [hidden] if isinstance(hidden, (int, np.integer)) else list(hidden)
     sizes = [reference.n_features_in_, *hidden, reference.n_outputs_]
     bits = _param(params, "weight_bits", reference.weight_bits)
     if bits == "learned":
-        bits = _param(params, "bit_bounds", reference.bit_bounds)[1]
+        # The budget bounds the mean width; without one, the upper bound.
+        target = _param(params, "target_bits", reference.target_bits)
+        bits = _param(params, "bit_bounds", reference.bit_bounds)[1] if target is None else target
     per_layer = list(bits) if isinstance(bits, (tuple, list)) else [bits] * (len(sizes) - 1)
     asymmetric = not _param(params, "symmetric", reference.symmetric)
     per_channel = _param(params, "granularity", reference.granularity) == "per_channel"

@@ -159,7 +159,6 @@ def test_explicit_gradients_match_autograd_regressor(digits, sample_weight):
     [
         {"quantizer": "noise"},
         {"quantizer": "penalty"},
-        {"weight_bits": "learned"},
         {"bias_bits": 16},
     ],
     ids=str,
@@ -234,13 +233,24 @@ def test_fused_adam_matches_scikit_learn_update(dtype):
 
 
 def test_autograd_only_quantizers_are_marked_and_refuse_the_explicit_pass():
-    from skqat._quantizers import LearnedBitsQuantizer, NoiseQuantizer, PenaltyQuantizer
+    from skqat._quantizers import NoiseQuantizer, PenaltyQuantizer
 
-    for cls in (NoiseQuantizer, PenaltyQuantizer, LearnedBitsQuantizer):
+    for cls in (NoiseQuantizer, PenaltyQuantizer):
         assert cls.explicit is False
-    learned = LearnedBitsQuantizer(4, signed=True, symmetric=True)
+    from skqat._quantizers import Quantizer
+
+    class AutogradOnly(Quantizer):
+        def quantize(self, x):
+            return x
+
+        def effective_scale(self):
+            return torch.ones(())
+
+        def initialize(self, x):
+            pass
+
     with pytest.raises(TypeError, match="autograd only"):
-        learned.forward_explicit(torch.zeros(3))
+        AutogradOnly(4, signed=True, symmetric=True).forward_explicit(torch.zeros(3))
 
 
 @pytest.mark.parametrize(

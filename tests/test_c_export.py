@@ -101,7 +101,7 @@ CASES = {
     "w8_tanh_regressor": ("regression", dict(weight_bits=8, activation="tanh", hidden_layer_sizes=(16,))),
     "w3_identity_two_target_regressor": ("regression2", dict(weight_bits=3, activation="identity")),
     "input8_bias16": ("iris", dict(weight_bits=4, input_bits=8, bias_bits=16)),
-    "learned_bits": ("digits", dict(weight_bits="learned", hidden_layer_sizes=(16,))),
+    "learned_bits": ("digits", dict(weight_bits="learned", target_bits=2.5, hidden_layer_sizes=(16,))),
     "float32_mixed_bits_asymmetric_tanh": (
         "iris32",
         dict(weight_bits=(2, 16, 5), granularity="per_channel", symmetric=False, activation="tanh"),

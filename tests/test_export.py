@@ -100,7 +100,7 @@ def test_regressor_parity(regression_split, bits, input_bits):
     "params",
     [
         {"weight_bits": 1},
-        {"weight_bits": "learned", "bit_lambda": 0.5},
+        {"weight_bits": "learned", "target_bits": 3.0},
         {"weight_bits": 3, "quantizer": "minmax"},
         {"weight_bits": 4, "sparsity": 0.5, "symmetric": False},
         {"weight_bits": (8, 3)},

@@ -215,7 +215,7 @@ def test_learned_and_binary_grids_export(iris):
     X, y = iris
     for params in (
         {"weight_bits": 1},
-        {"weight_bits": "learned", "bit_lambda": 0.5},
+        {"weight_bits": "learned", "target_bits": 3.0},
         {"weight_bits": (8, 2)},
         {"weight_bits": (None, 4)},
     ):
@@ -285,7 +285,10 @@ INTEGER_CONFIGS = [
     ("multiclass", dict(weight_bits=8, symmetric=False, activation="logistic", quantizer="minmax")),
     ("multilabel", dict(weight_bits=2, activation="identity", input_bits=4, activation_bits=5)),
     ("binary", dict(weight_bits=(8, 1), activation="relu", activation_bits=None, hidden_layer_sizes=(24,))),
-    ("multiclass", dict(weight_bits="learned", bit_lambda=0.5, granularity="per_channel", activation="tanh")),
+    (
+        "multiclass",
+        dict(weight_bits="learned", target_bits=3.5, granularity="per_channel", activation="tanh"),
+    ),
     ("binary", dict(weight_bits=1, symmetric=False, activation="tanh", activation_bits=2)),
 ]
 

@@ -12,7 +12,7 @@ from sklearn.model_selection import GridSearchCV
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 from skqat._quantizers import (
-    LearnedBitsQuantizer,
+    AllocatedBitsQuantizer,
     LSQQuantizer,
     MinMaxQuantizer,
     NoiseQuantizer,
@@ -106,7 +106,7 @@ def _make(cls, **kwargs):
 X_GRAD = torch.tensor([-50.0, -0.3, 0.0, 0.2, 50.0], dtype=torch.float64)
 
 
-@pytest.mark.parametrize("cls", [LSQQuantizer, PACTQuantizer, MinMaxQuantizer, LearnedBitsQuantizer])
+@pytest.mark.parametrize("cls", [LSQQuantizer, PACTQuantizer, MinMaxQuantizer, AllocatedBitsQuantizer])
 @pytest.mark.parametrize("ste", ["clipped", "identity"])
 def test_ste_gradients_by_scheme(cls, ste):
     quantizer = _make(cls, clipped_ste=ste == "clipped")
@@ -218,36 +218,20 @@ def test_mixed_precision_per_layer(iris):
         QuantizedMLPClassifier(**dict(FAST, weight_bits=(4, 40))).fit(X, y)
 
 
-def test_learned_bits_move_and_the_penalty_lowers_them(digits_split):
-    X_train, X_test, y_train, y_test = digits_split
-    params = dict(
-        hidden_layer_sizes=(32,),
-        weight_bits="learned",
-        bit_bounds=(2, 8),
-        learning_rate_init=0.01,
-        max_iter=30,
-        random_state=0,
-    )
-    free = _fit(QuantizedMLPClassifier(bit_lambda=0.0, **params), X_train, y_train)
-    priced = _fit(QuantizedMLPClassifier(bit_lambda=0.3, **params), X_train, y_train)
-    mean_free = free._mean_bits()
-    mean_priced = priced._mean_bits()
-    # Training starts at the upper bound (8 bits); the price moves the bits down.
-    assert mean_priced < mean_free and mean_priced < 7.0
-    assert all(2 <= b <= 8 for b in priced.weight_bits_) and min(priced.weight_bits_) < 8
-    _assert_on_grid(priced, priced.weight_bits_)
-    report = priced.quantization_report()
-    assert list(report.loc[report["tensor"] == "weight", "bits"]) == priced.weight_bits_
-    assert priced.score(X_test, y_test) > 0.9
-
-
 @pytest.mark.parametrize(
-    "change", [{"quantizer": "minmax"}, {"symmetric": False}, {"bit_bounds": (1, 8)}, {"bit_bounds": (6, 4)}]
+    "change,message",
+    [
+        ({"quantizer": "minmax"}, "works with quantizer"),
+        ({"symmetric": False}, "symmetric=True"),
+        ({"bit_bounds": (0, 8)}, "bit_bounds must be"),
+        ({"bit_bounds": (6, 4)}, "bit_bounds must be"),
+        ({"bit_bounds": (1, 8), "sparsity": 0.5}, "binary"),
+    ],
 )
-def test_learned_bits_invalid_combinations(iris, change):
+def test_learned_bits_invalid_combinations(iris, change, message):
     X, y = iris
-    with pytest.raises(ValueError, match="learned|bit_bounds"):
-        QuantizedMLPClassifier(**dict(FAST, weight_bits="learned", **change)).fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        QuantizedMLPClassifier(**dict(FAST, weight_bits="learned", target_bits=4, **change)).fit(X, y)
 
 
 def test_input_quantization_makes_features_integers(iris):
