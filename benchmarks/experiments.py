@@ -18,8 +18,20 @@ Experiment B
     before the final projection, and accuracy after hard rounding. ``"penalty"``
     with ``quant_lambda=0`` is the post-training rounding baseline (train
     float, then round).
-Learned bits
-    ``weight_bits="learned"`` against ``bit_lambda`` on digits.
+Budget
+    Accuracy against mean weight bits on digits, Letter, Adult, MNIST and a
+    synthetic set: uniform widths 2 to 8, ``weight_bits="learned"`` at
+    ``target_bits`` 2, 2.5, 3, 3.5 and 4, and ``bit_lambda`` prices, with
+    Brevitas at 2, 3 and 4 bits.
+Low-bit levers
+    1- and 2-bit weights on Letter, MNIST, digits and Adult: the plain
+    model, then each lever alone (8-bit warm-up through ``target_bits``, a
+    float warm-up through ``quant_delay``, per-channel grids, a higher
+    learning rate) and the warm-up with the higher rate, against float at
+    both learning rates.
+SGD
+    ``solver="sgd"`` against ``"adam"``, float, 8- and 2-bit weights: accuracy
+    and how far the weight grids' scales move from their initial values.
 Brevitas
     Brevitas ``QuantLinear`` MLPs on the same digits split and epochs, on the
     raw pixels (0..16) and standardized; skqat's schemes at the same bits.
@@ -46,9 +58,19 @@ sys.path.insert(0, str(HERE))
 from _datasets import DATASETS, DEFAULT_DATA_DIR  # noqa: E402
 
 SCHEMES = ["lsq", "pact", "minmax", "noise", "penalty"]
+#: Experiment A's data sets (the others serve one study each).
+EXPERIMENT_A_DATASETS = ["digits", "letter", "adult", "mnist", "digits_scaled", "synthetic"]
+BUDGET_DATASETS = ["digits", "letter", "adult", "mnist", "synthetic"]
+TARGETS = [2, 2.5, 3, 3.5, 4]
+PRICES = [1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
+UNIFORM_BITS = [2, 3, 4, 5, 6, 7, 8]
+BREVITAS_BITS = [2, 3, 4]
+LEVER_DATASETS = ["letter", "mnist", "digits", "adult"]
+SGD_DATASETS = ["digits_scaled", "letter", "mnist", "multilabel"]
+#: SGD needs a larger step than Adam's default to train in the same epochs.
+SGD_LEARNING_RATE = 0.01
 BIT_SETTINGS = [(1, 8), (2, 8), (2, 4), (3, 8), (4, 8), (8, 8)]
 LAMBDAS = [0.0, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0]
-BIT_LAMBDAS = [0.0, 0.1, 0.3, 0.5, 1.0]
 
 
 @dataclass(frozen=True)
@@ -63,6 +85,8 @@ BUDGETS = {
     "letter": Budget((100,), 30),
     "adult": Budget((100,), 10),
     "mnist": Budget((100,), 20),
+    "synthetic": Budget((64,), 60),
+    "multilabel": Budget((50,), 100),
 }
 
 
@@ -89,6 +113,18 @@ def _accuracy(model, X, y) -> float:
     return float(np.mean(model.predict(X) == y))
 
 
+def _weight_scales(model) -> list[float]:
+    return [float(q.effective_scale().mean()) for q in model._module.weight_quantizers() if q is not None]
+
+
+def _scale_movement(budget: Budget, seed: int, params: dict, model, X, y) -> float:
+    """Largest ratio (either way) of a layer's final weight scale to its initial one."""
+    # One epoch at a negligible step: the grids as initialised from the initial weights.
+    start = _estimator(Budget(budget.hidden, 1), seed, **dict(params, learning_rate_init=1e-12)).fit(X, y)
+    ratios = [after / before for after, before in zip(_weight_scales(model), _weight_scales(start))]
+    return float(max(max(r, 1 / r) for r in ratios))
+
+
 def run_job(job: dict, data_dir: str) -> dict:
     """Fit one configuration in a worker process and return its measurements."""
     import torch
@@ -112,24 +148,25 @@ def run_job(job: dict, data_dir: str) -> dict:
         model.fit(X_train, y_train)
         result["accuracy"] = _accuracy(model, X_test, y_test)
     else:
-        params = {
-            k: job[k]
-            for k in ("quantizer", "weight_bits", "activation_bits", "quant_lambda", "bit_lambda")
-            if k in job
+        from skqat._allocation import mean_bits
+
+        params = job.get("params") or {
+            k: job[k] for k in ("quantizer", "weight_bits", "activation_bits", "quant_lambda") if k in job
         }
         model = _estimator(budget, job["seed"], **params).fit(X_train, y_train)
-        result["accuracy"] = _accuracy(model, X_test, y_test)
+        # Accuracy; subset accuracy for multilabel data.
+        result["accuracy"] = float(model.score(X_test, y_test))
         result["grid_distance"] = model.grid_distance_
         result["bits"] = model.weight_bits_
+        result["mean_bits"] = mean_bits(model.weight_bits_, [c.size for c in model.coefs_])
+        if job["kind"] == "sgd" and params.get("weight_bits") is not None:
+            result["scale_movement"] = _scale_movement(budget, job["seed"], params, model, X_train, y_train)
         if job["kind"] == "lambda":
             # The latent float weights before the hard projection: the penalty
             # scheme's training-mode forward pass (activations stay quantized).
             model._module.train()
             result["accuracy_unprojected"] = _accuracy(model, X_test, y_test)
             model._module.eval()
-        if job["kind"] == "learned_bits":
-            n = [c.size for c in model.coefs_]
-            result["mean_bits"] = float(np.dot(n, model.weight_bits_) / np.sum(n))
     result["seconds"] = time.perf_counter() - start
     return result
 
@@ -137,7 +174,7 @@ def run_job(job: dict, data_dir: str) -> dict:
 def plan(quick: bool, datasets: list[str], seeds: list[int]) -> list[dict]:
     """Every fit of the study, as job dicts."""
     jobs = []
-    for dataset in datasets:
+    for dataset in [d for d in datasets if d in EXPERIMENT_A_DATASETS]:
         budget = BUDGETS[dataset]
         epochs = 10 if quick else budget.epochs
         base = {"dataset": dataset, "hidden": budget.hidden, "epochs": epochs}
@@ -185,18 +222,6 @@ def plan(quick: bool, datasets: list[str], seeds: list[int]) -> list[dict]:
                         "quant_lambda": lam,
                     }
                 )
-        for bit_lambda in [0.0, 0.5] if quick else BIT_LAMBDAS:
-            jobs.append(
-                {
-                    **digits,
-                    "kind": "learned_bits",
-                    "seed": seed,
-                    "quantizer": "lsq",
-                    "weight_bits": "learned",
-                    "activation_bits": 8,
-                    "bit_lambda": bit_lambda,
-                }
-            )
         for dataset in ["digits"] if quick else ["digits", "digits_scaled"]:
             for bits in [4] if quick else [8, 4, 2]:
                 compare = {
@@ -209,6 +234,79 @@ def plan(quick: bool, datasets: list[str], seeds: list[int]) -> list[dict]:
                 jobs.append({**compare, "kind": "brevitas"})
                 if dataset == "digits_scaled":
                     jobs.extend({**compare, "kind": "versus", "quantizer": scheme} for scheme in SCHEMES)
+    jobs += _budget_jobs(quick, datasets, seeds)
+    jobs += _lever_jobs(quick, datasets, seeds)
+    jobs += _sgd_jobs(quick, datasets, seeds)
+    return jobs
+
+
+def _job(dataset: str, kind: str, seed: int, quick: bool, **fields) -> dict:
+    budget = BUDGETS[dataset]
+    epochs = min(10, budget.epochs) if quick else budget.epochs
+    job = {"dataset": dataset, "hidden": budget.hidden, "epochs": epochs, "kind": kind, "seed": seed}
+    return {**job, **fields}
+
+
+def _budget_jobs(quick: bool, datasets: list[str], seeds: list[int]) -> list[dict]:
+    """Uniform widths, target_bits and bit_lambda on each data set; Brevitas at the uniform points."""
+    jobs = []
+    for dataset in [d for d in datasets if d in BUDGET_DATASETS]:
+        for seed in seeds:
+            for bits in [2, 3] if quick else UNIFORM_BITS:
+                params = {"weight_bits": bits}
+                jobs.append(_job(dataset, "budget", seed, quick, method="uniform", params=params))
+            for target in [2.5] if quick else TARGETS:
+                params = {"weight_bits": "learned", "target_bits": target}
+                jobs.append(_job(dataset, "budget", seed, quick, method="target_bits", params=params))
+            for price in [1e-2] if quick else PRICES:
+                params = {"weight_bits": "learned", "bit_lambda": price}
+                jobs.append(_job(dataset, "budget", seed, quick, method="bit_lambda", params=params))
+            for bits in [2] if quick else BREVITAS_BITS:
+                jobs.append(_job(dataset, "brevitas", seed, quick, weight_bits=bits, activation_bits=8))
+    return jobs
+
+
+def _levers(bits: int, epochs: int) -> dict[str, dict]:
+    """Each low-bit lever alone, and the warm-up with the higher rate, at ``bits``-bit weights."""
+    warm = {"weight_bits": "learned", "target_bits": bits, "bit_bounds": (bits, 8)}
+    return {
+        "plain": {"weight_bits": bits},
+        "8-bit warm-up (target_bits)": warm,
+        "float warm-up (quant_delay)": {"weight_bits": bits, "quant_delay": epochs // 4},
+        "per-channel": {"weight_bits": bits, "granularity": "per_channel"},
+        "learning_rate_init=0.01": {"weight_bits": bits, "learning_rate_init": 0.01},
+        "8-bit warm-up + 0.01": dict(warm, learning_rate_init=0.01),
+    }
+
+
+def _lever_jobs(quick: bool, datasets: list[str], seeds: list[int]) -> list[dict]:
+    jobs = []
+    for dataset in [d for d in datasets if d in LEVER_DATASETS]:
+        epochs = _job(dataset, "levers", 0, quick)["epochs"]
+        for seed in seeds:
+            for lr in [0.001, 0.01]:
+                params = {"weight_bits": None, "activation_bits": None, "learning_rate_init": lr}
+                lever = f"float, lr {lr}"
+                jobs.append(_job(dataset, "levers", seed, quick, target=0, lever=lever, params=params))
+            for bits in [2] if quick else [2, 1]:
+                for lever, params in _levers(bits, epochs).items():
+                    jobs.append(_job(dataset, "levers", seed, quick, target=bits, lever=lever, params=params))
+    return jobs
+
+
+def _sgd_jobs(quick: bool, datasets: list[str], seeds: list[int]) -> list[dict]:
+    jobs = []
+    for dataset in [d for d in datasets if d in SGD_DATASETS] or (["digits_scaled"] if quick else []):
+        for seed in seeds:
+            for solver in ["sgd", "adam"]:
+                for bits in [None, 8] if quick else [None, 8, 2]:
+                    params = {"solver": solver, "weight_bits": bits}
+                    if bits is None:
+                        params["activation_bits"] = None
+                    if solver == "sgd":
+                        params["learning_rate_init"] = SGD_LEARNING_RATE
+                    fields = {"solver": solver, "weight_bits": bits, "params": params}
+                    jobs.append(_job(dataset, "sgd", seed, quick, **fields))
     return jobs
 
 
@@ -254,12 +352,100 @@ def experiment_b_table(results: pd.DataFrame) -> str:
     return table.to_markdown()
 
 
-def learned_bits_table(results: pd.DataFrame) -> str:
-    learned = results[results["kind"] == "learned_bits"]
-    table = learned.groupby("bit_lambda").agg(
-        accuracy=("accuracy", _mean_std),
-        mean_weight_bits=("mean_bits", _mean_std),
-        layer_bits=("bits", lambda b: ", ".join(str(list(x)) for x in b)),
+def _uniform_accuracy(budget: pd.DataFrame) -> pd.Series:
+    """Mean accuracy of the uniform models, by (dataset, bits)."""
+    uniform = budget[budget["method"] == "uniform"]
+    return uniform.groupby(["dataset", uniform["params"].map(lambda p: p["weight_bits"])])["accuracy"].mean()
+
+
+def _allocation(bits) -> str:
+    """The distinct allocations of a group of fits, e.g. ``[3, 2] x3``."""
+    counts = pd.Series([str(list(b)) for b in bits]).value_counts()
+    return ", ".join(f"{alloc} x{n}" for alloc, n in counts.items())
+
+
+def budget_table(results: pd.DataFrame) -> str:
+    """target_bits against the uniform model at the same (integer) or the lower integer mean bits."""
+    budget = results[results["kind"] == "budget"]
+    if budget.empty:
+        return "No budget runs."
+    uniform = _uniform_accuracy(budget)
+    brevitas = results[results["kind"] == "brevitas"].groupby(["dataset", "weight_bits"])["accuracy"].mean()
+    rows = []
+    learned = budget[budget["method"] == "target_bits"]
+    targets = learned["params"].map(lambda p: p["target_bits"])
+    for (dataset, target), group in learned.groupby(["dataset", targets]):
+        lower = int(np.floor(target))
+        reference = uniform.get((dataset, lower), np.nan)
+        rows.append(
+            {
+                "data": dataset,
+                "target_bits": target,
+                "mean bits reached": _mean_std(group["mean_bits"]),
+                "allocation (per seed)": _allocation(group["bits"]),
+                "learned accuracy": _mean_std(group["accuracy"]),
+                "uniform at floor(target)": f"{reference:.4f}",
+                "learned - uniform (points)": f"{100 * (group['accuracy'].mean() - reference):+.2f}",
+                "Brevitas at floor(target)": f"{brevitas.get((dataset, lower), np.nan):.4f}",
+            }
+        )
+    return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def price_table(results: pd.DataFrame) -> str:
+    """bit_lambda: where it lands, against the uniform model at the integer below its mean bits."""
+    budget = results[results["kind"] == "budget"]
+    if budget.empty:
+        return "No budget runs."
+    uniform = _uniform_accuracy(budget)
+    rows = []
+    priced = budget[budget["method"] == "bit_lambda"]
+    prices = priced["params"].map(lambda p: p["bit_lambda"])
+    for (dataset, price), group in priced.groupby(["dataset", prices]):
+        lower = int(np.floor(group["mean_bits"].mean() + 1e-9))
+        reference = uniform.get((dataset, lower), np.nan)
+        rows.append(
+            {
+                "data": dataset,
+                "bit_lambda": price,
+                "mean bits": _mean_std(group["mean_bits"]),
+                "allocation (per seed)": _allocation(group["bits"]),
+                "accuracy": _mean_std(group["accuracy"]),
+                "uniform at floor(mean bits)": f"{reference:.4f}",
+                "difference (points)": f"{100 * (group['accuracy'].mean() - reference):+.2f}",
+            }
+        )
+    return pd.DataFrame(rows).to_markdown(index=False)
+
+
+def levers_table(results: pd.DataFrame) -> str:
+    levers = results[results["kind"] == "levers"]
+    if levers.empty:
+        return "No lever runs."
+    floats = levers[levers["target"] == 0].groupby(["dataset", "lever"])["accuracy"].mean()
+    sections = []
+    for (dataset, bits), group in levers[levers["target"] > 0].groupby(["dataset", "target"], sort=False):
+        plain = group.loc[group["lever"] == "plain", "accuracy"].mean()
+        table = group.groupby("lever", sort=False)["accuracy"].agg(["mean", "std"])
+        table["vs plain (points)"] = 100 * (table["mean"] - plain)
+        slow, fast = floats.get((dataset, "float, lr 0.001")), floats.get((dataset, "float, lr 0.01"))
+        table["vs float lr 0.001 (points)"] = 100 * (table["mean"] - slow)
+        table["vs float lr 0.01 (points)"] = 100 * (table["mean"] - fast)
+        sections.append(
+            f"### {dataset}, {int(bits)}-bit weights / 8-bit activations (float: lr 0.001 "
+            f"{slow:.4f}, lr 0.01 {fast:.4f})"
+            f"\n\n{table.to_markdown(floatfmt='.4f')}\n"
+        )
+    return "\n".join(sections)
+
+
+def sgd_table(results: pd.DataFrame) -> str:
+    sgd = results[results["kind"] == "sgd"].copy()
+    if sgd.empty:
+        return "No SGD runs."
+    sgd["weights"] = sgd["weight_bits"].map(lambda b: "float" if pd.isna(b) else f"{int(b)}-bit")
+    table = sgd.groupby(["dataset", "solver", "weights"], sort=False).agg(
+        accuracy=("accuracy", _mean_std), scale_movement=("scale_movement", _mean_std)
     )
     return table.to_markdown()
 
@@ -408,8 +594,19 @@ def main(argv=None) -> None:
             "final projection, in grid steps; `accuracy_rounded`: the quantized model. "
             "`penalty` with `quant_lambda=0` is post-training rounding (train float, then round).",
             experiment_b_table(results),
-            '## Learned bit widths on digits (`weight_bits="learned"`, bounds (2, 8))',
-            learned_bits_table(results),
+            '## Budget: `weight_bits="learned"` with `target_bits` (bounds (2, 8))',
+            "The learned model trains at 8 bits for a quarter of the epochs, measures each layer's loss at "
+            "each width, picks the widths with an exact knapsack and fine-tunes. The uniform model trains at "
+            "its width from the start. Brevitas: `QuantLinear` at the same width, split, epochs and Adam.",
+            budget_table(results),
+            "### The price form: `bit_lambda` (loss units per mean bit)",
+            price_table(results),
+            "## Low-bit levers: each lever alone, and the 8-bit warm-up with the higher learning rate",
+            levers_table(results),
+            f"## SGD against Adam (SGD at learning_rate_init={SGD_LEARNING_RATE}, Adam at 0.001)",
+            "`scale_movement`: the largest ratio, either way, of a layer's final weight scale to its "
+            "initial one.",
+            sgd_table(results),
             "## Against Brevitas on digits (same split, hidden (100,), same epochs, 8-bit activations)",
             "Brevitas keeps PyTorch's default initialisation, skqat scikit-learn's (Glorot); on the raw "
             "pixels (0..16) that difference alone moves accuracy by about a point, so the standardized "

@@ -26,7 +26,7 @@ def test_experiments_quick(tmp_path):
     pytest.importorskip("tabulate", reason="pandas' markdown tables need tabulate (the test extra has it)")
     stdout = _run("experiments.py", "--quick", "--out", str(tmp_path))
     text = (tmp_path / "experiments.md").read_text()
-    for section in ["Experiment A", "Experiment B", "Learned bit widths", "Brevitas"]:
+    for section in ["Experiment A", "Experiment B", "Budget", "bit_lambda", "Low-bit levers", "SGD against Adam", "Brevitas"]:
         assert section in text
     results = pd.read_csv(tmp_path / "experiments.csv")
     bits = results[results["kind"] == "bits"]
@@ -34,6 +34,10 @@ def test_experiments_quick(tmp_path):
     assert results["accuracy"].between(0, 1).all()
     # Every quantized digits model beats chance (10 classes) even after 10 epochs.
     assert (bits["accuracy"] > 0.2).all()
+    # The budget holds in every learned fit.
+    learned = results[(results["kind"] == "budget") & (results["method"] == "target_bits")]
+    assert len(learned) and (learned["mean_bits"] <= 2.5).all()
+    assert results.loc[results["kind"] == "sgd", "scale_movement"].dropna().gt(1.0).all()
     assert "wrote" in stdout
 
 
