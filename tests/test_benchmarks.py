@@ -26,7 +26,15 @@ def test_experiments_quick(tmp_path):
     pytest.importorskip("tabulate", reason="pandas' markdown tables need tabulate (the test extra has it)")
     stdout = _run("experiments.py", "--quick", "--out", str(tmp_path))
     text = (tmp_path / "experiments.md").read_text()
-    for section in ["Experiment A", "Experiment B", "Budget", "bit_lambda", "Low-bit levers", "SGD against Adam", "Brevitas"]:
+    for section in [
+        "Experiment A",
+        "Experiment B",
+        "Budget",
+        "bit_lambda",
+        "Low-bit levers",
+        "SGD against Adam",
+        "Brevitas",
+    ]:
         assert section in text
     results = pd.read_csv(tmp_path / "experiments.csv")
     bits = results[results["kind"] == "bits"]
