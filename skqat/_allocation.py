@@ -12,14 +12,16 @@ al. 2021):
    fine-tuning that follows recovers part of it in every layer alike, so it
    ranks the layers.
 2. **Knapsack.** The widths minimise ``sum_l S[l, b_l] + bit_lambda *
-   mean_bits`` subject to ``mean_bits <= target_bits``, where ``mean_bits``
-   is the mean bit width per weight (:func:`mean_bits`). The solution is
+   mean_bits`` subject to ``mean_bits <= target_bits`` (the mean bit width
+   per weight, :func:`mean_bits`) or to the packed model's bytes being at
+   most ``target_bytes``. The solution is
    exact: a dynamic programme over the layers keeps every allocation that no
    other beats on both bits and loss (a Pareto front), so it is the true
    optimum of the additive model, not a rounding of a relaxation.
 
 The budget is therefore a guarantee: every width is an integer within the
-bounds and the mean never exceeds ``target_bits``.
+bounds and the mean never exceeds ``target_bits`` (nor the size
+``target_bytes``).
 
 Nothing here knows about scikit-learn; :mod:`skqat._base` calls
 :func:`allocate_weight_bits` from its epoch schedule and at the end of fit.
@@ -59,7 +61,7 @@ def mean_bits(bits: Sequence[float], sizes: Sequence[int]) -> float:
 
 
 def check_budget(target_bits: float | None, bit_bounds: tuple[int, int]) -> None:
-    """Refuse a budget no allocation within ``bit_bounds`` can meet.
+    """Refuse a ``target_bits`` no allocation within ``bit_bounds`` can meet.
 
     Raises
     ------
@@ -81,6 +83,8 @@ def solve_allocation(
     *,
     target_bits: float | None = None,
     bit_lambda: float = 0.0,
+    choice_bytes: np.ndarray | None = None,
+    byte_budget: int | None = None,
 ) -> list[int]:
     """The exact minimiser of ``sum_l costs[l, b_l] + bit_lambda * mean_bits`` under the budget.
 
@@ -96,49 +100,71 @@ def solve_allocation(
         Upper bound of :func:`mean_bits`; None for no bound.
     bit_lambda : float
         Price of one bit of mean width, in loss units.
+    choice_bytes : ndarray of int, shape (n_layers, n_choices), optional
+        Bytes of layer ``l``'s weights at ``choices[j]`` bits, for ``byte_budget``.
+    byte_budget : int or None
+        Upper bound of ``sum_l choice_bytes[l, b_l]``; None for no bound.
 
     Returns
     -------
     list of int
-        One width per layer. Of allocations with equal loss, the narrowest.
+        One width per layer. Of allocations with equal loss, the one using
+        the least of the budget.
 
     Raises
     ------
     ValueError
-        If no allocation meets ``target_bits``.
+        If no allocation meets the budget.
     """
-    sizes = [int(n) for n in sizes]
-    total = sum(sizes)
-    # Integer bit totals: the budget check is exact, with no float rounding.
-    budget = None if target_bits is None else int(np.floor(target_bits * total + 1e-9))
-    # front: {total bits used: (cost, widths)}, Pareto-pruned after each layer.
+    counts = np.asarray(sizes, dtype=np.int64)
+    widths = np.asarray(choices, dtype=np.int64)
+    # The price is additive over layers: fold it into each layer's cost.
+    values = np.asarray(costs, dtype=np.float64) + bit_lambda * np.outer(counts, widths) / counts.sum()
+    capacity: int | None
+    if byte_budget is not None:
+        weights, capacity = np.asarray(choice_bytes, dtype=np.int64), int(byte_budget)
+    else:
+        # Integer bit totals: the budget check is exact, with no float rounding.
+        weights = np.outer(counts, widths)
+        capacity = None if target_bits is None else int(np.floor(target_bits * counts.sum() + 1e-9))
+    picked = _knapsack(values, weights, capacity)
+    if picked is None:
+        raise ValueError(f"no allocation of {list(choices)} bits per layer fits the budget.")
+    return [int(widths[j]) for j in picked]
+
+
+def _knapsack(values: np.ndarray, weights: np.ndarray, capacity: int | None) -> tuple[int, ...] | None:
+    """Exact multiple-choice knapsack: one item per row, least total value within ``capacity``.
+
+    A dynamic programme over the rows keeps, for each total weight reached,
+    the cheapest choice so far, and drops totals that a lighter total beats
+    on value (a Pareto front). None if nothing fits.
+    """
     front: dict[int, tuple[float, tuple[int, ...]]] = {0: (0.0, ())}
-    for layer, n in enumerate(sizes):
+    for row_values, row_weights in zip(values, weights):
         grown: dict[int, tuple[float, tuple[int, ...]]] = {}
-        for used, (cost, widths) in front.items():
-            for j, b in enumerate(choices):
-                key = used + n * b
-                if budget is not None and key > budget:
+        for used, (value, picked) in front.items():
+            for j, (v, w) in enumerate(zip(row_values, row_weights)):
+                key = used + int(w)
+                if capacity is not None and key > capacity:
                     continue
-                candidate = (cost + float(costs[layer, j]), (*widths, b))
-                if key not in grown or candidate[0] < grown[key][0]:
-                    grown[key] = candidate
+                if key not in grown or value + v < grown[key][0]:
+                    grown[key] = (value + float(v), (*picked, j))
         front = _pareto(grown)
         if not front:
-            raise ValueError(f"no allocation of {list(choices)} bits meets target_bits={target_bits}.")
-    scored = [(cost + bit_lambda * used / total, used, widths) for used, (cost, widths) in front.items()]
-    return list(min(scored)[2])
+            return None
+    return min(front.items(), key=lambda item: (item[1][0], item[0]))[1][1]
 
 
 def _pareto(front: dict) -> dict:
-    """Keep the allocations that no allocation with fewer (or equal) bits beats on cost."""
+    """Keep the totals that no lighter (or equal) total beats on value."""
     kept: dict = {}
     best = np.inf
     for used in sorted(front):
-        cost = front[used][0]
-        if cost < best:
+        value = front[used][0]
+        if value < best:
             kept[used] = front[used]
-            best = cost
+            best = value
     return kept
 
 
@@ -186,8 +212,13 @@ def allocate_weight_bits(
     bit_bounds: tuple[int, int],
     target_bits: float | None,
     bit_lambda: float,
+    weight_bytes=None,
+    byte_budget: int | None = None,
 ) -> list[int]:
     """Measure, solve and set the widths of the module's learned-bit layers.
+
+    ``weight_bytes(layer_index, bits)`` gives the packed bytes of a layer's
+    weights, for ``byte_budget`` (the bytes the weights may take).
 
     Returns
     -------
@@ -198,7 +229,18 @@ def allocate_weight_bits(
     costs = layer_sensitivity(module, X, y, sample_weight, loss, choices)
     layers = module.learned_bit_layers()
     sizes = [layer.weight.numel() for layer in layers]
-    widths = solve_allocation(costs, sizes, choices, target_bits=target_bits, bit_lambda=bit_lambda)
+    choice_bytes = None
+    if byte_budget is not None:
+        choice_bytes = np.array([[weight_bytes(i, b) for b in choices] for i in range(len(layers))])
+    widths = solve_allocation(
+        costs,
+        sizes,
+        choices,
+        target_bits=target_bits,
+        bit_lambda=bit_lambda,
+        choice_bytes=choice_bytes,
+        byte_budget=byte_budget,
+    )
     for layer, b in zip(layers, widths):
         layer.weight_quantizer.allocate(b, layer.masked_weight())
     return widths

@@ -26,7 +26,7 @@ from ._optim import make_optimizer
 from ._progress import EpochProgress
 from ._quantizers import SCHEMES
 from ._report import quantization_report
-from ._spec import build_module, network_spec, torch_dtype
+from ._spec import build_module, fixed_nbytes, layer_weight_nbytes, network_spec, torch_dtype
 from ._threads import training_threads
 from ._training import Objective, ProgressMonitor, TrainingData, TrainingDiverged, fit_loop
 from .exceptions import InconsistentVersionWarning
@@ -99,6 +99,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         "noise_rate": [Interval(Real, 0, 1, closed="right")],
         "bit_lambda": [Interval(Real, 0, None, closed="left")],
         "target_bits": [Interval(Real, 1, 16, closed="both"), None],
+        "target_bytes": [Interval(Integral, 1, None, closed="left"), None],
         "bit_bounds": ["array-like"],
         "input_bits": [Interval(Integral, 2, 16, closed="both"), None],
         "bias_bits": [Interval(Integral, 2, 32, closed="both"), None],
@@ -145,6 +146,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         bit_lambda,
         bit_bounds,
         target_bits,
+        target_bytes,
         input_bits,
         bias_bits,
         sparsity,
@@ -185,6 +187,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.bit_lambda = bit_lambda
         self.bit_bounds = bit_bounds
         self.target_bits = target_bits
+        self.target_bytes = target_bytes
         self.input_bits = input_bits
         self.bias_bits = bias_bits
         self.sparsity = sparsity
@@ -267,8 +270,15 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
     # ------------------------------------------------------------------
     # Building the network
     # ------------------------------------------------------------------
-    def _module_spec(self, n_features: int, n_outputs: int, dtype: torch.dtype) -> dict:
-        """Everything needed to rebuild the network, validated and frozen at fit time."""
+    def _module_spec(self, n_features: int | None, n_outputs: int | None, dtype: torch.dtype) -> dict:
+        """Everything needed to rebuild the network, validated and frozen at fit time.
+
+        ``None`` sizes (before the data is seen) check the parameters alone.
+        """
+        if n_features is None or n_outputs is None:
+            return network_spec(
+                self.get_params(deep=False), [1, *self._hidden_sizes(), 1], dtype, sized=False
+            )
         layer_sizes = [n_features, *self._hidden_sizes(), n_outputs]
         return network_spec(self.get_params(deep=False), layer_sizes, dtype)
 
@@ -314,7 +324,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 "partial_fit does not support early_stopping=True; use fit, or set early_stopping=False."
             )
         # Fail on bad hyperparameter combinations before touching the data or the fitted state.
-        self._module_spec(1, 1, torch.float32)
+        self._module_spec(None, None, torch.float32)
         X, y, sample_weight = self._validate_X_y(X, y, sample_weight, reset=first)
         targets, y_user = self._validate_targets(y, reset=first, incremental=incremental)
         device = resolve_device(self.device)
@@ -490,6 +500,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             0, data.n_samples - 1, min(data.n_samples, _CALIBRATION_ROWS), device=data.X.device
         )
         rows = rows.round().long()
+        budget = self._spec["target_bytes"]
         allocate_weight_bits(
             self._module,
             data.X[rows],
@@ -499,6 +510,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             bit_bounds=self._spec["bit_bounds"],
             target_bits=self._spec["target_bits"],
             bit_lambda=self._spec["bit_lambda"],
+            weight_bytes=lambda index, bits: layer_weight_nbytes(self._spec, index, bits),
+            byte_budget=None if budget is None else budget - fixed_nbytes(self._spec),
         )
 
     def _quant_lambda_at(self, epoch: int) -> float:

@@ -162,6 +162,13 @@ NETWORK_PARAMETERS = """\
         widths are chosen once per model: later ``partial_fit`` and
         warm-start ``fit`` calls keep them.
 
+    target_bytes : int or None, default=None
+        With ``weight_bits="learned"``, instead of ``target_bits``: the most
+        bytes of the packed model, as ``quantization_report()["bytes"].sum()``
+        and ``export_integer().nbytes`` count them (weights, biases, scales,
+        zero points and grids). Chosen the same way; a budget below the
+        model with every layer at ``bit_bounds[0]`` raises ``ValueError``.
+
     input_bits : int in [2, 16] or None, default=None
         Quantize the input features on a learned signed grid (one scale for
         all features, so standardize them first): the features become

@@ -56,6 +56,8 @@ __all__ = [
     "quantize_codes",
     "smallest_int_dtype",
     "tensor_nbytes",
+    "weight_matrix_nbytes",
+    "network_nbytes",
     "PARAM_BYTES",
     "CALIBRATED_BITS",
 ]
@@ -107,6 +109,62 @@ def tensor_nbytes(n_values: int, bits: int, n_scales: int = 0, asymmetric: bool 
     8
     """
     return math.ceil(n_values * bits / 8) + PARAM_BYTES * n_scales * (2 if asymmetric else 1)
+
+
+def weight_matrix_nbytes(
+    n_in: int, n_out: int, bits, per_channel: bool = False, asymmetric: bool = False
+) -> int:
+    """:func:`tensor_nbytes` of an ``n_out x n_in`` weight matrix at ``bits`` (None: float32)."""
+    if bits is None:
+        return tensor_nbytes(n_in * n_out, 32)
+    return tensor_nbytes(n_in * n_out, bits, n_out if per_channel else 1, asymmetric)
+
+
+def network_nbytes(
+    layer_sizes,
+    layer_bits,
+    *,
+    per_channel: bool = False,
+    asymmetric: bool = False,
+    bias_bits=None,
+    input_bits=None,
+    activation_bits=None,
+) -> int:
+    """Packed bytes of a network before it is trained: what :meth:`FrozenNetwork.nbytes` will count.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int
+        ``[n_features, *hidden, n_outputs]``.
+    layer_bits : sequence of int or None
+        Each layer's weight bits (None: float32).
+    per_channel, asymmetric : bool
+        Weight grid granularity and zero points.
+    bias_bits, input_bits, activation_bits : int or None
+        As the estimators' parameters. An all-integer network without
+        ``input_bits`` (or ``activation_bits``) stores the 8-bit grid
+        calibrated at the end of fit instead.
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> network_nbytes([4, 8, 3], [4, 4], activation_bits=8)
+    92
+    """
+    total = 0
+    for n_in, n_out, bits in zip(layer_sizes[:-1], layer_sizes[1:], layer_bits):
+        total += weight_matrix_nbytes(n_in, n_out, bits, per_channel, asymmetric)
+        total += tensor_nbytes(n_out, bias_bits or 32)
+    integer = all(b is not None for b in layer_bits)
+    for grid_bits in [input_bits] + [activation_bits] * (len(layer_sizes) - 2):
+        if grid_bits is not None:
+            total += tensor_nbytes(0, grid_bits, 1, asymmetric)
+        elif integer:
+            total += tensor_nbytes(0, CALIBRATED_BITS, 1, True)
+    return total
 
 
 def codes_from_inverse(x: np.ndarray, inverse, zero_point, qmin: int, qmax: int, out=None) -> np.ndarray:

@@ -13,10 +13,11 @@ import numpy as np
 import torch
 
 from ._allocation import check_budget
+from ._frozen import network_nbytes, weight_matrix_nbytes
 from ._modules import QuantMLP
 from ._quantizers import make_quantizer
 
-__all__ = ["network_spec", "build_module", "torch_dtype"]
+__all__ = ["network_spec", "build_module", "torch_dtype", "fixed_nbytes", "layer_weight_nbytes"]
 
 #: Schemes whose weight quantizer can learn its bit width.
 _LEARNED_BITS_SCHEMES = ("lsq", "pact")
@@ -58,7 +59,7 @@ def _bit_bounds(bit_bounds) -> tuple[int, int]:
     return int(low), int(high)
 
 
-def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype) -> dict:
+def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype, *, sized: bool = True) -> dict:
     """Validate the quantization hyperparameters together and freeze them.
 
     Parameters
@@ -69,6 +70,9 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype) -> di
         ``[n_features, *hidden, n_outputs]``.
     dtype : torch.dtype
         Training dtype.
+    sized : bool, default=True
+        Whether ``layer_sizes`` are the real ones; False skips the checks
+        that depend on them (``target_bytes``).
 
     Returns
     -------
@@ -91,11 +95,17 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype) -> di
             )
         if not params["symmetric"]:
             raise ValueError("weight_bits='learned' learns symmetric grids; set symmetric=True.")
-        if params["target_bits"] is None and not params["bit_lambda"]:
+        if params["target_bits"] is None and params["target_bytes"] is None and not params["bit_lambda"]:
             raise ValueError(
                 "weight_bits='learned' chooses each layer's bit width under a budget; give one: "
-                "target_bits (the most mean bits per weight, for example 3.5) or bit_lambda (the loss "
-                "one bit of mean width is worth, for example 0.01)."
+                "target_bits (the most mean bits per weight, for example 3.5), target_bytes (the most "
+                "bytes of the packed model) or bit_lambda (the loss one bit of mean width is worth, for "
+                "example 0.01)."
+            )
+        if params["target_bits"] is not None and params["target_bytes"] is not None:
+            raise ValueError(
+                f"target_bits={params['target_bits']} and target_bytes={params['target_bytes']} are two "
+                "budgets; give one of them (set the other to None)."
             )
         check_budget(params["target_bits"], (min_bits, max_bits))
         if params["sparsity"] > 0 and min_bits == 1:
@@ -103,11 +113,11 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype) -> di
                 "sparsity > 0 needs an exact zero on the weight grid, which the binary (1-bit) grid "
                 "{-s, +s} lacks; use bit_bounds with min_bits >= 2 or sparsity=0."
             )
-    elif params["target_bits"] is not None or params["bit_lambda"]:
+    elif params["target_bits"] is not None or params["target_bytes"] is not None or params["bit_lambda"]:
         raise ValueError(
-            "target_bits and bit_lambda set the budget of weight_bits='learned'; with "
+            "target_bits, target_bytes and bit_lambda set the budget of weight_bits='learned'; with "
             f"weight_bits={params['weight_bits']!r} the widths are fixed. Set weight_bits='learned', or "
-            "leave target_bits=None and bit_lambda=0."
+            "leave target_bits=None, target_bytes=None and bit_lambda=0."
         )
     if params["sparsity"] > 0 and 1 in layer_bits:
         raise ValueError(
@@ -116,7 +126,7 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype) -> di
         )
     if params["bias_bits"] is not None and all(b is None for b in layer_bits):
         raise ValueError("bias_bits needs quantized weights (its scale is s_w * s_in); set weight_bits.")
-    return {
+    spec = {
         "layer_sizes": list(layer_sizes),
         "activation": params["activation"],
         "layer_bits": layer_bits,
@@ -130,11 +140,45 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype) -> di
         "noise_rate": float(params["noise_rate"]),
         "bit_bounds": (min_bits, max_bits),
         "target_bits": None if params["target_bits"] is None else float(params["target_bits"]),
+        "target_bytes": None if params["target_bytes"] is None else int(params["target_bytes"]),
         "bit_lambda": float(params["bit_lambda"]),
         "pruned": params["sparsity"] > 0,
         # A string, not a torch.dtype: the spec is pickled, and files should not hold torch objects.
         "dtype": str(dtype).removeprefix("torch."),
     }
+    if sized and spec["target_bytes"] is not None:
+        smallest = fixed_nbytes(spec) + sum(layer_weight_nbytes(spec, i, min_bits) for i in range(n_layers))
+        if spec["target_bytes"] < smallest:
+            raise ValueError(
+                f"target_bytes={spec['target_bytes']} cannot be met: with every layer at bit_bounds[0]="
+                f"{min_bits} bits this network packs into {smallest} bytes. Raise target_bytes, lower "
+                "bit_bounds, or shrink hidden_layer_sizes."
+            )
+    return spec
+
+
+def layer_weight_nbytes(spec: dict, index: int, bits: int) -> int:
+    """Packed bytes of layer ``index``'s weights at ``bits`` (learned-bit grids are symmetric)."""
+    sizes = spec["layer_sizes"]
+    return weight_matrix_nbytes(
+        sizes[index], sizes[index + 1], bits, spec["per_channel"], not spec["symmetric"]
+    )
+
+
+def fixed_nbytes(spec: dict) -> int:
+    """Packed bytes of everything but the weights (biases, grids): what no allocation changes."""
+    n_layers = len(spec["layer_sizes"]) - 1
+    bits = spec["bit_bounds"][0]
+    total = network_nbytes(
+        spec["layer_sizes"],
+        [bits] * n_layers,
+        per_channel=spec["per_channel"],
+        asymmetric=not spec["symmetric"],
+        bias_bits=spec["bias_bits"],
+        input_bits=spec["input_bits"],
+        activation_bits=spec["activation_bits"],
+    )
+    return total - sum(layer_weight_nbytes(spec, i, bits) for i in range(n_layers))
 
 
 def torch_dtype(spec: dict) -> torch.dtype:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._frozen import CALIBRATED_BITS, tensor_nbytes
+from ._frozen import network_nbytes
 
 __all__ = ["QuantizationParetoDisplay", "TrainingCurveDisplay", "WeightGridDisplay"]
 
@@ -53,9 +53,9 @@ def model_bytes(params: dict, reference) -> int:
 
     Shapes come from the fitted ``reference`` estimator; hidden sizes, bit
     widths, granularity, symmetry and the input, activation and bias grids
-    from ``params`` where given. Every tensor is counted with
-    :func:`skqat._frozen.tensor_nbytes`, the count the report and
-    ``IntegerMLP.nbytes`` use, so a fitted candidate's report agrees. Learned
+    from ``params`` where given. It is :func:`skqat._frozen.network_nbytes`,
+    the count the report and ``IntegerMLP.nbytes`` use, so a fitted
+    candidate's report agrees. Learned
     bit widths count at ``target_bits`` (the mean they may not exceed; a
     fitted candidate is at most about that size) or, without one, at
     ``bit_bounds[1]``.
@@ -69,27 +69,15 @@ def model_bytes(params: dict, reference) -> int:
         target = _param(params, "target_bits", reference.target_bits)
         bits = _param(params, "bit_bounds", reference.bit_bounds)[1] if target is None else target
     per_layer = list(bits) if isinstance(bits, (tuple, list)) else [bits] * (len(sizes) - 1)
-    asymmetric = not _param(params, "symmetric", reference.symmetric)
-    per_channel = _param(params, "granularity", reference.granularity) == "per_channel"
-    bias_bits = _param(params, "bias_bits", reference.bias_bits)
-    total = 0
-    for (n_in, n_out), b in zip(zip(sizes[:-1], sizes[1:]), per_layer):
-        if b is None:
-            total += tensor_nbytes(n_in * n_out, 32)
-        else:
-            total += tensor_nbytes(n_in * n_out, b, n_out if per_channel else 1, asymmetric)
-        total += tensor_nbytes(n_out, bias_bits or 32)
-    # Input and activation grids: trained ones, or (for an integer network)
-    # the 8-bit asymmetric grids calibrated at the end of fit.
-    integer = all(b is not None for b in per_layer)
-    trained = [_param(params, "input_bits", reference.input_bits)]
-    trained += [_param(params, "activation_bits", reference.activation_bits)] * len(hidden)
-    for grid_bits in trained:
-        if grid_bits is not None:
-            total += tensor_nbytes(0, grid_bits, 1, asymmetric)
-        elif integer:
-            total += tensor_nbytes(0, CALIBRATED_BITS, 1, True)
-    return total
+    return network_nbytes(
+        sizes,
+        per_layer,
+        per_channel=_param(params, "granularity", reference.granularity) == "per_channel",
+        asymmetric=not _param(params, "symmetric", reference.symmetric),
+        bias_bits=_param(params, "bias_bits", reference.bias_bits),
+        input_bits=_param(params, "input_bits", reference.input_bits),
+        activation_bits=_param(params, "activation_bits", reference.activation_bits),
+    )
 
 
 class QuantizationParetoDisplay:

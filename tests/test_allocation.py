@@ -118,8 +118,11 @@ def test_bit_lambda_prices_bits(digits_split):
     [
         ({"weight_bits": "learned"}, "needs? a budget|give one"),
         ({"weight_bits": "learned", "target_bits": 1.5}, "cannot be met"),
-        ({"weight_bits": 4, "target_bits": 3.0}, "target_bits and bit_lambda set the budget"),
-        ({"weight_bits": 4, "bit_lambda": 0.1}, "target_bits and bit_lambda set the budget"),
+        ({"weight_bits": 4, "target_bits": 3.0}, "target_bits, target_bytes and bit_lambda set the budget"),
+        ({"weight_bits": 4, "bit_lambda": 0.1}, "target_bits, target_bytes and bit_lambda set the budget"),
+        ({"weight_bits": 4, "target_bytes": 900}, "target_bits, target_bytes and bit_lambda set the budget"),
+        ({"weight_bits": "learned", "target_bits": 3, "target_bytes": 900}, "two budgets"),
+        ({"weight_bits": "learned", "target_bytes": 50}, "cannot be met.*packs into"),
     ],
 )
 def test_budget_errors(iris, params, message):
@@ -171,3 +174,21 @@ def test_grid_search_over_target_bits(iris):
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     best = search.best_estimator_
     assert mean_bits(best.weight_bits_, [c.size for c in best.coefs_]) <= best.target_bits
+
+
+@pytest.mark.parametrize("target_bytes", [800, 1200, 2000])
+def test_target_bytes_bounds_the_packed_model(digits_split, target_bytes):
+    X_train, _, y_train, _ = digits_split
+    clf = _fit(QuantizedMLPClassifier(target_bytes=target_bytes, **LEARNED), X_train, y_train)
+    packed = int(clf.quantization_report()["bytes"].sum())
+    assert packed == clf.export_integer().nbytes
+    assert packed <= target_bytes
+    assert all(2 <= b <= 8 for b in clf.weight_bits_)
+
+
+def test_a_tight_byte_budget_is_used(digits_split):
+    # Everything at 2 bits packs into 780 bytes (64x32 and 32x10 weights, biases, grids);
+    # 1000 bytes leaves room to widen a layer, and the allocation takes it.
+    X_train, _, y_train, _ = digits_split
+    clf = _fit(QuantizedMLPClassifier(target_bytes=1000, **LEARNED), X_train, y_train)
+    assert 780 < clf.quantization_report()["bytes"].sum() <= 1000
