@@ -179,12 +179,20 @@ class ProgressMonitor:
     #: yardstick of :data:`DIVERGENCE_FACTOR`.
     initial_loss: float | None = None
 
-    def update(self, loss: float, validation_score: float | None, module) -> None:
-        """Record an epoch; snapshot the module when its validation score is the best."""
+    def update(self, loss: float, validation_score: float | None, module, final_form: bool = True) -> None:
+        """Record an epoch; snapshot the module when its validation score is the best.
+
+        Epochs whose network is not in its final form (learned bit widths not
+        yet allocated: a warm-up) are recorded but neither snapshot nor
+        counted as the best, so early stopping restores an allocated model.
+        """
         self.loss_curve.append(loss)
         if validation_score is None:
             improved = loss <= self.best_loss - self.tol
             self.best_loss = min(self.best_loss, loss)
+        elif not final_form:
+            self.validation_scores.append(validation_score)
+            improved = True
         else:
             self.validation_scores.append(validation_score)
             improved = validation_score >= self.best_validation_score + self.tol
@@ -286,7 +294,7 @@ def fit_loop(
                     f"{initial_loss:.4g} before the first step"
                 )
             score = validation_score() if validation_score is not None else None
-            monitor.update(loss, score, module)
+            monitor.update(loss, score, module, final_form=not module.bits_unallocated())
             done += 1
             for key, value in module.state_dict().items():
                 finished[key].copy_(value)

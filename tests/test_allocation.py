@@ -192,3 +192,19 @@ def test_a_tight_byte_budget_is_used(digits_split):
     X_train, _, y_train, _ = digits_split
     clf = _fit(QuantizedMLPClassifier(target_bytes=1000, **LEARNED), X_train, y_train)
     assert 780 < clf.quantization_report()["bytes"].sum() <= 1000
+
+
+def test_early_stopping_restores_an_allocated_epoch(digits_split):
+    # Here the 8-bit warm-up scores best on the validation set (0.926 at epoch
+    # 9, the binary model at most 0.904); the restored model must still be an
+    # allocated one, and its score the best of the allocated epochs.
+    X_train, _, y_train, _ = digits_split
+    params = dict(
+        LEARNED, max_iter=40, target_bits=1, bit_bounds=(1, 8), early_stopping=True, learning_rate_init=0.01
+    )
+    clf = _fit(QuantizedMLPClassifier(**params), X_train, y_train)
+    allocation_epoch = clf._allocation_epoch()
+    assert max(clf.validation_scores_[:allocation_epoch]) > max(clf.validation_scores_[allocation_epoch:])
+    assert clf._module.layers[0].weight_quantizer.allocated
+    assert clf.weight_bits_ == [1, 1]
+    assert clf.best_validation_score_ == max(clf.validation_scores_[allocation_epoch:])
