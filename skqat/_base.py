@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import __version__
@@ -80,7 +80,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "weight_bits": [
             Interval(Integral, 1, 16, closed="both"),
             None,
@@ -339,6 +339,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 self._module.to(device)
                 self._optimizer = self._moved_optimizer(device)
             dtype = torch_dtype(self._spec)
+        # Read at every call, as scikit-learn does: set_params between warm starts takes effect.
+        self._monitor.tol, self._monitor.n_iter_no_change = self.tol, self.n_iter_no_change
 
         X_train, t_train, sw_train = X, targets, sample_weight
         validation_score = None
@@ -367,13 +369,25 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         objective = Objective(self._loss_name(), alpha=self.alpha)
         n_epochs = 1 if incremental else self.max_iter
         backup = None if first else self._snapshot()
-        progress = EpochProgress(n_epochs, enabled=bool(self.verbose) and not incremental)
+        if not first and not incremental:
+            # Every fit starts a fresh optimizer (moments, schedule), as scikit-learn's
+            # MLP does; partial_fit continues the last one. The backup keeps the old
+            # one's state for a diverged fit to restore.
+            self._optimizer = self._new_optimizer(self._module)
+        # verbose=True: a progress bar over fit's epochs. verbose > 1, and any
+        # verbose partial_fit: scikit-learn's "Iteration i, loss = ..." lines.
+        lines = bool(self.verbose) and (incremental or self.verbose > 1)
+        progress = EpochProgress(n_epochs, enabled=bool(self.verbose) and not lines)
 
         def before_epoch(epoch: int) -> None:
             self._apply_schedules(epoch, data, objective)
 
         def report_epoch(epoch: int, loss: float, score: float | None) -> None:
             progress.update(epoch, loss, score, bits=self._module.mean_weight_bits())
+            if lines:
+                print(f"Iteration {epoch + 1}, loss = {loss:.8f}")
+                if score is not None:
+                    print(f"Validation score: {score:f}")
 
         self._module.train()
         try:
@@ -392,6 +406,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                     validation_score=validation_score,
                     before_epoch=before_epoch,
                     progress=report_epoch,
+                    samples_seen=self.t_,
                 )
         except TrainingDiverged as exc:
             if backup is None:
@@ -442,7 +457,11 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             )
 
     def _split_validation(self, X, targets, y_user, sample_weight, dtype, device):
-        stratify = y_user if (self._is_classifier() and self.n_outputs_ == 1) else None
+        stratify = None
+        if self._is_classifier() and self.n_outputs_ == 1:
+            # As scikit-learn's MLP: binary targets only, stratified on the binarized
+            # labels (so split errors name the same classes as scikit-learn's).
+            stratify = self._label_binarizer.transform(y_user).astype(bool)
         arrays = [X, targets, y_user] + ([sample_weight] if sample_weight is not None else [])
         try:
             parts = train_test_split(

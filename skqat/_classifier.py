@@ -184,12 +184,9 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
         classes = binarizer.classes_
         if binarizer.y_type_.startswith("multilabel"):
             n_outputs, activation = len(classes), "logistic"
-        elif len(classes) < 2:
-            raise ValueError(
-                f"The target y contains only one class ({classes.tolist()}); a classifier "
-                "needs at least two classes to learn from."
-            )
-        elif len(classes) == 2:
+        elif len(classes) <= 2:
+            # One class fits too, as in scikit-learn's MLP: one logistic output
+            # trained toward 0, and predict returns that class.
             n_outputs, activation = 1, "logistic"
         else:
             n_outputs, activation = len(classes), "softmax"
@@ -217,6 +214,9 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
             return self.classes_[outputs.argmax(axis=1)]
         if self._label_binarizer.y_type_.startswith("multilabel"):
             return (outputs > 0.5).astype(int)
+        if len(self.classes_) == 1:
+            # One class seen (as LabelBinarizer.inverse_transform): always that class.
+            return np.full(len(outputs), self.classes_[0])
         return self.classes_[(outputs[:, 0] > 0.5).astype(int)]
 
     # ------------------------------------------------------------------

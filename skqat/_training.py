@@ -242,6 +242,7 @@ def fit_loop(
     validation_score: Callable | None = None,
     before_epoch: Callable | None = None,
     progress=None,
+    samples_seen: int = 0,
 ) -> int:
     """Train for at most ``n_epochs`` epochs; returns how many ran.
 
@@ -261,6 +262,9 @@ def fit_loop(
         trained in all (schedules: quantization delay, penalty ramp, pruning).
     progress : callable ``(epoch, loss, validation_score) -> None`` or None
         Reports each epoch (the progress bar).
+    samples_seen : int, default=0
+        Samples the model trained on in earlier calls: the learning-rate
+        schedules count every sample since the first fit (scikit-learn's ``t_``).
 
     Returns
     -------
@@ -270,7 +274,9 @@ def fit_loop(
     Raises
     ------
     TrainingDiverged
-        If an epoch's objective is not finite, or exploded (:data:`DIVERGENCE_FACTOR`).
+        If an epoch's objective is not finite, or exploded (:data:`DIVERGENCE_FACTOR`),
+        unless early stopping has a best epoch to fall back on: then the
+        epoch is recorded with a NaN validation score and training stops.
     """
     device = data.X.device
     n_samples = data.n_samples
@@ -289,6 +295,12 @@ def fit_loop(
                 order = torch.from_numpy(rng.permutation(n_samples)).to(device)
             loss = run_epoch(module, optimizer, data, objective, batch_size=batch_size, order=order)
             if _diverged(loss, initial_loss):
+                if validation_score is not None and monitor.best_state is not None:
+                    # Early stopping, as scikit-learn's: record the epoch with a NaN
+                    # validation score and keep the best one (the caller restores it).
+                    monitor.update(loss, math.nan, module, final_form=not module.bits_unallocated())
+                    done += 1
+                    break
                 raise TrainingDiverged(
                     f"epoch {epoch + 1}: the training loss became {loss:.4g}, from "
                     f"{initial_loss:.4g} before the first step"
@@ -300,7 +312,7 @@ def fit_loop(
                 finished[key].copy_(value)
             if progress is not None:
                 progress(epoch, loss, score)
-            optimizer.iteration_ends(n_samples * done)
+            optimizer.iteration_ends(samples_seen + n_samples * done)
             if monitor.stalled:
                 if optimizer.trigger_stopping("", False):
                     break

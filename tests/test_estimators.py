@@ -12,6 +12,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_multilabel_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
+from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
@@ -278,10 +279,16 @@ def test_cuda_request_without_cuda_is_a_clear_error(iris):
     assert clf.score(X, y) > 0.9
 
 
-def test_single_class_is_rejected(iris):
+def test_single_class_fits_and_predicts_that_class_as_scikit_learn(iris):
+    # scikit-learn's MLPClassifier fits a single-class y and predicts that class;
+    # so does skqat (and predict_proba keeps scikit-learn's two columns).
     X, _ = iris
-    with pytest.raises(ValueError, match="only one class"):
-        QuantizedMLPClassifier(**FAST).fit(X, np.zeros(len(X)))
+    y = np.full(len(X), "only")
+    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X, y)
+    reference = _fit_quietly(MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0), X, y)
+    assert list(clf.classes_) == ["only"]
+    np.testing.assert_array_equal(clf.predict(X), reference.predict(X))
+    assert clf.predict_proba(X).shape == reference.predict_proba(X).shape == (len(X), 2)
 
 
 def test_multilabel_classification():
@@ -451,3 +458,68 @@ def test_divergence_message_starts_with_scikit_learns_sentence(iris):
     clf = QuantizedMLPRegressor(hidden_layer_sizes=(8,), solver="sgd", learning_rate_init=1e6, momentum=0.0)
     with pytest.raises(ValueError, match=r"^Solver produced non-finite parameter weights\."):
         clf.fit(X * 1e3, y * 1e6)
+
+
+# ----------------------------------------------------------------------
+# Behaviour scikit-learn's own MLP tests pin down (tests/sklearn_suite/ runs them)
+# ----------------------------------------------------------------------
+def test_n_iter_no_change_inf_never_stops_early(iris):
+    X, y = iris
+    clf = _fit_quietly(
+        QuantizedMLPClassifier(**dict(FAST, max_iter=15, tol=1e9, n_iter_no_change=np.inf)), X, y
+    )
+    assert clf.n_iter_ == 15
+
+
+def test_invscaling_decays_over_every_sample_seen(iris):
+    # scikit-learn's rate after t samples in all calls: lr / (t + 1) ** power_t.
+    X, y = iris
+    clf = QuantizedMLPClassifier(solver="sgd", learning_rate="invscaling", power_t=0.5, **FAST)
+    for _ in range(5):
+        clf.partial_fit(X, y, classes=np.unique(y))
+    assert clf.t_ == 5 * len(X)
+    assert clf._optimizer.learning_rate == pytest.approx(FAST["learning_rate_init"] / (clf.t_ + 1) ** 0.5)
+
+
+def test_warm_start_fit_resets_the_optimizer_and_reads_new_stopping_parameters(iris):
+    X, y = iris
+    clf = QuantizedMLPClassifier(
+        solver="sgd", learning_rate="adaptive", warm_start=True, **dict(FAST, tol=1e9, n_iter_no_change=1)
+    )
+    _fit_quietly(clf, X, y)
+    assert clf._optimizer.learning_rate < FAST["learning_rate_init"]  # the schedule lowered it
+    clf.set_params(tol=0.0, n_iter_no_change=1000, max_iter=7)
+    _fit_quietly(clf, X, y)
+    # A fresh optimizer (scikit-learn resets it on every fit) and the new stopping rule: all 7 epochs.
+    assert clf._optimizer.learning_rate == FAST["learning_rate_init"]
+    assert clf.n_iter_ == 7
+
+
+def test_divergence_under_early_stopping_keeps_the_best_epoch(iris):
+    X, y = iris
+    reg = QuantizedMLPRegressor(
+        hidden_layer_sizes=(32,),
+        activation="identity",
+        solver="sgd",
+        learning_rate_init=1.0,
+        early_stopping=True,
+        weight_bits=None,
+        activation_bits=None,
+        random_state=0,
+        max_iter=20,
+    )
+    _fit_quietly(reg, X, y)
+    assert np.isnan(reg.validation_scores_[-1])
+    assert np.isfinite(reg.best_validation_score_)
+    assert np.all(np.isfinite(reg.predict(X)))
+
+
+def test_verbose_lines_and_bar(iris, capsys):
+    X, y = iris
+    _fit_quietly(QuantizedMLPClassifier(verbose=2, **dict(FAST, max_iter=3)), X, y)
+    assert capsys.readouterr().out.count("Iteration") == 3
+    clf = _fit_quietly(QuantizedMLPClassifier(verbose=True, **dict(FAST, max_iter=3)), X, y)
+    captured = capsys.readouterr()
+    assert "Iteration" not in captured.out and "epoch" in captured.err  # the tqdm bar
+    clf.partial_fit(X, y)
+    assert "Iteration 1, loss = " in capsys.readouterr().out

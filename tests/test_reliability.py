@@ -110,10 +110,11 @@ def test_bad_fit_inputs_get_clear_errors_and_are_not_modified(Estimator, case):
 
 
 def test_single_class_and_single_sample():
-    with pytest.raises(ValueError, match="only one class"):
-        QuantizedMLPClassifier(**FAST).fit(X_OK, np.zeros(30))
-    with pytest.raises(ValueError, match="only one class"):
-        QuantizedMLPClassifier(**FAST).fit(X_OK[:1], Y_OK[:1])
+    # One class (or one sample) fits and predicts that class, as in scikit-learn.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = QuantizedMLPClassifier(**FAST).fit(X_OK[:1], Y_OK[:1])
+    np.testing.assert_array_equal(clf.predict(X_OK), np.full(len(X_OK), Y_OK[0]))
     # One sample is enough for a regressor, as in scikit-learn.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)

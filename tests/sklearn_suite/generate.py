@@ -46,6 +46,35 @@ def _skip(test: str, reason_name: str) -> Edit:
     return Edit(reason, f"\ndef {test}(", f"\n@pytest.mark.skip(reason={reason_name})\ndef {test}(")
 
 
+def _xfail_8bit(test: str, reason: str) -> Edit:
+    """Expect ``test`` to fail in 8-bit mode only, for a measured reason that quantization causes."""
+    return Edit(
+        f"8-bit only: {reason}",
+        f"\ndef {test}(",
+        f'\n@pytest.mark.xfail(MODE == "8bit", reason={reason!r}, strict=True)\ndef {test}(',
+    )
+
+
+#: Measured in 8-bit mode (scikit-learn 1.9.1); strict, so a test that starts passing is noticed.
+XFAILS_8BIT = {
+    "test_mlp_classifier_dtypes_casting": (
+        "float32 and float64 training round a few latent weights to different 8-bit codes; 3 of 120 "
+        "probabilities then differ by up to 4.8% against the test's rtol of 1%"
+    ),
+    "test_mlp_regressor_dtypes_casting": (
+        "float32 and float64 training round latent weights to different 8-bit codes; predictions "
+        "differ by up to 0.07 against the test's rtol of 5e-4"
+    ),
+    "test_mlp_loading_from_joblib_partial_fit": (
+        "the output moves in steps of the 8-bit weight and activation grids as codes flip; after "
+        "200 partial_fit calls it is 1.3e-4 from the target against the test's rtol of 1e-4"
+    ),
+    "test_mlp_diverging_loss": (
+        "8-bit weight grids clip the weights, so learning_rate_init=1 leaves a poor finite model "
+        "(validation R^2 -9.1) instead of NaN validation scores"
+    ),
+}
+
 EDITS: list[Edit] = [
     Edit(
         "test skqat (or, in control mode, scikit-learn) through suite_estimators",
@@ -103,6 +132,7 @@ EDITS: list[Edit] = [
         "assert clf._no_improvement_count == clf.n_iter_ - 1",
         "assert no_improvement_count(clf) == clf.n_iter_ - 1",
     ),
+    *(_xfail_8bit(test, reason) for test, reason in XFAILS_8BIT.items()),
 ]
 
 
