@@ -40,12 +40,17 @@ NETWORK_PARAMETERS = """\
     tol : float, default=1e-4
         Improvement below which an epoch counts as no improvement.
 
-    verbose : bool, default=False
-        Show a progress bar over epochs with the loss (and validation score).
-        ``False`` prints nothing.
+    verbose : bool or int, default=False
+        ``True`` (1): a progress bar over ``fit``'s epochs with the loss (and
+        validation score). ``verbose > 1``, and ``partial_fit`` with any
+        ``verbose``: scikit-learn's lines, ``Iteration i, loss = ...`` (and
+        ``Validation score: ...``) per epoch. ``False`` prints nothing.
 
     warm_start : bool, default=False
-        Continue from the previous fit's weights, grids and optimizer state.
+        Continue from the previous fit's weights, grids and learning-rate
+        schedule position (``t_``). As in scikit-learn, each ``fit`` starts a
+        fresh optimizer (moments, adaptive rate) and reads ``tol`` and
+        ``n_iter_no_change`` anew; ``partial_fit`` continues the optimizer.
 
     momentum : float, default=0.9
         Momentum for ``solver="sgd"``.
@@ -66,8 +71,9 @@ NETWORK_PARAMETERS = """\
     epsilon : float, default=1e-8
         Adam's numerical-stability constant.
 
-    n_iter_no_change : int, default=10
-        Epochs without improvement tolerated before stopping.
+    n_iter_no_change : int or np.inf, default=10
+        Epochs without improvement tolerated before stopping; ``np.inf``
+        never stops early.
 
     weight_bits : int in [1, 16], tuple, "learned" or None, default=8
         Bit width of the weights. An int applies to every layer; a tuple

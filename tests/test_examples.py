@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# Whole scripts end to end: minutes in all. Skip with -m "not slow".
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / ".." / "shared" / "data"
 

@@ -56,15 +56,24 @@ def test_pareto_display_from_a_search_over_a_pipeline(iris):
     plt.close("all")
 
 
-def test_model_bytes_matches_the_report(iris):
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"weight_bits": 4, "activation_bits": None},
+        {"weight_bits": 3, "granularity": "per_channel", "symmetric": False},
+        {"weight_bits": (8, 2), "input_bits": 6, "bias_bits": 16},
+        {"weight_bits": (None, 4), "activation_bits": 5},
+        {"weight_bits": 1, "hidden_layer_sizes": (5, 7)},
+    ],
+    ids=str,
+)
+def test_model_bytes_matches_the_report(iris, params):
+    # A candidate's size before fitting is the fitted model's report, in every
+    # storage the report distinguishes (grids, zero points, biases, float layers).
     X, y = iris
-    clf = _fit(
-        QuantizedMLPClassifier(hidden_layer_sizes=(16,), weight_bits=4, activation_bits=None, max_iter=5),
-        X,
-        y,
-    )
-    report = clf.quantization_report()
-    assert model_bytes({"weight_bits": 4}, clf) == report["bytes"].sum()
+    reference = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=2), X, y)
+    clf = _fit(QuantizedMLPClassifier(**{"hidden_layer_sizes": (16,), "max_iter": 5, **params}), X, y)
+    assert model_bytes(params, reference) == clf.quantization_report()["bytes"].sum()
 
 
 @pytest.mark.parametrize(

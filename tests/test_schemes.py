@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
+from skqat._functional import grid_limits
 from skqat._quantizers import (
     AllocatedBitsQuantizer,
     LSQQuantizer,
@@ -43,9 +44,11 @@ def _assert_on_grid(estimator, bits):
         assert row["bits"] == bits[layer]
         scale = np.broadcast_to(row["scale"], coef.shape[1])
         zero = np.broadcast_to(row["zero_point"], coef.shape[1])
-        codes = coef / scale - zero
+        # x = s * (q - zp): the codes q lie on the grid's integer range.
+        codes = coef / scale + zero
         np.testing.assert_allclose(codes, np.round(codes), atol=1e-4)
-        assert codes.min() >= -(2 ** (bits[layer] - 1)) - 1e-4 or row["zero_point"] is not None
+        qmin, qmax = grid_limits(bits[layer], estimator.symmetric)
+        assert qmin - 1e-4 <= codes.min() and codes.max() <= qmax + 1e-4
         for column in coef.T:
             assert len(np.unique(column)) <= 2 ** bits[layer]
 
