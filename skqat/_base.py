@@ -752,6 +752,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         Returns
         -------
         IntegerMLP
+            The integer-only model (numpy), bit-exact with the C header and the
+            ONNX integer graph.
 
         Raises
         ------

@@ -24,43 +24,43 @@ __all__ = ["QuantizedMLPClassifier"]
 class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
     """Multilayer perceptron classifier trained with learned quantization.
 
-        A drop-in for scikit-learn's :class:`~sklearn.neural_network.MLPClassifier`
-        whose weights (and hidden activations) live on low-bit integer grids.
-        The grids' scales and zero points are learned with the weights by
-        back-propagation through a straight-through estimator, on a PyTorch
-        backend.
+    A drop-in for scikit-learn's :class:`~sklearn.neural_network.MLPClassifier`
+    whose weights (and hidden activations) live on low-bit integer grids.
+    The grids' scales and zero points are learned with the weights by
+    back-propagation through a straight-through estimator, on a PyTorch
+    backend.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     %(network_parameters)s
-        Attributes
-        ----------
-        classes_ : ndarray or list of ndarray
-            Class labels, in the type they were given (strings, integers,
-            categories).
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray
+        Class labels, in the type they were given (strings, integers,
+        categories).
 
-        out_activation_ : str
-            ``"softmax"`` for multiclass, ``"logistic"`` for binary and
-            multilabel targets.
+    out_activation_ : str
+        ``"softmax"`` for multiclass, ``"logistic"`` for binary and
+        multilabel targets.
 
     %(fitted_attributes)s
-        See Also
-        --------
-        QuantizedMLPRegressor : The regressor counterpart.
-        sklearn.neural_network.MLPClassifier : The float model this one mirrors.
+    See Also
+    --------
+    QuantizedMLPRegressor : The regressor counterpart.
+    sklearn.neural_network.MLPClassifier : The float model this one mirrors.
 
-        Examples
-        --------
-        >>> from sklearn.datasets import load_iris
-        >>> from skqat import QuantizedMLPClassifier
-        >>> X, y = load_iris(return_X_y=True)
-        >>> clf = QuantizedMLPClassifier(hidden_layer_sizes=(16,), weight_bits=4,
-        ...                              learning_rate_init=0.01, max_iter=300,
-        ...                              random_state=0).fit(X, y)
-        >>> clf.score(X, y) > 0.9
-        True
-        >>> len(set(clf.coefs_[0].ravel())) <= 2 ** 4
-        True
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skqat import QuantizedMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = QuantizedMLPClassifier(hidden_layer_sizes=(16,), weight_bits=4,
+    ...                              learning_rate_init=0.01, max_iter=300,
+    ...                              random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    >>> len(set(clf.coefs_[0].ravel())) <= 2 ** 4
+    True
     """
 
     def __init__(
@@ -320,6 +320,7 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
         Returns
         -------
         log_proba : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``; ``-inf`` where a probability is 0.
         """
         with np.errstate(divide="ignore"):
             return np.log(self.predict_proba(X))

@@ -1,5 +1,7 @@
 """Parameter documentation shared by the classifier and the regressor."""
 
+import re
+
 NETWORK_PARAMETERS = """\
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
@@ -245,7 +247,18 @@ FITTED_ATTRIBUTES = """\
 
 
 def fill(doc: str) -> str:
-    """Insert the shared sections into a class docstring."""
-    return doc.replace("%(network_parameters)s", NETWORK_PARAMETERS).replace(
-        "%(fitted_attributes)s", FITTED_ATTRIBUTES
-    )
+    """Insert the shared sections into a class docstring.
+
+    A placeholder's own indentation is replaced along with it: the shared
+    text carries the section's indentation (4 spaces), so every inserted line
+    lines up with the docstring's other lines.
+    """
+    for placeholder, text in (
+        ("%(network_parameters)s", NETWORK_PARAMETERS),
+        ("%(fitted_attributes)s", FITTED_ATTRIBUTES),
+    ):
+        # Plain string splicing (no regex replacement string): backslashes stay literal.
+        match = re.search(rf"[ \t]*{re.escape(placeholder)}", doc)
+        if match is not None:
+            doc = doc[: match.start()] + text + doc[match.end() :]
+    return doc

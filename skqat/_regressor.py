@@ -14,37 +14,37 @@ __all__ = ["QuantizedMLPRegressor"]
 class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
     """Multilayer perceptron regressor trained with learned quantization.
 
-        A drop-in for scikit-learn's :class:`~sklearn.neural_network.MLPRegressor`
-        whose weights (and hidden activations) live on low-bit integer grids
-        learned by back-propagation through a straight-through estimator. It
-        minimises half the squared error; the output layer is linear.
+    A drop-in for scikit-learn's :class:`~sklearn.neural_network.MLPRegressor`
+    whose weights (and hidden activations) live on low-bit integer grids
+    learned by back-propagation through a straight-through estimator. It
+    minimises half the squared error; the output layer is linear.
 
-        Parameters
-        ----------
+    Parameters
+    ----------
     %(network_parameters)s
-        Attributes
-        ----------
-        out_activation_ : str
-            Always ``"identity"``.
+    Attributes
+    ----------
+    out_activation_ : str
+        Always ``"identity"``.
 
     %(fitted_attributes)s
-        See Also
-        --------
-        QuantizedMLPClassifier : The classifier counterpart.
-        sklearn.neural_network.MLPRegressor : The float model this one mirrors.
+    See Also
+    --------
+    QuantizedMLPClassifier : The classifier counterpart.
+    sklearn.neural_network.MLPRegressor : The float model this one mirrors.
 
-        Examples
-        --------
-        >>> from sklearn.datasets import load_diabetes
-        >>> from sklearn.pipeline import make_pipeline
-        >>> from sklearn.preprocessing import StandardScaler
-        >>> from skqat import QuantizedMLPRegressor
-        >>> X, y = load_diabetes(return_X_y=True)
-        >>> reg = make_pipeline(StandardScaler(), QuantizedMLPRegressor(
-        ...     hidden_layer_sizes=(32,), weight_bits=4, learning_rate_init=0.01,
-        ...     max_iter=500, random_state=0)).fit(X, y / y.std())
-        >>> reg.score(X, y / y.std()) > 0.4
-        True
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from skqat import QuantizedMLPRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> reg = make_pipeline(StandardScaler(), QuantizedMLPRegressor(
+    ...     hidden_layer_sizes=(32,), weight_bits=4, learning_rate_init=0.01,
+    ...     max_iter=500, random_state=0)).fit(X, y / y.std())
+    >>> reg.score(X, y / y.std()) > 0.4
+    True
     """
 
     def __init__(

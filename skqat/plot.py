@@ -92,6 +92,7 @@ class QuantizationParetoDisplay:
     labels : list of str
         A short label per candidate (its parameters).
     score_name : str, default="mean_test_score"
+        The ``cv_results_`` column the scores come from (the y-axis label).
 
     Attributes
     ----------
@@ -201,7 +202,9 @@ class WeightGridDisplay:
     levels : ndarray
         The grid's levels ``s * (q - zp)`` (of one output unit for per-channel grids).
     layer : int
+        Index of the layer drawn.
     bits : int
+        The grid's bit width.
 
     Attributes
     ----------
@@ -290,7 +293,10 @@ class TrainingCurveDisplay:
     Parameters
     ----------
     loss_curve : list of float
+        Training loss per epoch (``loss_curve_``).
     validation_scores : list of float or None
+        Validation score per epoch with early stopping (``validation_scores_``),
+        else None.
 
     Attributes
     ----------

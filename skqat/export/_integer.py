@@ -156,7 +156,10 @@ class IntegerMLP:
     classes : ndarray or None
         Class labels of a classifier; None for a regressor.
     multilabel : bool, default=False
+        Whether the classifier predicts an indicator matrix (one logistic
+        output per label) rather than one class per row.
     feature_names : list of str or None, default=None
+        The fitted estimator's ``feature_names_in_``, kept for the exports.
 
     Examples
     --------
