@@ -3,8 +3,12 @@
 The extension is plain C over the CPython API (no torch headers), so it
 builds in a second with any C compiler. It is optional: where it cannot be
 built, skqat falls back to its pure torch kernels (``skqat._fused.available``).
+
+``SKQAT_NO_EXTENSION=1`` skips it on purpose: CI installs that way to test the
+fallback a machine without a compiler gets.
 """
 
+import os
 import sys
 
 from setuptools import Extension, setup
@@ -50,14 +54,16 @@ class _BuildExt(build_ext):
                 extension.optional = True
 
 
+_EXTENSIONS = [
+    Extension(
+        "skqat._fused_quant",
+        ["skqat/_fused_quant.c"],
+        depends=["skqat/_fused_quant_kernels.h"],
+        optional=True,
+    )
+]
+
 setup(
-    ext_modules=[
-        Extension(
-            "skqat._fused_quant",
-            ["skqat/_fused_quant.c"],
-            depends=["skqat/_fused_quant_kernels.h"],
-            optional=True,
-        )
-    ],
+    ext_modules=[] if os.environ.get("SKQAT_NO_EXTENSION") == "1" else _EXTENSIONS,
     cmdclass={"build_ext": _BuildExt},
 )
