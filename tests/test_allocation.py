@@ -208,3 +208,14 @@ def test_early_stopping_restores_an_allocated_epoch(digits_split):
     assert clf._module.layers[0].weight_quantizer.allocated
     assert clf.weight_bits_ == [1, 1]
     assert clf.best_validation_score_ == max(clf.validation_scores_[allocation_epoch:])
+
+
+def test_learned_bits_fit_warns_nothing(iris):
+    # A client library saw torch's "Converting a tensor with requires_grad=True to
+    # a scalar" on every learned-bits fit (the retired soft-bit quantizer's
+    # float(tensor)); the allocation reads integer widths, so nothing warns.
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        QuantizedMLPClassifier(**dict(LEARNED, max_iter=8, target_bits=3)).fit(X, y)
