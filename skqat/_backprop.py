@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ._compat import aten
 from ._quantizers import Quantizer
 
 __all__ = ["ExplicitGradients", "explicit_gradients_supported", "loss_and_output_gradient"]
@@ -42,8 +43,8 @@ def _log_loss(logits, target, sample_weight):
     log_probs = torch.log_softmax(logits.t(), 0).t()
     if sample_weight is None:
         share = 1.0 / logits.shape[0]
-        loss, total = torch.ops.aten.nll_loss_forward(log_probs, target, None, _MEAN, _IGNORE_INDEX)
-        grad_log_probs = torch.ops.aten.nll_loss_backward(
+        loss, total = aten.nll_loss_forward(log_probs, target, None, _MEAN, _IGNORE_INDEX)
+        grad_log_probs = aten.nll_loss_backward(
             torch.ones((), dtype=logits.dtype, device=logits.device),
             log_probs,
             target,
@@ -53,12 +54,10 @@ def _log_loss(logits, target, sample_weight):
             total,
         )
     else:
-        per_sample, total = torch.ops.aten.nll_loss_forward(
-            log_probs, target, None, _NO_REDUCTION, _IGNORE_INDEX
-        )
+        per_sample, total = aten.nll_loss_forward(log_probs, target, None, _NO_REDUCTION, _IGNORE_INDEX)
         share = _row_shares(sample_weight)
         loss = torch.dot(per_sample, share)
-        grad_log_probs = torch.ops.aten.nll_loss_backward(
+        grad_log_probs = aten.nll_loss_backward(
             share, log_probs, target, None, _NO_REDUCTION, _IGNORE_INDEX, total
         )
         share = share.unsqueeze(1)
@@ -123,11 +122,11 @@ def loss_and_output_gradient(loss_name, output, target, sample_weight):
 def _activation_backward(activation: str, grad: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
     """Gradient through a hidden activation from its output, as autograd's backward kernels do."""
     if activation == "relu":
-        return torch.ops.aten.threshold_backward(grad, output, 0.0)
+        return aten.threshold_backward(grad, output, 0.0)
     if activation == "tanh":
-        return torch.ops.aten.tanh_backward(grad, output)
+        return aten.tanh_backward(grad, output)
     if activation == "logistic":
-        return torch.ops.aten.sigmoid_backward(grad, output)
+        return aten.sigmoid_backward(grad, output)
     return grad
 
 

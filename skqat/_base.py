@@ -14,11 +14,11 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import __version__
 from ._allocation import allocate_weight_bits
+from ._compat import Interval, Options, StrOptions, check_sample_weight
 from ._freeze import freeze
 from ._inference import plan_from_network
 from ._modules import ACTIVATIONS
@@ -251,7 +251,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 "Check the preprocessing that produced X."
             )
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            sample_weight = check_sample_weight(sample_weight, X, dtype=X.dtype)
             if np.any(sample_weight < 0):
                 raise ValueError(
                     "sample_weight contains negative values; weights must be "

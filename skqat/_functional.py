@@ -42,6 +42,7 @@ import math
 import torch
 
 from . import _fused
+from ._compat import aten
 
 __all__ = [
     "grid_limits",
@@ -255,11 +256,11 @@ def fake_quantize_backward(
     u, out, s, zp = tensors
     shape = s.shape
     low = 0.0 if relu else qmin - 0.5
-    grad_in_range = torch.ops.aten.hardtanh_backward(grad_out, u, low, qmax + 0.5)
+    grad_in_range = aten.hardtanh_backward(grad_out, u, low, qmax + 0.5)
     if clipped:
         grad_x = grad_in_range
     elif relu:
-        grad_x = torch.ops.aten.threshold_backward(grad_out, u, 0.0)
+        grad_x = aten.threshold_backward(grad_out, u, 0.0)
     else:
         grad_x = grad_out
     if not param_grads:
@@ -295,7 +296,7 @@ def _binarize_forward(x, log_scale):
 def _binarize_backward(grad_out, saved, grad_scale, clipped, param_grads):
     """Backward pass of :func:`_binarize_forward`: clipped STE (``|x| < s``) and ``d/ds = sign(x)``."""
     u, signs, s = saved
-    grad_x = torch.ops.aten.hardtanh_backward(grad_out, u, -1.0, 1.0) if clipped else grad_out
+    grad_x = aten.hardtanh_backward(grad_out, u, -1.0, 1.0) if clipped else grad_out
     if not param_grads:
         return grad_x, None, None
     return grad_x, _dot_like(grad_out, signs, s.shape) * (s * grad_scale), None

@@ -1,4 +1,4 @@
-"""Plain Adam and SGD over ``torch._foreach_*`` kernels.
+"""Plain Adam and SGD over ``torch._foreach_*`` kernels (named in :mod:`skqat._compat`).
 
 Why not ``torch.optim``: constructing the first ``torch.optim`` optimizer in a
 process imports ``torch._dynamo``, which costs 2 to 3 seconds, longer than
@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 
 import torch
+
+from . import _compat
 
 __all__ = ["Adam", "SGD", "make_optimizer"]
 
@@ -106,13 +108,13 @@ class SGD(_Optimizer):
             for i, log_scale in self._grid_scales:
                 grads[i] = (grads[i] * torch.exp(-2.0 * log_scale)).clamp_(-bound, bound)
         # v <- momentum * v - lr * g
-        torch._foreach_mul_(self.velocities, self.momentum)
-        torch._foreach_add_(self.velocities, grads, alpha=-self.learning_rate)
+        _compat.foreach_mul_(self.velocities, self.momentum)
+        _compat.foreach_add_(self.velocities, grads, alpha=-self.learning_rate)
         if self.nesterov:
-            torch._foreach_add_(self.params, self.velocities, alpha=self.momentum)
-            torch._foreach_add_(self.params, grads, alpha=-self.learning_rate)
+            _compat.foreach_add_(self.params, self.velocities, alpha=self.momentum)
+            _compat.foreach_add_(self.params, grads, alpha=-self.learning_rate)
         else:
-            torch._foreach_add_(self.params, self.velocities)
+            _compat.foreach_add_(self.params, self.velocities)
 
     def state_tensors(self):
         return self.velocities
@@ -158,7 +160,8 @@ class Adam(_Optimizer):
             # epsilon / sqrt(bias_2). One kernel per tensor instead of six
             # passes (3x faster on the float32 W2 benchmark).
             self._steps[0].fill_(self.t)
-            torch._fused_adam_(
+            assert _compat.fused_adam_ is not None  # self._fused says so
+            _compat.fused_adam_(
                 self.params,
                 list(grads),
                 self.ms,
@@ -174,12 +177,12 @@ class Adam(_Optimizer):
                 maximize=False,
             )
             return
-        torch._foreach_lerp_(self.ms, grads, 1.0 - self.beta_1)
-        torch._foreach_mul_(self.vs, self.beta_2)
-        torch._foreach_addcmul_(self.vs, grads, grads, value=1.0 - self.beta_2)
-        denom = torch._foreach_sqrt(self.vs)
-        torch._foreach_add_(denom, self.epsilon)
-        torch._foreach_addcdiv_(self.params, self.ms, denom, value=-self.learning_rate)
+        _compat.foreach_lerp_(self.ms, grads, 1.0 - self.beta_1)
+        _compat.foreach_mul_(self.vs, self.beta_2)
+        _compat.foreach_addcmul_(self.vs, grads, grads, value=1.0 - self.beta_2)
+        denom = _compat.foreach_sqrt(self.vs)
+        _compat.foreach_add_(denom, self.epsilon)
+        _compat.foreach_addcdiv_(self.params, self.ms, denom, value=-self.learning_rate)
 
     def state_tensors(self):
         return self.ms + self.vs
@@ -187,13 +190,10 @@ class Adam(_Optimizer):
 
 def _fused_adam_available(params) -> bool:
     """Whether torch has a fused Adam kernel for these parameters' device (CPU since torch 2.4)."""
-    if not params or not hasattr(torch, "_fused_adam_"):
+    if not params or _compat.fused_adam_ is None:
         return False
     device = params[0].device.type
-    return device == "cuda" or (device == "cpu" and _TORCH_VERSION >= (2, 4))
-
-
-_TORCH_VERSION = tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2])
+    return device == "cuda" or (device == "cpu" and _compat.TORCH_VERSION >= (2, 4))
 
 
 def make_optimizer(

@@ -26,6 +26,7 @@ from abc import ABCMeta, abstractmethod
 import torch
 from torch import nn
 
+from ._compat import aten
 from ._functional import (
     MIN_SCALE,
     fake_quantize,
@@ -235,7 +236,7 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
             overwrite_grad=True,
         )
         if pre_relu is not None:
-            grad_x = torch.ops.aten.threshold_backward(grad_x, pre_relu, 0.0)
+            grad_x = aten.threshold_backward(grad_x, pre_relu, 0.0)
         return grad_x, [g for g in (grad_log_s, grad_z) if g is not None]
 
     @abstractmethod

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import torch
 
+from . import _compat
+
 __all__ = ["grid_penalty", "l2_penalty"]
 
 
@@ -54,5 +56,5 @@ def l2_penalty(weights) -> torch.Tensor:
         by the batch's total sample weight, as scikit-learn's MLP does.
     """
     # One foreach kernel for all layers: this runs at every training step.
-    norms = torch.stack(torch._foreach_norm(weights))
+    norms = torch.stack(_compat.foreach_norm(weights))
     return 0.5 * torch.dot(norms, norms)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from . import _compat
 from ._backprop import ExplicitGradients, explicit_gradients_supported
 from ._losses import LOSSES
 from ._regularizers import grid_penalty, l2_penalty
@@ -96,11 +97,11 @@ class Objective:
                 weight_grads = [grads[i] for i in weight_positions]
                 if sample_weight is None:
                     factor = self.alpha / X.shape[0]
-                    torch._foreach_add_(weight_grads, weights, alpha=factor)
+                    _compat.foreach_add_(weight_grads, weights, alpha=factor)
                     loss = torch.add(loss, l2_penalty(weights), alpha=factor)
                 else:
                     factor = self.alpha / sample_weight.sum().clamp_min(1e-12)
-                    torch._foreach_add_(weight_grads, torch._foreach_mul(weights, factor))
+                    _compat.foreach_add_(weight_grads, _compat.foreach_mul(weights, factor))
                     loss = loss + factor * l2_penalty(weights)
         return loss, grads
 
