@@ -40,17 +40,25 @@ ADULT_COLUMNS = [
 ]
 
 
+def _split(X, y, *, stratify=True):
+    """The 75/25 split every set here uses (stratified on the labels unless told not to)."""
+    return train_test_split(X, y, test_size=0.25, stratify=y if stratify else None, random_state=0)
+
+
+def _standardized(X_train, X_test, y_train, y_test):
+    """A split with its features standardized on the training rows."""
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+
+
 def digits(data_dir=None):
     """scikit-learn's digits, 75/25 stratified split, raw pixel values 0..16."""
-    X, y = load_digits(return_X_y=True)
-    return train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
+    return _split(*load_digits(return_X_y=True))
 
 
 def digits_scaled(data_dir=None):
     """digits with the same split, standardized (the preprocessing most pipelines apply)."""
-    X_train, X_test, y_train, y_test = digits()
-    scaler = StandardScaler().fit(X_train)
-    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+    return _standardized(*digits())
 
 
 def letter(data_dir=None):
@@ -58,10 +66,7 @@ def letter(data_dir=None):
     frame = pd.read_csv(
         Path(data_dir or DEFAULT_DATA_DIR) / "letter" / "letter-recognition.data", header=None
     )
-    X, y = frame.iloc[:, 1:].to_numpy(float), frame.iloc[:, 0].to_numpy()
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
-    scaler = StandardScaler().fit(X_train)
-    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+    return _standardized(*_split(frame.iloc[:, 1:].to_numpy(float), frame.iloc[:, 0].to_numpy()))
 
 
 def adult_frames(data_dir=None, *, missing_as_category=False):
@@ -116,7 +121,7 @@ def mnist(data_dir=None):
         images = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 784)
     with gzip.open(folder / "t10k-labels-idx1-ubyte.gz") as f:
         labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)
-    return train_test_split(images / 255.0, labels, test_size=0.25, stratify=labels, random_state=0)
+    return _split(images / 255.0, labels)
 
 
 def synthetic(data_dir=None):
@@ -131,9 +136,7 @@ def synthetic(data_dir=None):
         class_sep=1.0,
         random_state=0,
     )
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, stratify=y, random_state=0)
-    scaler = StandardScaler().fit(X_train)
-    return scaler.transform(X_train), scaler.transform(X_test), y_train, y_test
+    return _standardized(*_split(X, y))
 
 
 def multilabel(data_dir=None):
@@ -141,9 +144,7 @@ def multilabel(data_dir=None):
     X, Y = make_multilabel_classification(
         n_samples=2000, n_features=20, n_classes=5, n_labels=2, random_state=0, return_indicator=True
     )
-    X_train, X_test, Y_train, Y_test = train_test_split(X, Y, test_size=0.25, random_state=0)
-    scaler = StandardScaler().fit(X_train)
-    return scaler.transform(X_train), scaler.transform(X_test), Y_train, Y_test
+    return _standardized(*_split(X, Y, stratify=False))
 
 
 DATASETS = {

@@ -366,57 +366,71 @@ def _allocation(bits) -> str:
     return ", ".join(f"{alloc} x{n}" for alloc, n in counts.items())
 
 
-def budget_table(results: pd.DataFrame) -> str:
-    """target_bits against the uniform model at the same (integer) or the lower integer mean bits."""
+def _against_uniform(results: pd.DataFrame, method: str, key: str, lower_bits):
+    """Each (data set, ``key`` value) group of a budget method, with the uniform model it is held to.
+
+    Yields ``(dataset, value, group, lower, reference)``: ``lower`` is
+    ``lower_bits(value, group)``, ``reference`` the uniform model's mean
+    accuracy at ``lower`` bits.
+    """
     budget = results[results["kind"] == "budget"]
-    if budget.empty:
-        return "No budget runs."
     uniform = _uniform_accuracy(budget)
+    runs = budget[budget["method"] == method]
+    values = runs["params"].map(lambda p: p[key])
+    for (dataset, value), group in runs.groupby(["dataset", values]):
+        lower = lower_bits(value, group)
+        yield dataset, value, group, lower, uniform.get((dataset, lower), np.nan)
+
+
+def _floor_mean_bits(_, group: pd.DataFrame) -> int:
+    return int(np.floor(group["mean_bits"].mean() + 1e-9))
+
+
+def _points(group: pd.DataFrame, reference: float) -> str:
+    return f"{100 * (group['accuracy'].mean() - reference):+.2f}"
+
+
+def budget_table(results: pd.DataFrame) -> str:
+    """target_bits against the uniform model at the integer below the mean bits reached."""
+    if not (results["kind"] == "budget").any():
+        return "No budget runs."
     brevitas = results[results["kind"] == "brevitas"].groupby(["dataset", "weight_bits"])["accuracy"].mean()
-    rows = []
-    learned = budget[budget["method"] == "target_bits"]
-    targets = learned["params"].map(lambda p: p["target_bits"])
-    for (dataset, target), group in learned.groupby(["dataset", targets]):
-        lower = int(np.floor(target))
-        reference = uniform.get((dataset, lower), np.nan)
-        rows.append(
-            {
-                "data": dataset,
-                "target_bits": target,
-                "mean bits reached": _mean_std(group["mean_bits"]),
-                "allocation (per seed)": _allocation(group["bits"]),
-                "learned accuracy": _mean_std(group["accuracy"]),
-                "uniform at floor(target)": f"{reference:.4f}",
-                "learned - uniform (points)": f"{100 * (group['accuracy'].mean() - reference):+.2f}",
-                "Brevitas at floor(target)": f"{brevitas.get((dataset, lower), np.nan):.4f}",
-            }
+    rows = [
+        {
+            "data": dataset,
+            "target_bits": target,
+            "mean bits reached": _mean_std(group["mean_bits"]),
+            "allocation (per seed)": _allocation(group["bits"]),
+            "learned accuracy": _mean_std(group["accuracy"]),
+            "uniform at floor(target)": f"{reference:.4f}",
+            "learned - uniform (points)": _points(group, reference),
+            "Brevitas at floor(target)": f"{brevitas.get((dataset, lower), np.nan):.4f}",
+        }
+        for dataset, target, group, lower, reference in _against_uniform(
+            results, "target_bits", "target_bits", lambda target, _: int(np.floor(target))
         )
+    ]
     return pd.DataFrame(rows).to_markdown(index=False)
 
 
 def price_table(results: pd.DataFrame) -> str:
     """bit_lambda: where it lands, against the uniform model at the integer below its mean bits."""
-    budget = results[results["kind"] == "budget"]
-    if budget.empty:
+    if not (results["kind"] == "budget").any():
         return "No budget runs."
-    uniform = _uniform_accuracy(budget)
-    rows = []
-    priced = budget[budget["method"] == "bit_lambda"]
-    prices = priced["params"].map(lambda p: p["bit_lambda"])
-    for (dataset, price), group in priced.groupby(["dataset", prices]):
-        lower = int(np.floor(group["mean_bits"].mean() + 1e-9))
-        reference = uniform.get((dataset, lower), np.nan)
-        rows.append(
-            {
-                "data": dataset,
-                "bit_lambda": price,
-                "mean bits": _mean_std(group["mean_bits"]),
-                "allocation (per seed)": _allocation(group["bits"]),
-                "accuracy": _mean_std(group["accuracy"]),
-                "uniform at floor(mean bits)": f"{reference:.4f}",
-                "difference (points)": f"{100 * (group['accuracy'].mean() - reference):+.2f}",
-            }
+    rows = [
+        {
+            "data": dataset,
+            "bit_lambda": price,
+            "mean bits": _mean_std(group["mean_bits"]),
+            "allocation (per seed)": _allocation(group["bits"]),
+            "accuracy": _mean_std(group["accuracy"]),
+            "uniform at floor(mean bits)": f"{reference:.4f}",
+            "difference (points)": _points(group, reference),
+        }
+        for dataset, price, group, lower, reference in _against_uniform(
+            results, "bit_lambda", "bit_lambda", _floor_mean_bits
         )
+    ]
     return pd.DataFrame(rows).to_markdown(index=False)
 
 
