@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from ._compat import aten
+from ._losses import poisson_deviance
 from ._quantizers import Quantizer
 
 __all__ = ["ExplicitGradients", "explicit_gradients_supported", "loss_and_output_gradient"]
@@ -89,11 +90,19 @@ def _squared_error(output, target, sample_weight):
     return loss, grad
 
 
+def _poisson(log_mean, target, sample_weight):
+    per_sample = poisson_deviance(log_mean, target)
+    grad, share = _scaled_rows(log_mean.exp().sub_(target), sample_weight)
+    loss = per_sample.mean() if share is None else torch.dot(per_sample, share)
+    return loss, grad
+
+
 #: ``loss(raw_output, target, sample_weight) -> (loss, d loss / d raw_output)``, by loss name.
 _LOSS_AND_GRADIENT = {
     "log_loss": _log_loss,
     "binary_log_loss": _binary_log_loss,
     "squared_error": _squared_error,
+    "poisson": _poisson,
 }
 
 
@@ -102,7 +111,7 @@ def loss_and_output_gradient(loss_name, output, target, sample_weight):
 
     Parameters
     ----------
-    loss_name : {"log_loss", "binary_log_loss", "squared_error"}
+    loss_name : {"log_loss", "binary_log_loss", "squared_error", "poisson"}
     output : torch.Tensor of shape (n_samples, n_outputs)
         Raw network output.
     target : torch.Tensor

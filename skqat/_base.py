@@ -21,6 +21,7 @@ from ._allocation import allocate_weight_bits
 from ._compat import Interval, Options, StrOptions, check_sample_weight
 from ._freeze import freeze
 from ._inference import plan_from_network
+from ._losses import LOSS_OF_OUTPUT_ACTIVATION
 from ._modules import ACTIVATIONS
 from ._optim import make_optimizer
 from ._progress import EpochProgress
@@ -440,9 +441,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         return self
 
     def _loss_name(self) -> str:
-        return {"softmax": "log_loss", "logistic": "binary_log_loss", "identity": "squared_error"}[
-            self.out_activation_
-        ]
+        return LOSS_OF_OUTPUT_ACTIVATION[self.out_activation_]
 
     def _check_same_network(self, n_features: int) -> None:
         """Continuing training (warm_start, partial_fit) needs the network of the last fit."""

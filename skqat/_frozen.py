@@ -369,7 +369,7 @@ class FrozenNetwork:
     activation : str
         Hidden activation.
     out_activation : str
-        ``"softmax"``, ``"logistic"`` or ``"identity"``.
+        ``"softmax"``, ``"logistic"``, ``"identity"`` or ``"exp"``.
     input_grid : FrozenGrid or None
         The input features' grid (trained with ``input_bits``, or calibrated).
     activation_grids : tuple of (FrozenGrid or None)

@@ -74,6 +74,7 @@ OUTPUT_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "softmax": _softmax,
     "logistic": _logistic,
     "identity": lambda x: x,
+    "exp": np.exp,  # the Poisson regressor's log link
 }
 
 

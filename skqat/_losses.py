@@ -6,7 +6,9 @@ scikit-learn's MLP definitions so that ``loss_curve_`` reads the same:
 * ``"log_loss"``: softmax cross-entropy for one multiclass output;
 * ``"binary_log_loss"``: logistic cross-entropy summed over the outputs
   (binary and multilabel classification);
-* ``"squared_error"``: half the squared error, averaged over the outputs.
+* ``"squared_error"``: half the squared error, averaged over the outputs;
+* ``"poisson"``: half the Poisson deviance of ``exp(output)`` (a log link),
+  summed over the outputs.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["LOSSES", "weighted_mean"]
+__all__ = ["LOSSES", "LOSS_OF_OUTPUT_ACTIVATION", "poisson_deviance", "weighted_mean"]
 
 
 def weighted_mean(per_sample: torch.Tensor, sample_weight: torch.Tensor | None) -> torch.Tensor:
@@ -43,9 +45,32 @@ def _squared_error(output, target, sample_weight):
     return weighted_mean(0.5 * (output - target).square().mean(dim=1), sample_weight)
 
 
+def poisson_deviance(log_mean: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Half the Poisson deviance per sample, summed over the outputs, with mean ``exp(log_mean)``.
+
+    ``y log(y / mu) - y + mu`` with ``mu = exp(log_mean)``: scikit-learn's
+    ``poisson_loss`` (its constant ``y log y - y`` included, so the loss of a
+    perfect fit is zero). Its gradient for ``log_mean`` is ``mu - y``.
+    """
+    return (torch.xlogy(target, target) - target * log_mean - target + log_mean.exp()).sum(dim=1)
+
+
+def _poisson(log_mean, target, sample_weight):
+    return weighted_mean(poisson_deviance(log_mean, target), sample_weight)
+
+
 #: Losses by name: ``loss(raw_output, target, sample_weight) -> scalar``.
 LOSSES = {
     "log_loss": _log_loss,
     "binary_log_loss": _binary_log_loss,
     "squared_error": _squared_error,
+    "poisson": _poisson,
+}
+
+#: The loss each output activation trains with: ``out_activation_`` -> key of :data:`LOSSES`.
+LOSS_OF_OUTPUT_ACTIVATION = {
+    "softmax": "log_loss",
+    "logistic": "binary_log_loss",
+    "identity": "squared_error",
+    "exp": "poisson",
 }

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 
 from ._base import BaseQuantizedMLP
+from ._compat import StrOptions
 from ._docstrings import fill
+from ._losses import LOSS_OF_OUTPUT_ACTIVATION
+
+#: ``loss`` -> the output activation it implies (``out_activation_``).
+_OUTPUT_ACTIVATION_OF_LOSS = {loss: act for act, loss in LOSS_OF_OUTPUT_ACTIVATION.items()}
 
 __all__ = ["QuantizedMLPRegressor"]
 
@@ -17,15 +23,23 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
     A drop-in for scikit-learn's :class:`~sklearn.neural_network.MLPRegressor`
     whose weights (and hidden activations) live on low-bit integer grids
     learned by back-propagation through a straight-through estimator. It
-    minimises half the squared error; the output layer is linear.
+    minimises half the squared error with a linear output layer, or half the
+    Poisson deviance with an exponential one.
 
     Parameters
     ----------
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        ``"squared_error"``: half the squared error, identity output.
+        ``"poisson"``: half the Poisson deviance, for counts and other
+        non-negative targets; the network's last layer gives ``log`` of the
+        prediction (a log link, ``out_activation_ == "exp"``), so
+        predictions are positive. ``y`` must then be non-negative.
+
     %(network_parameters)s
     Attributes
     ----------
     out_activation_ : str
-        Always ``"identity"``.
+        ``"identity"``, or ``"exp"`` for ``loss="poisson"``.
 
     %(fitted_attributes)s
     See Also
@@ -47,8 +61,14 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
     True
     """
 
+    _parameter_constraints: dict = {
+        **BaseQuantizedMLP._parameter_constraints,
+        "loss": [StrOptions(set(_OUTPUT_ACTIVATION_OF_LOSS))],
+    }
+
     def __init__(
         self,
+        loss="squared_error",
         hidden_layer_sizes=(100,),
         activation="relu",
         *,
@@ -133,15 +153,27 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
             bias_bits=bias_bits,
             sparsity=sparsity,
         )
+        self.loss = loss
 
     # ------------------------------------------------------------------
     # Targets
     # ------------------------------------------------------------------
     def _validate_targets(self, y, *, reset, incremental):
         targets = y.reshape(-1, 1) if y.ndim == 1 else y
+        activation = _OUTPUT_ACTIVATION_OF_LOSS[self.loss]
+        if activation == "exp" and targets.size and np.min(targets) < 0:
+            raise ValueError(
+                f"loss='poisson' needs non-negative targets, but y has a minimum of {np.min(targets):g}; "
+                "shift y, or use loss='squared_error'."
+            )
         if reset and not incremental or not hasattr(self, "n_outputs_"):
             self.n_outputs_ = targets.shape[1]
-            self.out_activation_ = "identity"
+            self.out_activation_ = activation
+        elif activation != self.out_activation_:
+            raise ValueError(
+                f"loss={self.loss!r} differs from the loss the model was fitted with; "
+                "fit a new model (warm_start=False) to change it."
+            )
         elif targets.shape[1] != self.n_outputs_:
             raise ValueError(
                 f"y has {targets.shape[1]} outputs but the model was fitted with "
@@ -153,7 +185,7 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
         return fit_dtype
 
     def _output_from_raw(self, raw):
-        return raw
+        return raw.exp() if self.out_activation_ == "exp" else raw
 
     def _score_outputs(self, outputs, y, sample_weight):
         return r2_score(y, outputs.ravel() if y.ndim == 1 else outputs, sample_weight=sample_weight)

@@ -37,3 +37,12 @@ def shared_data():
     if not DATA_DIR.is_dir():
         pytest.skip(f"the shared data sets are not at {DATA_DIR}")
     return DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def counts():
+    """Poisson counts whose log mean is linear in 6 standard-normal features (``loss="poisson"``)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 6))
+    y = rng.poisson(np.exp(0.5 + X @ rng.uniform(-0.5, 0.5, 6)))
+    return X, y.astype(np.float64)

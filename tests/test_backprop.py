@@ -154,6 +154,18 @@ def test_explicit_gradients_match_autograd_regressor(digits, sample_weight):
     _check_same_gradients(estimator, X[:64], Y[:64], sample_weight=weights, quant_lambda=0.01)
 
 
+@pytest.mark.parametrize("sample_weight", [False, True])
+def test_explicit_gradients_match_autograd_poisson(digits, sample_weight):
+    X, y = digits
+    Y = np.stack([y, np.round(X[:, 20] * 16)], axis=1)  # two count targets
+    estimator = QuantizedMLPRegressor(
+        loss="poisson", hidden_layer_sizes=(24,), weight_bits=4, max_iter=3, random_state=0
+    ).fit(X, Y)
+    assert estimator._loss_name() == "poisson"
+    weights = np.linspace(0.1, 2, 64) if sample_weight else None
+    _check_same_gradients(estimator, X[:64], Y[:64], sample_weight=weights, quant_lambda=0.01)
+
+
 @pytest.mark.parametrize(
     "params",
     [

@@ -211,6 +211,26 @@ def test_regressor_onnx():
     np.testing.assert_allclose(prediction32.ravel(), reg.predict(X.astype(np.float32)), rtol=1e-6)
 
 
+def test_poisson_regressor_onnx():
+    X, y = _task_data("poisson")
+    reg = _fit(
+        QuantizedMLPRegressor(
+            loss="poisson",
+            hidden_layer_sizes=(16,),
+            weight_bits=4,
+            max_iter=60,
+            learning_rate_init=0.01,
+            random_state=0,
+        ),
+        X,
+        y,
+    )
+    (prediction,) = _run(to_onnx(reg, X), X)
+    # onnxruntime's Exp is not numpy's exp: a few float64 ulps (measured: 4.4e-16 at most).
+    np.testing.assert_allclose(prediction.ravel(), reg.predict(X), rtol=1e-14)
+    assert (prediction > 0).all()
+
+
 def test_learned_and_binary_grids_export(iris):
     X, y = iris
     for params in (
@@ -261,6 +281,10 @@ def _task_data(task):
     elif task == "multilabel":
         X, y = make_multilabel_classification(n_samples=400, n_features=12, n_classes=3, random_state=0)
         X = StandardScaler().fit_transform(X)
+    elif task == "poisson":
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((400, 12))
+        y = rng.poisson(np.exp(0.5 + X @ rng.uniform(-0.3, 0.3, 12))).astype(np.float64)
     else:
         X, y = make_regression(n_samples=400, n_features=12, noise=1.0, random_state=0)
         y = y / y.std()
@@ -275,6 +299,7 @@ INTEGER_CONFIGS = [
     ("multilabel", dict(weight_bits=1, activation="logistic")),
     ("regressor", dict(weight_bits=8, granularity="per_channel", activation="identity", input_bits=6)),
     ("regressor", dict(weight_bits=4, activation="tanh", hidden_layer_sizes=(12, 8))),
+    ("poisson", dict(loss="poisson", weight_bits=4, input_bits=8, activation="tanh")),
     ("binary", dict(weight_bits=2, granularity="per_channel", activation="logistic", activation_bits=6)),
     (
         "multilabel",
@@ -297,7 +322,7 @@ def _integer_parity(task, params, input_dtype=np.float32):
     """Rows checked and (logit, label) mismatches of the integer graph against IntegerMLP(float32)."""
     X, y = _task_data(task)
     params = {"hidden_layer_sizes": (16,), "max_iter": 15, "random_state": 0, **params}
-    estimator = QuantizedMLPRegressor if task == "regressor" else QuantizedMLPClassifier
+    estimator = QuantizedMLPRegressor if task in ("regressor", "poisson") else QuantizedMLPClassifier
     model = _fit(estimator(**params), X, y)
     reference = model.export_integer(requantize="float32")
     rows = _stress_rows(X, float(reference.input_grid.scale)).astype(input_dtype)
@@ -306,8 +331,9 @@ def _integer_parity(task, params, input_dtype=np.float32):
     assert logits.dtype == np.int32
     expected = reference.integer_logits(reference.quantize_input(rows))
     mismatches = int(np.sum(np.any(logits != expected, axis=1)))
-    if task == "regressor":
-        np.testing.assert_array_equal(outputs[0], (expected * reference.logit_scale).astype(input_dtype))
+    if task in ("regressor", "poisson"):
+        # For Poisson: onnxruntime's Exp against numpy's, in float64, then cast; equal on these rows.
+        np.testing.assert_array_equal(outputs[0].ravel(), reference.predict(rows).astype(input_dtype))
     else:
         wrong = outputs[0] != reference.predict(rows)
         mismatches += int(np.sum(wrong.reshape(len(rows), -1).any(axis=1)))
@@ -525,9 +551,10 @@ def test_pipeline_integer_ops_option(key):
     np.testing.assert_allclose(proba, integer.predict_proba(scaled), atol=1e-6)
 
 
-def test_regressor_pipeline_integer_ops():
-    X, y = _task_data("regressor")
-    reg = QuantizedMLPRegressor(hidden_layer_sizes=(16,), max_iter=15, random_state=0)
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_regressor_pipeline_integer_ops(loss):
+    X, y = _task_data("regressor" if loss == "squared_error" else "poisson")
+    reg = QuantizedMLPRegressor(loss=loss, hidden_layer_sizes=(16,), max_iter=15, random_state=0)
     pipe = _fit(make_pipeline(StandardScaler(), reg), X, y)
     register_skl2onnx()
     X32 = X.astype(np.float32)

@@ -262,6 +262,24 @@ def test_regressor(params):
     np.testing.assert_allclose(_run(model, X_test), reg.predict(X_test), rtol=0, atol=TOL)
 
 
+def test_poisson_regressor_ends_with_exp(counts):
+    X, y = counts
+    X = X.astype(np.float32)
+    reg = _fit(
+        QuantizedMLPRegressor(
+            loss="poisson", hidden_layer_sizes=(16,), input_bits=8, max_iter=40, random_state=0
+        ),
+        X,
+        y,
+    )
+    model = to_qonnx(reg, batch_size=len(X))
+    assert model.graph.node[-1].op_type == "Exp"
+    # float32 execution of a float32 model; onnxruntime's float32 Exp is not numpy's (measured: 2 ulps).
+    np.testing.assert_allclose(_run(model, X).ravel(), reg.predict(X), rtol=1e-6)
+    logits = to_qonnx(reg, batch_size=len(X), output_activation=False)
+    np.testing.assert_allclose(np.exp(_run(logits, X)).ravel(), reg.predict(X), rtol=1e-5)
+
+
 def test_float64_model_runs_in_float32(digits32):
     X_train, X_test, y_train, _ = digits32
     clf = _fit(

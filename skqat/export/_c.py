@@ -9,7 +9,8 @@ Header layout
 -------------
 1. A comment: the model (layers, bit widths, grids, accumulator widths), the
    bytes of its tables, the API and the floating-point notes below.
-2. The include guard and ``<stdint.h>``, the only include.
+2. The include guard and ``<stdint.h>``, the only include (and ``<math.h>``
+   for a Poisson regressor, whose ``NAME_predict`` calls ``exp``).
 3. Macros, upper-case ``NAME``: ``NAME_N_FEATURES``, ``NAME_N_OUTPUTS``,
    ``NAME_N_CLASSES`` (classifiers), ``NAME_LOGIT_SCALE`` (float) and
    ``NAME_LOGIT_SCALE_DOUBLE``, the input grid (``NAME_INPUT_SCALE``,
@@ -33,10 +34,12 @@ Header layout
        void NAME_logits(const float *x, int32_t *out);
        int  NAME_predict(const float *x);              /* classifier: class index */
        int  NAME_predict(const float *x, int *labels); /* multilabel: 0/1 per label, returns the count */
-       void NAME_predict(const float *x, float *out);  /* regressor: logits * logit scale */
+       void NAME_predict(const float *x, float *out);  /* regressor: logits * logit scale,
+                                                          or exp of it for loss="poisson" */
 
-No heap and no libm: scratch buffers live on the stack (the input codes and
-up to two buffers of the widest hidden layer). The macros are plain ``int``
+No heap and no libm (but a Poisson regressor's ``exp``: link with ``-lm``):
+scratch buffers live on the stack (the input codes and up to two buffers of
+the widest hidden layer). The macros are plain ``int``
 constants, so user loops with ``int`` counters compare without sign warnings.
 
 Floating point
@@ -196,6 +199,8 @@ class _Writer:
             high = max(g.qmax for g in hidden_grids)
             self.act_type = _ctype(low, high)
         self.buffer_width = max((layer.shape[0] for layer in self.net.layers[:-1]), default=0)
+        # A Poisson regressor predicts exp of its real logits.
+        self.log_link = self.net.out_activation == "exp"
 
     # -- tables --------------------------------------------------------
     def add_table(self, ctype: str, table: str, values, **kwargs) -> str:
@@ -457,8 +462,12 @@ class _Writer:
         ]
         n_out = self.net.n_outputs
         if model.classes_ is None:
+            value = f"(double)logits[o] * {float(model.logit_scale).hex()}"
+            what = "logits * logit scale"
+            if self.log_link:
+                value, what = f"exp({value})", "exp(logits * logit scale), the Poisson mean,"
             parts.append(
-                f"/* The {n_out} regression value(s) of one row: logits * logit scale, computed in double\n"
+                f"/* The {n_out} regression value(s) of one row: {what} computed in double\n"
                 "   and rounded once to float (float32 of IntegerMLP.predict). */\n"
                 f"static inline void {name}_predict(const float *x, float *out)\n"
                 "{\n"
@@ -466,7 +475,7 @@ class _Writer:
                 "    uint32_t o;\n"
                 f"    {name}_logits(x, logits);\n"
                 f"    for (o = 0; o < {macro}_N_OUTPUTS; ++o) {{\n"
-                f"        out[o] = (float)((double)logits[o] * {float(model.logit_scale).hex()});\n"
+                f"        out[o] = (float)({value});\n"
                 "    }\n"
                 "}\n"
             )
@@ -560,6 +569,8 @@ class _Writer:
         real = "float" if self.dtype == np.float32 else "double"
         if model.classes_ is None:
             predict = f"void {name}_predict(const float *x, float *out);  -- {macro}_N_OUTPUTS values"
+            if self.log_link:
+                predict += ", exp of the real logits (Poisson)"
         elif model.multilabel:
             predict = f"int  {name}_predict(const float *x, int *labels); -- 0/1 per label, returns the count"
         else:
@@ -594,7 +605,9 @@ class _Writer:
             " quantize_input(np.float32(X)) and the logits integer_logits(codes). Input quantization\n"
             f" is computed in {real} (the model's training dtype); +-inf and out-of-range values clamp to\n"
             " the code range, and NaN (which IntegerMLP rejects) quantizes as 0.0 does, to the zero\n"
-            " point. Everything after it is integer arithmetic. No heap, no libm; the stack holds the\n"
+            " point. Everything after it is integer arithmetic"
+            + (" but the Poisson exp (libm: link with -lm)" if self.log_link else "")
+            + ". No heap; the stack holds the\n"
             f" input codes and {min(2, self.n_hidden)} buffer(s) of {self.buffer_width} hidden codes.\n"
             " Compile as C99 or later without -ffast-math (it may fold the rounding trick away). */\n"
         )
@@ -655,7 +668,8 @@ def c_header_source(model, name: str = "skqat_model") -> str:
         typedefs += f"/* Hidden-layer codes. */\ntypedef {writer.act_type} {name}_act_t;\n"
     sections = [
         writer.banner(),
-        f"#ifndef {guard}\n#define {guard}\n\n#include <stdint.h>\n",
+        f"#ifndef {guard}\n#define {guard}\n\n#include <stdint.h>\n"
+        + ("#include <math.h>\n" if writer.log_link else ""),
         writer.macros(),
         typedefs,
         "/* Tables: weight codes packed LSB first at their bit width (code - qmin), bias codes on\n"

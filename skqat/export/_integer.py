@@ -331,9 +331,10 @@ class IntegerMLP:
         return outputs
 
     def predict(self, X) -> np.ndarray:
-        """Labels (argmax or sign of the integer logits) or regression values."""
+        """Labels (argmax or sign of the integer logits) or regression values (exp of them for Poisson)."""
         if self.classes_ is None:
-            values = self._real_logits(X)
+            # The identity, or exp for a Poisson regressor.
+            values = OUTPUT_ACTIVATIONS[self.out_activation](self._real_logits(X))
             return values.ravel() if values.shape[1] == 1 else values
         logits = self.integer_logits(self.quantize_input(X))
         if self.multilabel:
@@ -363,8 +364,9 @@ class IntegerMLP:
 
         The header computes :meth:`integer_logits` bit for bit (fixed point):
         weight tables bit-packed at their width in ``const`` memory, no heap,
-        no libm; ``NAME_predict``, ``NAME_logits``, ``NAME_logits_from_codes``
-        and ``NAME_quantize_input``, all ``static inline``.
+        no libm (but ``exp`` for a Poisson regressor); ``NAME_predict``,
+        ``NAME_logits``, ``NAME_logits_from_codes`` and
+        ``NAME_quantize_input``, all ``static inline``.
 
         Parameters
         ----------

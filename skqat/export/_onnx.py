@@ -23,8 +23,9 @@ the training dtype unless ``dtype`` says otherwise:
 With the graph's float type equal to the training dtype the graph computes
 ``predict``'s numbers, up to what onnxruntime's kernels do differently from
 numpy's: its GEMM sums in another order than numpy's BLAS for some shapes,
-and its exp (softmax, sigmoid) and tanh are not numpy's, so probabilities
-agree to a few ulps, not bit for bit (and a hidden activation one ulp from a
+and its exp (softmax, sigmoid, a Poisson regressor's ``Exp``) and tanh are
+not numpy's, so probabilities and Poisson predictions agree to a few ulps,
+not bit for bit (and a hidden activation one ulp from a
 rounding tie can land on the other code). A float32 input to a float64
 model is cast to float64 first, as ``predict`` does with it, and the
 outputs are cast back to the input's type. ``dtype=np.float32`` computes a
@@ -685,6 +686,8 @@ def build_model(
         )
         extra = outputs[2:]
     else:
+        if network.out_activation == "exp":  # a Poisson regressor's log link
+            raw = g.node("Exp", [raw], "exp")
         _cast(g, raw, work, x_dtype, "variable", output=outputs[0])
         extra = outputs[1:]
     if extra:

@@ -292,7 +292,8 @@ def to_qonnx(
         ``activation_bits``. ``predict`` does not apply them, so the graph
         then differs from ``predict_proba``.
     output_activation : bool, default=True
-        End with the output activation (softmax or logistic). ``False`` ends
+        End with the output activation (softmax, logistic, or exp for a
+        Poisson regressor). ``False`` ends
         at the last layer's ``Add``: the logits, whose argmax is the
         predicted class.
     op_type : {"IntQuant", "Quant"} or None, default=None
@@ -360,6 +361,8 @@ def to_qonnx(
         x = g.node("Softmax", [x], "out", g.shapes[x], axis=-1)
     elif output_activation and network.out_activation == "logistic":
         x = g.node("Sigmoid", [x], "out", g.shapes[x])
+    elif output_activation and network.out_activation == "exp":
+        x = g.node("Exp", [x], "out", g.shapes[x])
     # The last node writes the output itself: no Identity for the compilers to skip.
     g.nodes[-1].output[0] = "global_out"
     g.shapes["global_out"] = g.shapes.pop(x)
