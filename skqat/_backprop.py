@@ -11,8 +11,9 @@ as the autograd path and no graph. It computes the gradients autograd would
 supported configuration) and covers the common networks: every activation
 and loss, the LSQ, PACT and min-max schemes, per-tensor and per-channel,
 symmetric and asymmetric grids, quantized inputs, pruning masks and the grid
-penalty. Networks with other parts (learned bit widths, quantization noise,
-the penalty scheme, quantized biases) train through autograd;
+penalty, and learned bit widths (LSQ grids whose width is chosen once).
+Networks with other parts (quantization noise, the penalty scheme, quantized
+biases) train through autograd;
 :func:`explicit_gradients_supported` says which.
 """
 

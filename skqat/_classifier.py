@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils.multiclass import (
@@ -16,6 +16,7 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseQuantizedMLP
+from ._compat import fit_context
 from ._docstrings import fill
 
 __all__ = ["QuantizedMLPClassifier"]
@@ -222,7 +223,7 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
     # ------------------------------------------------------------------
     # Public API
     # ------------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and targets y.
 
@@ -244,7 +245,7 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
         """
         return self._fit(X, y, sample_weight)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Update the model with one epoch over the given data.
 

@@ -18,11 +18,15 @@ scikit-learn
     vocabulary every scikit-learn estimator uses.
     ``sklearn.utils.validation._check_sample_weight``: sample-weight
     validation with scikit-learn's messages.
+    ``sklearn.base._fit_context``: the decorator scikit-learn's own ``fit``
+    methods use (parameter validation once per call, nested-validation
+    skipping).
 """
 
 from __future__ import annotations
 
 import torch
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight
 
@@ -30,6 +34,7 @@ __all__ = [
     "TORCH_VERSION",
     "aten",
     "check_sample_weight",
+    "fit_context",
     "foreach_add_",
     "foreach_addcdiv_",
     "foreach_addcmul_",
@@ -63,3 +68,4 @@ fused_adam_ = getattr(torch, "_fused_adam_", None)
 aten = torch.ops.aten
 
 check_sample_weight = _check_sample_weight
+fit_context = _fit_context

@@ -36,8 +36,9 @@ NETWORK_PARAMETERS = """\
         Shuffle the samples every epoch.
 
     random_state : int, RandomState instance or None, default=None
-        Seeds weight initialisation, shuffling and the validation split. The
-        estimator never touches torch's or numpy's global random state.
+        Seeds weight initialisation, shuffling and the validation split. torch's
+        global generator is never used; numpy's global state is drawn from only
+        when ``random_state=None``, as in scikit-learn.
 
     tol : float, default=1e-4
         Improvement below which an epoch counts as no improvement.
@@ -67,8 +68,11 @@ NETWORK_PARAMETERS = """\
     validation_fraction : float, default=0.1
         Fraction of the training data held out for early stopping.
 
-    beta_1, beta_2 : float, default=0.9, 0.999
-        Adam's moment decay rates.
+    beta_1 : float, default=0.9
+        Adam's decay rate of the first-moment (mean) estimate, in [0, 1).
+
+    beta_2 : float, default=0.999
+        Adam's decay rate of the second-moment estimate, in [0, 1).
 
     epsilon : float, default=1e-8
         Adam's numerical-stability constant.
@@ -81,7 +85,7 @@ NETWORK_PARAMETERS = """\
         Bit width of the weights. An int applies to every layer; a tuple
         gives one bit width (int or None) per layer, for manual mixed
         precision; ``"learned"`` chooses each layer's bit width within
-        ``bit_bounds`` under a budget (``target_bits`` or ``bit_lambda``)
+        ``bit_bounds`` under a budget (``target_bits``, ``target_bytes`` or ``bit_lambda``)
         from measured per-layer sensitivity; ``None`` trains in float. One
         bit means binary weights ``s * sign(w)``.
 
@@ -223,7 +227,7 @@ FITTED_ATTRIBUTES = """\
     n_features_in_ : int
         Number of features seen during fit.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``X`` was a DataFrame with string column names.
 
     n_iter_ : int

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 
 from ._base import BaseQuantizedMLP
-from ._compat import StrOptions
+from ._compat import StrOptions, fit_context
 from ._docstrings import fill
 from ._losses import LOSS_OF_OUTPUT_ACTIVATION
 
@@ -193,7 +193,7 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
     # ------------------------------------------------------------------
     # Public API
     # ------------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and targets y.
 
@@ -214,7 +214,7 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
         """
         return self._fit(X, y, sample_weight)
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with one epoch over the given data.
 

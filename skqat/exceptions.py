@@ -14,7 +14,11 @@ class InconsistentVersionWarning(UserWarning):
     Parameters
     ----------
     estimator_name : str
-    current_version, original_version : str
+        Class name of the unpickled estimator.
+    current_version : str
+        The skqat version that is loading it.
+    original_version : str
+        The skqat version that pickled it.
     """
 
     def __init__(self, *, estimator_name: str, current_version: str, original_version: str):

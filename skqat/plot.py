@@ -55,21 +55,23 @@ def model_bytes(params: dict, reference) -> int:
     widths, granularity, symmetry and the input, activation and bias grids
     from ``params`` where given. It is :func:`skqat._frozen.network_nbytes`,
     the count the report and ``IntegerMLP.nbytes`` use, so a fitted
-    candidate's report agrees. Learned
-    bit widths count at ``target_bits`` (the mean they may not exceed; a
-    fitted candidate is at most about that size) or, without one, at
-    ``bit_bounds[1]``.
+    candidate's report agrees. Learned bit widths count at ``target_bits``
+    (the mean they may not exceed; a fitted candidate is at most about that
+    size) or, without one, at ``bit_bounds[1]``; a ``target_bytes`` budget
+    caps the count, since the fitted model packs into at most that.
     """
     hidden = _param(params, "hidden_layer_sizes", reference.hidden_layer_sizes)
     hidden = [hidden] if isinstance(hidden, (int, np.integer)) else list(hidden)
     sizes = [reference.n_features_in_, *hidden, reference.n_outputs_]
     bits = _param(params, "weight_bits", reference.weight_bits)
+    budget = None
     if bits == "learned":
+        budget = _param(params, "target_bytes", reference.target_bytes)
         # The budget bounds the mean width; without one, the upper bound.
         target = _param(params, "target_bits", reference.target_bits)
         bits = _param(params, "bit_bounds", reference.bit_bounds)[1] if target is None else target
     per_layer = list(bits) if isinstance(bits, (tuple, list)) else [bits] * (len(sizes) - 1)
-    return network_nbytes(
+    size = network_nbytes(
         sizes,
         per_layer,
         per_channel=_param(params, "granularity", reference.granularity) == "per_channel",
@@ -78,6 +80,7 @@ def model_bytes(params: dict, reference) -> int:
         input_bits=_param(params, "input_bits", reference.input_bits),
         activation_bits=_param(params, "activation_bits", reference.activation_bits),
     )
+    return size if budget is None else min(size, int(budget))
 
 
 class QuantizationParetoDisplay:

@@ -154,6 +154,16 @@ def test_explicit_gradients_match_autograd_regressor(digits, sample_weight):
     _check_same_gradients(estimator, X[:64], Y[:64], sample_weight=weights, quant_lambda=0.01)
 
 
+def test_explicit_gradients_match_autograd_learned_bit_widths(digits):
+    X, y = digits
+    # max_iter=8: past the 8-bit warm-up, so the allocated widths are in use.
+    estimator = QuantizedMLPClassifier(
+        hidden_layer_sizes=(24, 12), weight_bits="learned", target_bits=3, max_iter=8, random_state=0
+    ).fit(X, y)
+    assert sum(estimator.weight_bits_) / 3 < 8
+    _check_same_gradients(estimator, X[:64], y[:64], quant_lambda=0.01)
+
+
 @pytest.mark.parametrize("sample_weight", [False, True])
 def test_explicit_gradients_match_autograd_poisson(digits, sample_weight):
     X, y = digits

@@ -6,7 +6,10 @@ from pathlib import Path
 import skqat._compat as compat
 
 PACKAGE = Path(compat.__file__).parent
-PRIVATE = re.compile(r"torch\._foreach_|torch\._fused_|torch\.ops\.aten|sklearn\.utils\._|import _check_")
+PRIVATE = re.compile(
+    r"torch\._foreach_|torch\._fused_|torch\.ops\.aten|sklearn\.utils\._|import _check_"
+    r"|from sklearn[\w.]* import .*\b_[a-z]"
+)
 
 
 def test_private_apis_live_in_compat_only():

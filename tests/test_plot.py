@@ -76,6 +76,19 @@ def test_model_bytes_matches_the_report(iris, params):
     assert model_bytes(params, reference) == clf.quantization_report()["bytes"].sum()
 
 
+def test_model_bytes_of_a_byte_budget_is_at_most_the_budget(iris):
+    X, y = iris
+    reference = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=2), X, y)
+    params = {"weight_bits": "learned", "target_bytes": 150}
+    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=8, **params), X, y)
+    fitted = clf.quantization_report()["bytes"].sum()
+    # Before the fix the candidate counted at bit_bounds[1] = 8 bits: 208 bytes.
+    assert fitted <= model_bytes(params, reference) == 150
+    assert model_bytes({"weight_bits": "learned", "target_bytes": 10_000}, reference) == model_bytes(
+        {"weight_bits": 8}, reference
+    )
+
+
 @pytest.mark.parametrize(
     "params", [{"weight_bits": 3}, {"weight_bits": 3, "granularity": "per_channel", "symmetric": False}]
 )
