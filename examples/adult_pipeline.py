@@ -1,14 +1,26 @@
-"""A pandas DataFrame with mixed columns through a ColumnTransformer into a quantized MLP.
+"""A pandas DataFrame with mixed columns through a ColumnTransformer into a quantized MLP
+======================================================================================
 
 UCI Adult (income above or below 50K): categorical columns are imputed and
 one-hot encoded, numeric columns standardized, and a 4-bit
-QuantizedMLPClassifier learns from string labels. Prints the classification
-report on the official test file and the model's size.
+``QuantizedMLPClassifier`` learns from string labels. Prints the
+classification report on the official test file and the model's size.
 
-Run: python examples/adult_pipeline.py [--data-dir ../shared/data]
+Run it with::
+
+    python examples/adult_pipeline.py [--data-dir ../shared/data]
+
+``--data-dir`` is the folder holding ``adult/adult.data`` and
+``adult/adult.test`` (default: ``../shared/data`` from the repository root).
 """
 
+# %%
+# Options
+# -------
+# The data files are read from ``--data-dir``.
+
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -20,6 +32,18 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skqat import QuantizedMLPClassifier
+
+# sys.argv[0] is this file, under python and under sphinx-gallery (which defines no __file__).
+ROOT = Path(sys.argv[0]).resolve().parents[1]
+parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+parser.add_argument("--data-dir", default=str(ROOT / ".." / "shared" / "data"))
+args = parser.parse_args()
+
+# %%
+# Load the data
+# -------------
+# Two CSV files without a header row. Missing values are written ``?``; the
+# test file has an extra first line and labels ending in ``.``.
 
 COLUMNS = [
     "age",
@@ -38,12 +62,6 @@ COLUMNS = [
     "native-country",
     "income",
 ]
-
-parser = argparse.ArgumentParser(description=__doc__)
-parser.add_argument("--data-dir", default=str(Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
-args = parser.parse_args()
-
-# Missing values are written "?"; the test file has a header line and labels ending in ".".
 read = {"header": None, "names": COLUMNS, "skipinitialspace": True, "na_values": "?"}
 train = pd.read_csv(Path(args.data_dir) / "adult" / "adult.data", **read)
 test = pd.read_csv(Path(args.data_dir) / "adult" / "adult.test", skiprows=1, **read)
@@ -51,8 +69,16 @@ test["income"] = test["income"].str.rstrip(".")
 X_train, y_train = train.drop(columns="income"), train["income"]
 X_test, y_test = test.drop(columns="income"), test["income"]
 
-categorical = list(X_train.select_dtypes(include="object").columns)
-numeric = [c for c in X_train.columns if c not in categorical]
+# %%
+# The pipeline
+# ------------
+# The numeric columns are standardized and every other (string) column is
+# imputed with its most frequent value and one-hot encoded. The classifier
+# takes the ``">50K"`` / ``"<=50K"`` strings as they are, holds out 10% of
+# the rows for early stopping and trains for at most 30 epochs.
+
+numeric = list(X_train.select_dtypes(include="number").columns)
+categorical = [c for c in X_train.columns if c not in numeric]
 model = Pipeline(
     [
         (
@@ -84,6 +110,12 @@ model = Pipeline(
     ]
 )
 
+# %%
+# Fit and evaluate
+# ----------------
+# scikit-learn's classification report on the official test file; the
+# predicted labels are the original strings.
+
 start = time.perf_counter()
 model.fit(X_train, y_train)
 print(
@@ -91,6 +123,12 @@ print(
     f"({model.named_steps['clf'].n_iter_} epochs)\n"
 )
 print(classification_report(y_test, model.predict(X_test), digits=3))
+
+# %%
+# Model size
+# ----------
+# The per-tensor storage report of the fitted classifier, and the size of
+# its packed integer export against the same network in float32.
 
 clf = model.named_steps["clf"]
 report = clf.quantization_report()

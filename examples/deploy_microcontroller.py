@@ -1,4 +1,5 @@
-"""Deploy to a microcontroller: fit, export one C header, compile it with gcc, run, compare.
+"""Deploy to a microcontroller: fit, export one C header, compile it with gcc, run, compare
+========================================================================================
 
 Trains a 4-bit MLP on digits, writes ``digits_model.h`` with
 ``export_integer().to_c()`` (integer-only arithmetic, weights bit-packed in
@@ -8,8 +9,19 @@ rows and compares its classes and int32 logits with ``predict`` and with the
 numpy integer reference. Also prints the flash size (``size``) of the
 compiled model.
 
-Run: python examples/deploy_microcontroller.py   (needs gcc)
+Run it with::
+
+    python examples/deploy_microcontroller.py
+
+It needs ``gcc`` (and ``size``) on the ``PATH``; everything it writes goes
+to a temporary folder.
 """
+
+# %%
+# Train and export
+# ----------------
+# A 4-bit MLP on a stratified 75/25 split of digits, and its integer-only
+# model, :class:`~skqat.IntegerMLP`.
 
 import shutil
 import subprocess
@@ -32,8 +44,14 @@ print(model)
 if shutil.which("gcc") is None:
     raise SystemExit("this example needs gcc on the PATH")
 
-# The program a microcontroller would run: read float32 features, print the
-# class index and the int32 logits of each row.
+# %%
+# The program
+# -----------
+# What a microcontroller would run: read float32 features, print the class
+# index and the int32 logits of each row. The header's API is prefixed with
+# the ``name`` given to ``to_c``: ``digits_logits``, ``digits_predict``,
+# ``DIGITS_N_FEATURES``...
+
 PROGRAM = r"""
 #include <stdio.h>
 #include "digits_model.h"
@@ -51,30 +69,46 @@ int main(void) {
 }
 """
 
-with tempfile.TemporaryDirectory() as tmp:
-    tmp = Path(tmp)
-    header = model.to_c(tmp / "digits_model.h", name="digits")
-    (tmp / "main.c").write_text(PROGRAM)
-    flags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"]
-    subprocess.run(["gcc", *flags, "-o", str(tmp / "digits"), str(tmp / "main.c")], check=True)
-    run = subprocess.run(
-        [str(tmp / "digits")], input=X_test.astype(np.float32).tobytes(), capture_output=True, check=True
-    )
-    lines = [list(map(int, line.split())) for line in run.stdout.decode().splitlines()]
-    c_classes = clf.classes_[np.array([line[0] for line in lines])]
-    c_logits = np.array([line[1:] for line in lines], dtype=np.int32)
+# %%
+# Write, compile, run
+# -------------------
+# ``to_c`` writes the header; gcc compiles the program with every warning an
+# error; the test rows go to its standard input as float32 bytes.
 
-    # The flash footprint of the model: the header compiled for size into one object.
-    (tmp / "flash.c").write_text(
-        '#include "digits_model.h"\nint f(const float *x) { return digits_predict(x); }\n'
-    )
-    subprocess.run(
-        ["gcc", "-std=c99", "-Os", "-c", "-o", str(tmp / "flash.o"), str(tmp / "flash.c")], check=True
-    )
-    size = subprocess.run(["size", str(tmp / "flash.o")], capture_output=True, text=True, check=True).stdout
-    print(f"\nheader: {header.stat().st_size} bytes of C source; compiled (gcc -Os, size):\n{size}")
+tmpdir = tempfile.TemporaryDirectory()
+tmp = Path(tmpdir.name)
+header = model.to_c(tmp / "digits_model.h", name="digits")
+(tmp / "main.c").write_text(PROGRAM)
+flags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-pedantic"]
+subprocess.run(["gcc", *flags, "-o", str(tmp / "digits"), str(tmp / "main.c")], check=True)
+run = subprocess.run(
+    [str(tmp / "digits")], input=X_test.astype(np.float32).tobytes(), capture_output=True, check=True
+)
+lines = [list(map(int, line.split())) for line in run.stdout.decode().splitlines()]
+c_classes = clf.classes_[np.array([line[0] for line in lines])]
+c_logits = np.array([line[1:] for line in lines], dtype=np.int32)
 
-# The numpy reference gets the same logits from float32 rows.
+# %%
+# Flash footprint
+# ---------------
+# The header compiled for size (``gcc -Os``) into one object file with a
+# single caller of ``digits_predict``; ``size`` reports its sections.
+
+(tmp / "flash.c").write_text(
+    '#include "digits_model.h"\nint f(const float *x) { return digits_predict(x); }\n'
+)
+subprocess.run(["gcc", "-std=c99", "-Os", "-c", "-o", str(tmp / "flash.o"), str(tmp / "flash.c")], check=True)
+size = subprocess.run(["size", str(tmp / "flash.o")], capture_output=True, text=True, check=True).stdout
+print(f"\nheader: {header.stat().st_size} bytes of C source; compiled (gcc -Os, size):\n{size}")
+tmpdir.cleanup()
+
+# %%
+# Compare
+# -------
+# The header computes what the numpy reference, ``IntegerMLP.integer_logits``,
+# computes from the same float32 rows, bit for bit; the C classes are also
+# compared with the estimator's ``predict`` and the true labels.
+
 reference_logits = model.integer_logits(model.quantize_input(X_test.astype(np.float32)))
 print(f"C logits equal IntegerMLP.integer_logits on every row: {np.array_equal(c_logits, reference_logits)}")
 print(f"C classes equal predict on {np.mean(c_classes == clf.predict(X_test)):.2%} of the test rows")
