@@ -8,7 +8,7 @@ Pareto front (``skqat.plot.QuantizationParetoDisplay``).
 
 Run it with::
 
-    python examples/grid_search_bits_lambda.py [--out docs/images/pareto.png]
+    python examples/grid_search_bits_lambda.py [--out pareto.png]
 
 Without ``--out`` nothing is written and the figure is shown; with it the
 figure is saved to that PNG.
@@ -17,9 +17,9 @@ figure is saved to that PNG.
 # %%
 # Options
 # -------
-# ``--out`` saves the figure (``docs/images/pareto.png``, shown in the README,
-# is ``--out docs/images/pareto.png``). Without it, as in the documentation
-# build, which runs the script with no options, nothing is written.
+# ``--out PATH`` saves the figure as a PNG. Without it, as in the
+# documentation build, which runs the script with no options, nothing is
+# written and the figure stays open.
 
 import argparse
 import time

@@ -8,7 +8,7 @@ score per epoch (``skqat.plot.TrainingCurveDisplay``).
 
 Run it with::
 
-    python examples/plots.py [--out-dir docs/images]
+    python examples/plots.py [--out-dir figures]
 
 Without ``--out-dir`` nothing is written and the figures are shown; with it
 they are saved there as ``weight_grid.png`` and ``training_curve.png``.
@@ -17,9 +17,9 @@ they are saved there as ``weight_grid.png`` and ``training_curve.png``.
 # %%
 # Options
 # -------
-# ``--out-dir`` saves the figures (the README's ``docs/images/weight_grid.png``
-# is made with ``--out-dir docs/images``). Without it, as in the documentation
-# build, which runs the script with no options, nothing is written.
+# ``--out-dir DIR`` saves the figures as PNGs in ``DIR``. Without it, as in
+# the documentation build, which runs the script with no options, nothing is
+# written and the figures stay open.
 
 import argparse
 from pathlib import Path

@@ -42,7 +42,7 @@ def test_save_and_load_with_the_trusted_types(pipeline, tmp_path):
 
 
 def test_without_the_trusted_types_mlflow_refuses(pipeline, tmp_path):
-    """What the README's note is for: MLflow's default names skqat's classes as untrusted."""
+    """What the README's and the deployment guide's note is for: MLflow's default refuses skqat's classes."""
     model, _ = pipeline
     with pytest.raises(MlflowException, match="untrusted types.*skqat"):
         mlflow_sklearn.save_model(model, tmp_path / "model")
