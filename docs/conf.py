@@ -5,8 +5,9 @@ Build (warnings are errors)::
     python -m sphinx -W -b html docs docs/_build/html
 
 ``SKQAT_DOCS_GALLERY`` chooses how much of the example gallery runs:
-``full`` (default) executes every example, ``quick`` only the quickstart
-(what CI builds), ``none`` none (pages render without output).
+``full`` (default, what CI builds) executes every example, ``quick`` only
+the quickstart (what ``tests/test_docs.py`` builds), ``none`` none (pages
+render without output).
 """
 
 from __future__ import annotations

@@ -62,6 +62,19 @@ def test_plots(tmp_path):
     assert "saved" in out
 
 
+def test_plots_without_options_write_nothing():
+    """As the documentation build runs it: figures stay open for the gallery, no file is written."""
+    before = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"], capture_output=True, text=True, cwd=ROOT
+    )
+    out = _run("plots.py")
+    after = subprocess.run(
+        ["git", "status", "--porcelain", "--ignored"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert "saved" not in out
+    assert after.stdout == before.stdout
+
+
 def test_dask_search():
     pytest.importorskip("distributed", reason="the dask extra is not installed")
     out = _run("dask_search.py")
