@@ -43,7 +43,7 @@ def test_float_poisson_mlp_is_the_poisson_glm(counts):
     glm = PoissonRegressor(alpha=0, tol=1e-8).fit(X, y)
     poisson = _fit(_glm_like("poisson"), X, y)
     assert poisson.out_activation_ == "exp"
-    # Adam stops at tol=1e-7 about 0.3% from the optimum here (measured: 2.6e-3 at most).
+    # Adam stops at tol=1e-7 short of the optimum: measured 3.8e-3 at most, after 145 epochs.
     np.testing.assert_allclose(poisson.predict(X), glm.predict(X), rtol=1e-2)
     squared = _fit(_glm_like("squared_error"), X, y)
     assert squared.out_activation_ == "identity"
