@@ -226,7 +226,7 @@ def test_poisson_regressor_onnx():
         y,
     )
     (prediction,) = _run(to_onnx(reg, X), X)
-    # onnxruntime's Exp is not numpy's exp: a few float64 ulps (measured: 4.4e-16 at most).
+    # onnxruntime's Exp is not numpy's exp: a few float64 ulps (measured: 6.7e-16 at most, 60% equal).
     np.testing.assert_allclose(prediction.ravel(), reg.predict(X), rtol=1e-14)
     assert (prediction > 0).all()
 
