@@ -97,3 +97,23 @@ def test_user_guide_snippets_run(page, monkeypatch):
     )
     assert result.attempted > 0, f"{page.name} has no runnable snippet"
     assert result.failed == 0, f"{result.failed} of {result.attempted} examples failed in {page.name}"
+
+
+#: Pages whose measured numbers must come from the committed results (``docs/results/*.md``).
+MEASURED_PAGES = [DOCS / "experiments.rst", DOCS / "related_work.rst", *GUIDE_PAGES]
+#: Accuracies, ratios and times as the result tables print them: three or four decimals.
+_MEASURED = re.compile(r"(?<![\w.])\d+\.\d{3,4}(?!\d)")
+
+
+@pytest.mark.parametrize("page", MEASURED_PAGES, ids=lambda p: p.stem)
+def test_quoted_numbers_come_from_the_committed_results(page):
+    results = "\n".join(p.read_text(encoding="utf-8") for p in sorted((DOCS / "results").glob("*.md")))
+    known = set(_MEASURED.findall(results))
+    # Doctest lines are computed when the page's snippets run, not quoted.
+    prose = [
+        line
+        for line in page.read_text(encoding="utf-8").splitlines()
+        if not line.lstrip().startswith((">>>", "..."))
+    ]
+    quoted = set(_MEASURED.findall("\n".join(prose)))
+    assert quoted <= known, f"{page.name} quotes numbers no results file holds: {sorted(quoted - known)}"
