@@ -144,8 +144,9 @@ NETWORK_PARAMETERS = """\
         that ends earlier is quantized after training.
 
     quant_lambda_schedule : {"constant", "linear"}, default="constant"
-        ``"linear"`` ramps ``quant_lambda`` from 0 at the first quantized epoch
-        to its full value at epoch ``max_iter``: the penalty "triggers"
+        ``"linear"`` ramps ``quant_lambda`` in equal steps, from
+        ``quant_lambda / (max_iter - quant_delay)`` at the first quantized
+        epoch to its full value at epoch ``max_iter``: the penalty "triggers"
         quantization gradually.
 
     noise_rate : float in (0, 1], default=0.5

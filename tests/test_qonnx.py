@@ -171,6 +171,9 @@ CONFIGS = [
     pytest.param({"activation_bits": 4, "weight_bits": 2, "hidden_layer_sizes": (16, 8)}, id="a4-two-hidden"),
     pytest.param({"input_bits": 8, "bias_bits": 16}, id="input8-bias16"),
     pytest.param({"input_bits": 8, "bias_bits": 32, "granularity": "per_channel"}, id="input8-bias32-pc"),
+    pytest.param(
+        {"weight_bits": "learned", "target_bits": 3, "hidden_layer_sizes": (16, 8)}, id="learned-widths"
+    ),
     pytest.param({"bias_bits": 16, "activation_bits": None}, id="bias16-float-input"),
     pytest.param({"weight_bits": (8, None)}, id="float-last-layer"),
 ]
