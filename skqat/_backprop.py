@@ -92,8 +92,9 @@ def _squared_error(output, target, sample_weight):
 
 
 def _poisson(log_mean, target, sample_weight):
-    per_sample = poisson_deviance(log_mean, target)
-    grad, share = _scaled_rows(log_mean.exp().sub_(target), sample_weight)
+    mean = log_mean.exp()
+    per_sample = poisson_deviance(log_mean, target, mean)
+    grad, share = _scaled_rows(mean - target, sample_weight)
     loss = per_sample.mean() if share is None else torch.dot(per_sample, share)
     return loss, grad
 

@@ -45,14 +45,18 @@ def _squared_error(output, target, sample_weight):
     return weighted_mean(0.5 * (output - target).square().mean(dim=1), sample_weight)
 
 
-def poisson_deviance(log_mean: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+def poisson_deviance(
+    log_mean: torch.Tensor, target: torch.Tensor, mean: torch.Tensor | None = None
+) -> torch.Tensor:
     """Half the Poisson deviance per sample, summed over the outputs, with mean ``exp(log_mean)``.
 
     ``y log(y / mu) - y + mu`` with ``mu = exp(log_mean)``: scikit-learn's
     ``poisson_loss`` (its constant ``y log y - y`` included, so the loss of a
-    perfect fit is zero). Its gradient for ``log_mean`` is ``mu - y``.
+    perfect fit is zero). Its gradient for ``log_mean`` is ``mu - y``; pass
+    ``mean`` when ``mu`` is already computed.
     """
-    return (torch.xlogy(target, target) - target * log_mean - target + log_mean.exp()).sum(dim=1)
+    mean = log_mean.exp() if mean is None else mean
+    return (torch.xlogy(target, target) - target * log_mean - target + mean).sum(dim=1)
 
 
 def _poisson(log_mean, target, sample_weight):

@@ -161,9 +161,10 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
     def _validate_targets(self, y, *, reset, incremental):
         targets = y.reshape(-1, 1) if y.ndim == 1 else y
         activation = _OUTPUT_ACTIVATION_OF_LOSS[self.loss]
-        if activation == "exp" and targets.size and np.min(targets) < 0:
+        lowest = np.min(targets) if activation == "exp" and targets.size else 0.0
+        if lowest < 0:
             raise ValueError(
-                f"loss='poisson' needs non-negative targets, but y has a minimum of {np.min(targets):g}; "
+                f"loss='poisson' needs non-negative targets, but y has a minimum of {lowest:g}; "
                 "shift y, or use loss='squared_error'."
             )
         if reset and not incremental or not hasattr(self, "n_outputs_"):

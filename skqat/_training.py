@@ -295,20 +295,22 @@ def fit_loop(
             if shuffle:
                 order = torch.from_numpy(rng.permutation(n_samples)).to(device)
             loss = run_epoch(module, optimizer, data, objective, batch_size=batch_size, order=order)
-            if _diverged(loss, initial_loss):
-                if validation_score is not None and monitor.best_state is not None:
-                    # Early stopping, as scikit-learn's: record the epoch with a NaN
-                    # validation score and keep the best one (the caller restores it).
-                    monitor.update(loss, math.nan, module, final_form=not module.bits_unallocated())
-                    done += 1
-                    break
+            diverged = _diverged(loss, initial_loss)
+            # Early stopping, as scikit-learn's: a diverged epoch is recorded with a
+            # NaN validation score and the best one kept (the caller restores it).
+            if diverged and (validation_score is None or monitor.best_state is None):
                 raise TrainingDiverged(
                     f"epoch {epoch + 1}: the training loss became {loss:.4g}, from "
                     f"{initial_loss:.4g} before the first step"
                 )
-            score = validation_score() if validation_score is not None else None
+            if diverged:
+                score = math.nan
+            else:
+                score = validation_score() if validation_score is not None else None
             monitor.update(loss, score, module, final_form=not module.bits_unallocated())
             done += 1
+            if diverged:
+                break
             for key, value in module.state_dict().items():
                 finished[key].copy_(value)
             if progress is not None:

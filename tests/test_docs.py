@@ -45,12 +45,10 @@ def site(tmp_path_factory):
 
 
 def _public_names():
-    names = [(f"skqat.{name}", getattr(skqat, name)) for name in skqat.__all__]
-    names += [(f"skqat.plot.{name}", getattr(skqat.plot, name)) for name in skqat.plot.__all__]
-    names += [
-        (f"skqat.exceptions.{name}", getattr(skqat.exceptions, name)) for name in skqat.exceptions.__all__
+    modules = [skqat, skqat.plot, skqat.exceptions]
+    return [
+        (f"{module.__name__}.{name}", getattr(module, name)) for module in modules for name in module.__all__
     ]
-    return names
 
 
 @pytest.mark.parametrize(("qualname", "obj"), _public_names(), ids=lambda v: v if isinstance(v, str) else "")
