@@ -303,6 +303,7 @@ def fit_loop(
                     f"epoch {epoch + 1}: the training loss became {loss:.4g}, from "
                     f"{initial_loss:.4g} before the first step"
                 )
+            score: float | None
             if diverged:
                 score = math.nan
             else:
