@@ -45,11 +45,15 @@ kernels: its int32 logits bit for bit, and so its labels.
   ``Clip`` follows for grids narrower than uint8). Never ``QuantizeLinear``
   with the grid's own scale and zero point: it divides by ``s`` and adds
   ``zp`` after rounding, which differs at ties.
-- Codes travel as uint8 and weights as int8 (``uint8 x int8`` is
-  onnxruntime's fast kernel). A signed grid is shifted by ``-q_min`` into
-  uint8 with its zero point shifted alike; weight codes are shifted into
-  ``[-2**(b-1), 2**(b-1))`` the same way. ``q - zp`` is unchanged, so the
-  products are.
+- Codes travel as uint8 (a signed grid shifted by ``-q_min``, its zero
+  point alike). Weights travel as int8, shifted into ``[-2**(b-1),
+  2**(b-1))`` (``uint8 x int8``, onnxruntime's fast kernel), except where a
+  pair of products could saturate int16: on x86 without VNNI that kernel
+  adds pairs in saturating int16 (``VPMADDUBSW``), which 8-bit weights times
+  8-bit codes reach. Those layers get uint8 weights shifted into
+  ``[0, 2**b)``, and onnxruntime's ``uint8 x uint8`` kernels, which widen to
+  int16 and add pairs in int32, exact on every CPU. ``q - zp`` is unchanged
+  by the shifts, so the products are.
 - Every layer is one ``com.microsoft.QGemm`` with the int32 bias codes as
   ``C``. QGemm computes ``float32(acc + C) * M`` with the float32
   multiplier ``M = fl32(fl32(a_scale * b_scale) / y_scale)``, and for a
@@ -74,11 +78,10 @@ kernels: its int32 logits bit for bit, and so its labels.
   float64 as ``IntegerMLP``, then cast.
 
 Weights and activations wider than 8 bits do not fit these kernels
-(``ValueError``), nor accumulators that could overflow int32. On x86
-processors without VNNI (AVX2, AVX-512 before VNNI), onnxruntime's
-``uint8 x int8`` kernels add pairs of products in saturating int16
-(``VPMADDUBSW``), which 8-bit weights can reach; 7-bit and narrower weights
-cannot. VNNI, AMX and ARM kernels accumulate in int32 throughout.
+(``ValueError``), nor accumulators that could overflow int32. The graph is
+the same on every CPU and exact on each: x86 with and without VNNI (checked
+natively and under an emulated AVX2 CPU without VNNI), and by construction
+ARM, whose kernels accumulate in int32.
 
 Outputs
 -------
@@ -372,14 +375,44 @@ def _check_integer(network: FrozenNetwork) -> None:
             )
 
 
-def _int8_weight(layer: FrozenLayer) -> tuple[np.ndarray, np.ndarray]:
-    """``(codes, zero_point)``: (n_in, n_out) int8 codes shifted into ``[-2**(b-1), 2**(b-1))``, zp alike."""
+#: Largest int16: onnxruntime's ``uint8 x int8`` kernels on x86 without VNNI
+#: (``VPMADDUBSW``) add each pair of products in saturating int16.
+INT16_MAX = 2**15 - 1
+
+
+def _signed_weights_exact(layer: FrozenLayer, input_grid: FrozenGrid) -> bool:
+    """Whether ``uint8 x int8`` is exact for the layer on every onnxruntime CPU kernel.
+
+    The kernels multiply the raw uint8 codes (``q_max + shift`` at most) by
+    the raw int8 weights (``-2**(b-1)`` at most in magnitude). Without VNNI
+    two such products are added in saturating int16, so the pair must fit:
+    ``2 * a_max * 2**(b-1) <= 32767``. 7-bit weights with 8-bit inputs fit
+    (32,640); 8-bit weights with 8-bit inputs do not (65,280).
+    """
+    grid = layer.weight_grid
+    assert grid is not None, "an integer layer"
+    return 2 * (input_grid.qmax + _code_shift(input_grid)) * 2 ** (grid.bits - 1) <= INT16_MAX
+
+
+def _gemm_weight(layer: FrozenLayer, input_grid: FrozenGrid) -> tuple[np.ndarray, np.ndarray]:
+    """``(codes, zero_point)``: the (n_in, n_out) weight codes and per-column zero points for QGemm.
+
+    int8, shifted into ``[-2**(b-1), 2**(b-1))``, where ``uint8 x int8`` is
+    exact on every CPU (:func:`_signed_weights_exact`): the fast kernels
+    (``VPDPBUSD`` with VNNI). Otherwise uint8, shifted into ``[0, 2**b)``:
+    onnxruntime's ``uint8 x uint8`` kernels widen both to int16 and add pairs
+    in int32 (``VPMADDWD``, ``VPDPWSSD``, ARM's ``UDOT``), exact on every CPU.
+    ``q - zp`` is unchanged by either shift, so the products are.
+    """
     grid = layer.weight_grid
     assert grid is not None and layer.weight_codes is not None, "an integer layer"
-    shift = grid.qmin + 2 ** (grid.bits - 1)  # 0 for signed and binary grids
+    if _signed_weights_exact(layer, input_grid):
+        shift, dtype = grid.qmin + 2 ** (grid.bits - 1), np.int8  # 0 for signed and binary grids
+    else:
+        shift, dtype = grid.qmin, np.uint8
     codes = (layer.weight_codes.astype(np.int16) - shift).T
     zero = np.broadcast_to(np.asarray(grid.zero_point, np.int16) - shift, (layer.shape[0],))
-    return np.ascontiguousarray(codes, dtype=np.int8), zero.astype(np.int8)
+    return np.ascontiguousarray(codes, dtype=dtype), zero.astype(dtype)
 
 
 def _column_params(*values: np.ndarray) -> list[np.ndarray]:
@@ -389,17 +422,28 @@ def _column_params(*values: np.ndarray) -> list[np.ndarray]:
     return [v[:1].reshape(()) for v in values]
 
 
+def _input_zero(grid: FrozenGrid) -> int:
+    """The uint8 zero point of a grid's shifted codes."""
+    return int(grid.zero_point) + _code_shift(grid)
+
+
 def _qgemm(
-    g: GraphBuilder, codes: str, zero: int, layer: FrozenLayer, multiplier, hint: str, out_zero=None
+    g: GraphBuilder,
+    codes: str,
+    input_grid: FrozenGrid,
+    layer: FrozenLayer,
+    multiplier,
+    hint: str,
+    out_zero=None,
 ) -> str:
-    """QGemm of uint8 codes by the layer's int8 weights with its int32 bias codes as ``C``.
+    """QGemm of uint8 codes (on ``input_grid``) by the layer's weights with its int32 bias codes as ``C``.
 
     Float32 output ``float32(acc) * multiplier`` (``out_zero`` None), or uint8
     ``saturate(rint(float32(acc) * multiplier) + out_zero)``. With ``a_scale``
     and ``y_scale`` 1, QGemm's multiplier (``alpha * a_scale * b_scale``, divided
     by ``y_scale``, in float32) is ``b_scale = multiplier`` exactly.
     """
-    weight, weight_zero = _int8_weight(layer)
+    weight, weight_zero = _gemm_weight(layer, input_grid)
     multiplier = np.broadcast_to(np.asarray(multiplier, np.float32), weight_zero.shape)
     multiplier, weight_zero = _column_params(multiplier, weight_zero)
     one = g.constant(f"{hint}_one", np.float32(1.0))
@@ -407,7 +451,7 @@ def _qgemm(
     inputs = [
         codes,
         one,
-        g.constant(f"{hint}_xzp", np.uint8(zero)),
+        g.constant(f"{hint}_xzp", np.uint8(_input_zero(input_grid))),
         g.constant(f"{hint}_w", weight),
         g.constant(f"{hint}_m", multiplier),
         g.constant(f"{hint}_wzp", weight_zero),
@@ -469,18 +513,24 @@ def _table_codes(g: GraphBuilder, y: str, thresholds: np.ndarray, grid: FrozenGr
 
 
 def _hidden_layer(
-    g: GraphBuilder, codes: str, zero: int, layer: FrozenLayer, grid: FrozenGrid, activation: str, hint: str
+    g: GraphBuilder,
+    codes: str,
+    input_grid: FrozenGrid,
+    layer: FrozenLayer,
+    grid: FrozenGrid,
+    activation: str,
+    hint: str,
 ) -> str:
     """uint8 codes (shifted) of the next grid from a hidden layer's uint8 input codes."""
     requant = layer.requantization
     assert requant is not None, "a hidden integer layer requantizes"
     shift = _code_shift(grid)
     if requant.thresholds is not None:
-        y = g.node("Round", [_qgemm(g, codes, zero, layer, requant.float32_multiplier, hint)], f"{hint}_y")
+        y = g.node(
+            "Round", [_qgemm(g, codes, input_grid, layer, requant.float32_multiplier, hint)], f"{hint}_y"
+        )
         return _table_codes(g, y, requant.thresholds, grid, hint)
-    out = _qgemm(
-        g, codes, zero, layer, requant.float32_multiplier, hint, out_zero=int(grid.zero_point) + shift
-    )
+    out = _qgemm(g, codes, input_grid, layer, requant.float32_multiplier, hint, out_zero=_input_zero(grid))
     low, high = (bound + shift for bound in output_bounds(activation, grid))
     if (low, high) == (0, 255):  # QGemm's uint8 saturation is the clamp
         return out
@@ -488,21 +538,24 @@ def _hidden_layer(
     return g.node("Clip", [out, *bounds], f"{hint}_codes")
 
 
-def _last_layer(g: GraphBuilder, codes: str, zero: int, layer: FrozenLayer, grid: FrozenGrid, hint: str):
+def _last_layer(g: GraphBuilder, codes: str, input_grid: FrozenGrid, layer: FrozenLayer, hint: str):
     """``(name, dtype)`` of the logits: int32, or float32 holding them exactly."""
     requant = layer.requantization
     if requant is not None:
-        y = g.node("Round", [_qgemm(g, codes, zero, layer, requant.float32_multiplier, hint)], f"{hint}_y")
+        y = g.node(
+            "Round", [_qgemm(g, codes, input_grid, layer, requant.float32_multiplier, hint)], f"{hint}_y"
+        )
         # requantize_float32's clip to int32, in int64 (float32 holds no INT32_MAX).
         wide = g.node("Cast", [y], f"{hint}_i64", to=onnx_type(np.int64))
         bounds = [g.constant(f"{hint}_{k}", np.int64(v)) for k, v in (("min", INT32_MIN), ("max", INT32_MAX))]
         clipped = g.node("Clip", [wide, *bounds], f"{hint}_clip")
         return g.node("Cast", [clipped], f"{hint}_logits", to=onnx_type(np.int32)), np.dtype(np.int32)
-    if _float32_exact(layer, grid):
-        return _qgemm(g, codes, zero, layer, 1.0, hint), np.dtype(np.float32)
-    weight, weight_zero = _int8_weight(layer)
+    if _float32_exact(layer, input_grid):
+        return _qgemm(g, codes, input_grid, layer, 1.0, hint), np.dtype(np.float32)
+    weight, weight_zero = _gemm_weight(layer, input_grid)
     (weight_zero,) = _column_params(weight_zero)
-    inputs = [codes, g.constant(f"{hint}_w", weight), g.constant(f"{hint}_xzp", np.uint8(zero))]
+    zero = g.constant(f"{hint}_xzp", np.uint8(_input_zero(input_grid)))
+    inputs = [codes, g.constant(f"{hint}_w", weight), zero]
     acc = g.node("MatMulInteger", [*inputs, g.constant(f"{hint}_wzp", weight_zero)], f"{hint}_mm")
     assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
     bias = g.constant(f"{hint}_bias", layer.bias_codes.astype(np.int32))
@@ -573,13 +626,11 @@ def build_integer_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dty
         if shift:
             u = g.node("Add", [u, g.constant("input_u8", np.asarray(shift, dtype))], "input_u8")
         codes = g.node("Cast", [u], "input_codes", to=onnx_type(np.uint8))
-    zero = int(grid.zero_point) + shift
     grids = network.grids()
     *hidden, last = network.layers
     for i, layer in enumerate(hidden):
-        codes = _hidden_layer(g, codes, zero, layer, grids[i + 1], network.activation, f"layer{i}")
-        zero = int(grids[i + 1].zero_point) + _code_shift(grids[i + 1])
-    return _last_layer(g, codes, zero, last, grids[-1], f"layer{len(hidden)}")
+        codes = _hidden_layer(g, codes, grids[i], layer, grids[i + 1], network.activation, f"layer{i}")
+    return _last_layer(g, codes, grids[-1], last, f"layer{len(hidden)}")
 
 
 # ----------------------------------------------------------------------
