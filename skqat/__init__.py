@@ -34,6 +34,7 @@ SKOPS_TRUSTED_TYPES = [
     "skqat._frozen.FrozenLayer",
     "skqat._frozen.FrozenGrid",
     "skqat._frozen.Requantization",
+    "skqat._head.LabelHead",
 ]
 
 __all__ = [*_LAZY, "SKOPS_TRUSTED_TYPES", "__version__"]

@@ -20,6 +20,7 @@ from . import __version__
 from ._allocation import allocate_weight_bits
 from ._compat import Interval, Options, StrOptions, check_sample_weight
 from ._freeze import freeze
+from ._head import LabelHead
 from ._inference import plan_from_network
 from ._losses import LOSS_OF_OUTPUT_ACTIVATION
 from ._modules import ACTIVATIONS
@@ -215,6 +216,10 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
     @abstractmethod
     def _target_dtype(self, fit_dtype: torch.dtype) -> torch.dtype:
         """Torch dtype of the targets tensor."""
+
+    @abstractmethod
+    def _label_head(self) -> LabelHead:
+        """The head of the outputs set by :meth:`_validate_targets` (kind and classes)."""
 
     # ------------------------------------------------------------------
     # Validation
@@ -614,7 +619,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             self._module,
             self.coefs_,
             self.intercepts_,
-            self.out_activation_,
+            self._label_head().with_feature_names(getattr(self, "feature_names_in_", None)),
             input_range=self._input_range,
             calibration=calibration,
         )
@@ -777,15 +782,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 "export_integer needs quantized weights in every layer; this model has a float layer "
                 "(weight_bits=None somewhere). Refit with integer weight_bits."
             )
-        classes = getattr(self, "classes_", None)
-        feature_names = getattr(self, "feature_names_in_", None)
-        return IntegerMLP(
-            self._frozen,
-            requantize=requantize,
-            classes=classes,
-            multilabel=classes is not None and self._label_binarizer.y_type_.startswith("multilabel"),
-            feature_names=None if feature_names is None else [str(f) for f in feature_names],
-        )
+        return IntegerMLP(self._frozen, requantize=requantize)
 
     def quantization_report(self) -> pd.DataFrame:
         """One row per tensor of the fitted network and how it is stored.

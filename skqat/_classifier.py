@@ -18,6 +18,7 @@ from sklearn.utils.validation import column_or_1d
 from ._base import BaseQuantizedMLP
 from ._compat import fit_context
 from ._docstrings import fill
+from ._head import LabelHead
 
 __all__ = ["QuantizedMLPClassifier"]
 
@@ -204,21 +205,12 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
             return torch.softmax(raw, dim=1)
         return torch.sigmoid(raw)
 
-    def _score_outputs(self, outputs, y, sample_weight):
-        return accuracy_score(y, self._labels_from_outputs(outputs), sample_weight=sample_weight)
+    def _label_head(self):
+        return LabelHead.for_classifier(self.classes_, self._label_binarizer.y_type_)
 
-    def _labels_from_outputs(self, outputs):
-        # LabelBinarizer.inverse_transform's rules (argmax; a 0.5 threshold for
-        # one logistic output; an indicator matrix for multilabel), without its
-        # per-call validation cost.
-        if self.out_activation_ == "softmax":
-            return self.classes_[outputs.argmax(axis=1)]
-        if self._label_binarizer.y_type_.startswith("multilabel"):
-            return (outputs > 0.5).astype(int)
-        if len(self.classes_) == 1:
-            # One class seen (as LabelBinarizer.inverse_transform): always that class.
-            return np.full(len(outputs), self.classes_[0])
-        return self.classes_[(outputs[:, 0] > 0.5).astype(int)]
+    def _score_outputs(self, outputs, y, sample_weight):
+        # The head's rules are LabelBinarizer.inverse_transform's, without its per-call validation.
+        return accuracy_score(y, self._label_head().labels(outputs), sample_weight=sample_weight)
 
     # ------------------------------------------------------------------
     # Public API
@@ -289,7 +281,8 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Predicted labels, in the type of ``classes_``.
         """
-        return self._labels_from_outputs(self._predict_outputs(X))
+        outputs = self._predict_outputs(X)  # checks that the model is fitted first
+        return self._frozen.head.labels(outputs)
 
     def predict_proba(self, X):
         """Probability estimates.
@@ -306,9 +299,7 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
             targets, the probability of each label.
         """
         outputs = self._predict_outputs(X)
-        if self.n_outputs_ == 1 and not self._label_binarizer.y_type_.startswith("multilabel"):
-            return np.hstack([1.0 - outputs, outputs])
-        return outputs
+        return self._frozen.head.proba(outputs)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`.

@@ -161,7 +161,7 @@ def _deployable_layers(layers, grids, activation) -> tuple[list, float | None]:
     return out, logit_scale
 
 
-def freeze(module, coefs, intercepts, out_activation, *, input_range=None, calibration=None) -> FrozenNetwork:
+def freeze(module, coefs, intercepts, head, *, input_range=None, calibration=None) -> FrozenNetwork:
     """The frozen record of a fitted ``QuantMLP``.
 
     Parameters
@@ -171,8 +171,9 @@ def freeze(module, coefs, intercepts, out_activation, *, input_range=None, calib
     coefs, intercepts : list of ndarray
         The estimator's ``coefs_`` and ``intercepts_`` (what the module's
         inference pass uses).
-    out_activation : str
-        The estimator's ``out_activation_``.
+    head : LabelHead
+        What the outputs mean (:mod:`skqat._head`): the estimator's output
+        kind, classes and feature names.
     input_range : (float, float) or None
         Range of the training features, for the calibrated input grid of a
         model trained without ``input_bits``.
@@ -212,7 +213,7 @@ def freeze(module, coefs, intercepts, out_activation, *, input_range=None, calib
     return FrozenNetwork(
         tuple(layers),
         module.activation,
-        out_activation,
+        head,
         input_grid,
         tuple(grids),
         logit_scale,

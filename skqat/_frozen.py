@@ -45,6 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._head import LabelHead
+
 __all__ = [
     "FrozenGrid",
     "FrozenLayer",
@@ -368,8 +370,9 @@ class FrozenNetwork:
     layers : tuple of FrozenLayer
     activation : str
         Hidden activation.
-    out_activation : str
-        ``"softmax"``, ``"logistic"``, ``"identity"`` or ``"exp"``.
+    head : LabelHead
+        What the outputs mean: the output kind (and so the output
+        activation), the classes and the feature names (:mod:`skqat._head`).
     input_grid : FrozenGrid or None
         The input features' grid (trained with ``input_bits``, or calibrated).
     activation_grids : tuple of (FrozenGrid or None)
@@ -381,10 +384,15 @@ class FrozenNetwork:
 
     layers: tuple
     activation: str
-    out_activation: str
+    head: LabelHead
     input_grid: FrozenGrid | None = None
     activation_grids: tuple = ()
     logit_scale: float | None = None
+
+    @property
+    def out_activation(self) -> str:
+        """``"softmax"``, ``"logistic"``, ``"identity"`` or ``"exp"``: the head's output activation."""
+        return self.head.out_activation
 
     @property
     def dtype(self) -> np.dtype:

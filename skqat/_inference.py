@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._frozen import FrozenGrid, FrozenNetwork, codes_from_inverse
+from ._head import OUTPUT_ACTIVATIONS, logistic
 
 __all__ = ["GridParams", "HIDDEN_ACTIVATIONS", "InferencePlan", "OUTPUT_ACTIVATIONS", "plan_from_network"]
 
@@ -52,29 +53,11 @@ def _relu(x):
     return np.maximum(x, 0, out=x)
 
 
-def _logistic(x):
-    # 1 / (1 + exp(-x)) without overflow warnings for large |x|.
-    return np.exp(-np.logaddexp(0, -x))
-
-
 HIDDEN_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "identity": lambda x: x,
     "relu": _relu,
     "tanh": np.tanh,
-    "logistic": _logistic,
-}
-
-
-def _softmax(x):
-    e = np.exp(x - x.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
-
-
-OUTPUT_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "softmax": _softmax,
-    "logistic": _logistic,
-    "identity": lambda x: x,
-    "exp": np.exp,  # the Poisson regressor's log link
+    "logistic": logistic,
 }
 
 

@@ -9,6 +9,7 @@ from sklearn.metrics import r2_score
 from ._base import BaseQuantizedMLP
 from ._compat import StrOptions, fit_context
 from ._docstrings import fill
+from ._head import LabelHead
 from ._losses import LOSS_OF_OUTPUT_ACTIVATION
 
 #: ``loss`` -> the output activation it implies (``out_activation_``).
@@ -185,6 +186,9 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
     def _target_dtype(self, fit_dtype):
         return fit_dtype
 
+    def _label_head(self):
+        return LabelHead(self.out_activation_)
+
     def _output_from_raw(self, raw):
         return raw.exp() if self.out_activation_ == "exp" else raw
 
@@ -248,8 +252,8 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predicted values.
         """
-        outputs = self._predict_outputs(X)
-        return outputs.ravel() if self.n_outputs_ == 1 else outputs
+        outputs = self._predict_outputs(X)  # checks that the model is fitted first
+        return self._frozen.head.values(outputs)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -412,7 +412,7 @@ def test_half_way_codes_round_to_even(case, zero_point, fitted, gcc, tmp_path):
             grid, scale=np.asarray(2.0**-4, grid.scale.dtype), zero_point=np.asarray(zero_point)
         ),
     )
-    model = IntegerMLP(net, classes=model.classes_, multilabel=model.multilabel)
+    model = IntegerMLP(net)
     rows = check_features(Built(model, X, tmp_path, gcc, "ties"))
     assert exact_ties(model, rows) > 50
 

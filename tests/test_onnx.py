@@ -15,6 +15,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor, register_skl2onnx, to_onnx
+from skqat._head import LabelHead
 from skqat._inference import plan_from_network
 
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
@@ -47,7 +48,7 @@ def _run(model, X):
 
 def _float_logits(clf, X):
     """``predict``'s logits: its plan with the output activation left out."""
-    network = dataclasses.replace(clf._frozen, out_activation="identity")
+    network = dataclasses.replace(clf._frozen, head=LabelHead("identity"))
     return plan_from_network(network).outputs(np.asarray(X, clf._frozen.dtype))
 
 

@@ -92,6 +92,16 @@ _C_TYPES = {
     np.dtype(np.int64): "int64_t",
 }
 
+#: The header banner's name of each head kind (:mod:`skqat._head`).
+_KIND_TEXT = {
+    "softmax": "multiclass classifier",
+    "binary": "binary classifier",
+    "multilabel": "multilabel classifier",
+    "single_class": "single-class classifier",
+    "identity": "regressor",
+    "exp": "Poisson regressor",
+}
+
 _INT32_MIN = -(2**31)
 
 
@@ -460,14 +470,14 @@ class _Writer:
             f"    {name}_logits_from_codes(codes, out);\n"
             "}\n",
         ]
-        n_out = self.net.n_outputs
-        if model.classes_ is None:
+        kind = model.head.kind
+        if not model.head.is_classifier:
             value = f"(double)logits[o] * {float(model.logit_scale).hex()}"
             what = "logits * logit scale"
             if self.log_link:
                 value, what = f"exp({value})", "exp(logits * logit scale), the Poisson mean,"
             parts.append(
-                f"/* The {n_out} regression value(s) of one row: {what} computed in double\n"
+                f"/* The {self.net.n_outputs} regression value(s) of one row: {what} computed in double\n"
                 "   and rounded once to float (float32 of IntegerMLP.predict). */\n"
                 f"static inline void {name}_predict(const float *x, float *out)\n"
                 "{\n"
@@ -479,7 +489,7 @@ class _Writer:
                 "    }\n"
                 "}\n"
             )
-        elif model.multilabel:
+        elif kind == "multilabel":
             parts.append(
                 "/* Multilabel: labels[j] = 1 where label j is predicted (logit > 0), else 0, for the\n"
                 f"   {macro}_N_OUTPUTS labels; returns how many are predicted. */\n"
@@ -496,7 +506,16 @@ class _Writer:
                 "    return count;\n"
                 "}\n"
             )
-        elif n_out == 1:
+        elif kind == "single_class":
+            parts.append(
+                f"/* One class seen in training ({_comment(model.classes_[0])}): always index 0. */\n"
+                f"static inline int {name}_predict(const float *x)\n"
+                "{\n"
+                "    (void)x;\n"
+                "    return 0;\n"
+                "}\n"
+            )
+        elif kind == "binary":
             parts.append(
                 f"/* Binary: index 1 ({_comment(model.classes_[1])}) where the logit is > 0, else 0. */\n"
                 f"static inline int {name}_predict(const float *x)\n"
@@ -557,21 +576,13 @@ class _Writer:
     def banner(self) -> str:
         net, model, macro, name = self.net, self.model, self.macro, self.name
         grid = net.input_grid
-        kind = (
-            "regressor"
-            if model.classes_ is None
-            else "multilabel classifier"
-            if model.multilabel
-            else "binary classifier"
-            if net.n_outputs == 1
-            else "multiclass classifier"
-        )
+        kind = _KIND_TEXT[model.head.kind]
         real = "float" if self.dtype == np.float32 else "double"
-        if model.classes_ is None:
+        if not model.head.is_classifier:
             predict = f"void {name}_predict(const float *x, float *out);  -- {macro}_N_OUTPUTS values"
             if self.log_link:
                 predict += ", exp of the real logits (Poisson)"
-        elif model.multilabel:
+        elif model.head.kind == "multilabel":
             predict = f"int  {name}_predict(const float *x, int *labels); -- 0/1 per label, returns the count"
         else:
             predict = f"int  {name}_predict(const float *x);              -- class index"

@@ -30,10 +30,11 @@ output unit):
   ``logit_scale`` (per-channel weight scales are first requantized to the
   largest of them).
 
-File format (version 2)
+File format (version 3)
 -----------------------
 ``save`` writes a numpy ``.npz`` archive (no pickled objects) holding the
-frozen record: ``format``, ``format_version``, ``meta`` (JSON), ``classes``,
+frozen record: ``format``, ``format_version``, ``meta`` (JSON: the head's
+kind and feature names among others), ``classes`` (a classifier's),
 per layer ``layer{i}_*`` (codes packed at their bit width, grid, scales and
 zero points in the training float type, int32 bias codes, the float bias,
 requantization multipliers and thresholds), and ``input_*``/``act{i}_*`` for
@@ -55,7 +56,7 @@ from .._frozen import (
     quantize_codes,
     smallest_int_dtype,
 )
-from .._inference import OUTPUT_ACTIVATIONS
+from .._head import LabelHead
 from ._fixed_point import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier, requantize_float32
 
 __all__ = [
@@ -69,7 +70,7 @@ __all__ = [
 ]
 
 FORMAT = "skqat.IntegerMLP"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 REQUANTIZE_MODES = ("fixed_point", "float32")
 
@@ -153,13 +154,9 @@ class IntegerMLP:
         quantized, input and activation grids present).
     requantize : {"fixed_point", "float32"}, default="fixed_point"
         How accumulators are requantized between layers.
-    classes : ndarray or None
-        Class labels of a classifier; None for a regressor.
-    multilabel : bool, default=False
-        Whether the classifier predicts an indicator matrix (one logistic
-        output per label) rather than one class per row.
-    feature_names : list of str or None, default=None
-        The fitted estimator's ``feature_names_in_``, kept for the exports.
+
+    The network's head (:mod:`skqat._head`) says what the logits mean: the
+    output kind, the classes and the feature names.
 
     Examples
     --------
@@ -176,9 +173,7 @@ class IntegerMLP:
     True
     """
 
-    def __init__(
-        self, network, *, requantize="fixed_point", classes=None, multilabel=False, feature_names=None
-    ):
+    def __init__(self, network, *, requantize="fixed_point"):
         if requantize not in REQUANTIZE_MODES:
             raise ValueError(f"requantize must be one of {REQUANTIZE_MODES}, got {requantize!r}.")
         if not network.integer:
@@ -188,9 +183,6 @@ class IntegerMLP:
             )
         self.network = network
         self.requantize = requantize
-        self.classes_ = None if classes is None else np.asarray(classes)
-        self.multilabel = bool(multilabel)
-        self.feature_names = None if feature_names is None else list(feature_names)
         # Per layer, prepared once for every predict: the accumulator type, the
         # (n_in, n_out) weight levels q_w - zp_w, the bias codes and the input zero point.
         self._steps = []
@@ -223,6 +215,27 @@ class IntegerMLP:
     @property
     def out_activation(self) -> str:
         return self.network.out_activation
+
+    @property
+    def head(self) -> LabelHead:
+        """What the logits mean: output kind, classes, feature names (:class:`~skqat._head.LabelHead`)."""
+        return self.network.head
+
+    @property
+    def classes_(self) -> np.ndarray | None:
+        """Class labels of a classifier; None for a regressor."""
+        return self.head.classes
+
+    @property
+    def multilabel(self) -> bool:
+        """Whether the classifier predicts an indicator matrix (one logistic output per label)."""
+        return self.head.kind == "multilabel"
+
+    @property
+    def feature_names(self) -> list | None:
+        """The fitted estimator's ``feature_names_in_`` (as strings), or None."""
+        names = self.head.feature_names
+        return None if names is None else list(names)
 
     @property
     def logit_scale(self) -> float:
@@ -323,25 +336,15 @@ class IntegerMLP:
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities from the integer logits (classifiers only)."""
-        if self.classes_ is None:
+        if not self.head.is_classifier:
             raise AttributeError("predict_proba is only available for classifiers.")
-        outputs = OUTPUT_ACTIVATIONS[self.out_activation](self._real_logits(X))
-        if outputs.shape[1] == 1 and not self.multilabel:
-            return np.hstack([1.0 - outputs, outputs])
-        return outputs
+        return self.head.proba(self.head.outputs(self._real_logits(X)))
 
     def predict(self, X) -> np.ndarray:
-        """Labels (argmax or sign of the integer logits) or regression values (exp of them for Poisson)."""
-        if self.classes_ is None:
-            # The identity, or exp for a Poisson regressor.
-            values = OUTPUT_ACTIVATIONS[self.out_activation](self._real_logits(X))
-            return values.ravel() if values.shape[1] == 1 else values
-        logits = self.integer_logits(self.quantize_input(X))
-        if self.multilabel:
-            return (logits > 0).astype(int)
-        if logits.shape[1] == 1:
-            return self.classes_[(logits[:, 0] > 0).astype(int)]
-        return self.classes_[logits.argmax(axis=1)]
+        """Labels from the integer logits (the head's rules), or regression values (exp for Poisson)."""
+        if not self.head.is_classifier:
+            return self.head.values(self.head.outputs(self._real_logits(X)))
+        return self.head.labels(self.integer_logits(self.quantize_input(X)), logits=True)
 
     # ------------------------------------------------------------------
     # Size
@@ -393,13 +396,11 @@ class IntegerMLP:
         net = self.network
         meta = {
             "activation": net.activation,
-            "out_activation": net.out_activation,
+            "head": self.head.kind,
             "logit_scale": net.logit_scale,
             "n_layers": len(net.layers),
             "requantize": self.requantize,
-            "multilabel": self.multilabel,
             "feature_names": self.feature_names,
-            "has_classes": self.classes_ is not None,
             "dtype": net.dtype.name,
         }
         arrays = {
@@ -443,19 +444,14 @@ class IntegerMLP:
             network = FrozenNetwork(
                 layers,
                 meta["activation"],
-                meta["out_activation"],
+                LabelHead(
+                    meta["head"], arrays["classes"] if "classes" in arrays else None, meta["feature_names"]
+                ),
                 _grid_from(arrays, "input"),
                 tuple(_grid_from(arrays, f"act{i}") for i in range(meta["n_layers"] - 1)),
                 meta["logit_scale"],
             )
-            classes = arrays["classes"] if meta["has_classes"] else None
-        return cls(
-            network,
-            requantize=meta["requantize"],
-            classes=classes,
-            multilabel=meta["multilabel"],
-            feature_names=meta["feature_names"],
-        )
+        return cls(network, requantize=meta["requantize"])
 
     def __repr__(self) -> str:
         shapes = [layer.shape[::-1] for layer in self.layers]

@@ -101,6 +101,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork, quantize_codes
+from .._head import LabelHead
 from ._fixed_point import INT32_MAX, INT32_MIN
 from ._integer import accumulator_bits, level_bound, output_bounds, weight_levels
 
@@ -117,6 +118,8 @@ MS_DOMAIN = "com.microsoft"
 MAX_TABLE = 1 << 22
 
 _HIDDEN = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid"}
+#: A regressor head's output activation as an operator (the identity adds none).
+_OUTPUT_OPS = {"exp": "Exp"}
 _FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
@@ -202,17 +205,13 @@ def sample_float_type(X_sample) -> np.dtype | None:
     return dtype if dtype in _FLOAT_TYPES else None
 
 
-def compute_dtype(estimator, dtype=None) -> np.dtype:
+def compute_dtype(network: FrozenNetwork, dtype=None) -> np.dtype:
     """The float type the float graph computes in: ``dtype``, or the training dtype.
 
     The integer graph always computes its input codes in the training dtype,
     as ``export_integer`` does.
     """
-    return estimator._frozen.dtype if dtype is None else np.dtype(dtype)
-
-
-def is_multilabel(estimator) -> bool:
-    return estimator._label_binarizer.y_type_.startswith("multilabel")
+    return network.dtype if dtype is None else np.dtype(dtype)
 
 
 def label_values(classes: np.ndarray) -> np.ndarray:
@@ -234,17 +233,16 @@ def label_values(classes: np.ndarray) -> np.ndarray:
     return classes.astype(str).astype(object)
 
 
-def label_dtype(estimator, classes=None) -> np.dtype:
-    """Element type of the ``label`` output."""
-    if is_multilabel(estimator):
+def label_dtype(head: LabelHead, classes=None) -> np.dtype:
+    """Element type of the ``label`` output (``classes`` replaces the head's, as skl2onnx's ``nocl``)."""
+    if head.kind == "multilabel":
         return np.dtype(np.int64)
-    return label_values(estimator.classes_ if classes is None else classes).dtype
+    return label_values(head.classes if classes is None else classes).dtype
 
 
-def probability_columns(estimator) -> int:
-    """Columns of ``probabilities``: two for a binary classifier's single logistic output."""
-    binary = estimator.out_activation_ == "logistic" and not is_multilabel(estimator)
-    return 2 if binary else estimator.n_outputs_
+def label_shape(network: FrozenNetwork) -> list:
+    """Shape of the ``label`` output: one per row, or an indicator matrix for multilabel."""
+    return [None, network.n_outputs] if network.head.kind == "multilabel" else [None]
 
 
 def _cast(g: GraphBuilder, x: str, from_dtype, to_dtype, hint: str, output: str | None = None) -> str:
@@ -654,6 +652,22 @@ def _binary_index(g: GraphBuilder, positive: str, output: str | None) -> str:
     return g.node("Reshape", [index, g.constant("rows", np.array([-1], np.int64))], "index", output=output)
 
 
+def _zero_index(g: GraphBuilder, raw: str, output: str | None) -> str:
+    """(n,) int64 zeros, one per row of ``raw``: a single-class head's index."""
+    rows = g.node(
+        "Slice",
+        [
+            g.node("Shape", [raw], "shape"),
+            *(g.constant(k, np.array([v], np.int64)) for k, v in (("start", 0), ("end", 1))),
+        ],
+        "n_rows",
+    )
+    from onnx import numpy_helper
+
+    zero = numpy_helper.from_array(np.zeros(1, np.int64))
+    return g.node("ConstantOfShape", [rows], "index", output=output, value=zero)
+
+
 def _real_logits(g: GraphBuilder, network: FrozenNetwork, logits: str, logits_dtype, dtype) -> str:
     """``logits * logit_scale`` in ``dtype`` (in float64 exactly what ``IntegerMLP`` computes)."""
     scores = _cast(g, logits, logits_dtype, dtype, "logits_f")
@@ -662,7 +676,7 @@ def _real_logits(g: GraphBuilder, network: FrozenNetwork, logits: str, logits_dt
 
 def build_classifier_heads(
     g: GraphBuilder,
-    estimator,
+    head: LabelHead,
     raw: str,
     label: str,
     probabilities: str,
@@ -672,40 +686,46 @@ def build_classifier_heads(
     logits: tuple | None = None,
     classes=None,
 ) -> None:
-    """``label`` and ``probabilities`` (n, n_columns, of ``out_dtype``) outputs from the logits.
+    """``label`` and ``probabilities`` (n, n_columns, of ``out_dtype``) outputs, by the head's rules.
 
     ``raw``: the real logits, of ``dtype``. Labels are ``predict``'s (argmax,
     or ``p > 0.5``) of the probabilities, or with ``logits`` (the integer
     graph's ``(name, dtype)``, integer-valued) ``IntegerMLP.predict``'s
-    (argmax, or ``logit > 0``) of those. ``classes`` replaces
-    ``estimator.classes_`` (skl2onnx's ``nocl``).
+    (argmax, or ``logit > 0``) of those. ``classes`` replaces the head's
+    classes (skl2onnx's ``nocl``).
     """
-    classes = estimator.classes_ if classes is None else classes
-    if estimator.out_activation_ == "softmax":
+    assert head.is_classifier, "a classifier head"
+    classes = head.classes if classes is None else classes
+    if head.kind == "softmax":
         proba = g.node("Softmax", [raw], "softmax", axis=1)
         # ArgMax keeps the first index on ties, as numpy's argmax does.
         scores = proba if logits is None else logits[0]
         _labels(g, classes, label, lambda out: g.node("ArgMax", [scores], "argmax", out, axis=1, keepdims=0))
+        _cast(g, proba, dtype, out_dtype, "proba", output=probabilities)
+        return
+    positive = g.node("Sigmoid", [raw], "sigmoid")
+    if logits is None:
+        score, threshold = positive, np.asarray(0.5, dtype)
     else:
-        positive = g.node("Sigmoid", [raw], "sigmoid")
-        if logits is None:
-            score, threshold = positive, np.asarray(0.5, dtype)
-        else:
-            score, threshold = logits[0], np.zeros((), logits[1])
+        score, threshold = logits[0], np.zeros((), logits[1])
+    if head.kind == "multilabel":
         above = g.node("Greater", [score, g.constant("threshold", threshold)], "above")
-        if is_multilabel(estimator):
-            g.node("Cast", [above], "label", output=label, to=onnx_type(np.int64))
-            _cast(g, positive, dtype, out_dtype, "proba", output=probabilities)
-            return
+        g.node("Cast", [above], "label", output=label, to=onnx_type(np.int64))
+        _cast(g, positive, dtype, out_dtype, "proba", output=probabilities)
+        return
+    if head.kind == "single_class":
+        _labels(g, classes, label, lambda out: _zero_index(g, raw, out))
+    else:
+        above = g.node("Greater", [score, g.constant("threshold", threshold)], "above")
         _labels(g, classes, label, lambda out: _binary_index(g, above, out))
-        negative = g.node("Sub", [g.constant("one", np.asarray(1.0, dtype)), positive], "negative")
-        proba = g.node("Concat", [negative, positive], "concat", axis=1)
+    negative = g.node("Sub", [g.constant("one", np.asarray(1.0, dtype)), positive], "negative")
+    proba = g.node("Concat", [negative, positive], "concat", axis=1)
     _cast(g, proba, dtype, out_dtype, "proba", output=probabilities)
 
 
 def build_model(
     g: GraphBuilder,
-    estimator,
+    network: FrozenNetwork,
     x: str,
     x_dtype,
     outputs: list[str],
@@ -716,29 +736,28 @@ def build_model(
 ) -> None:
     """Every node from the input ``x`` (float type ``x_dtype``) to the named outputs.
 
-    ``outputs``: ``label, probabilities`` for a classifier, ``variable`` for
-    a regressor, then optionally ``logits`` (int32, integer graph only).
-    Float outputs have ``x_dtype``.
+    ``outputs``: ``label, probabilities`` for a classifier head, ``variable``
+    for a regressor's, then optionally ``logits`` (int32, integer graph
+    only). Float outputs have ``x_dtype``.
     """
-    network = estimator._frozen
+    head = network.head
     logits = None
-    classifier = hasattr(estimator, "classes_")
     if integer_ops:
         logits = build_integer_network(g, network, x, x_dtype)
         # Probabilities in the output type; regression values in float64, as IntegerMLP, then cast.
-        work = x_dtype if classifier else np.dtype(np.float64)
+        work = x_dtype if head.is_classifier else np.dtype(np.float64)
         raw = _real_logits(g, network, logits[0], logits[1], work)
     else:
-        work = compute_dtype(estimator, dtype)
+        work = compute_dtype(network, dtype)
         raw = build_float_network(g, network, _cast(g, x, x_dtype, work, "input_cast"), work)
-    if classifier:
+    if head.is_classifier:
         build_classifier_heads(
-            g, estimator, raw, outputs[0], outputs[1], work, x_dtype, logits=logits, classes=classes
+            g, head, raw, outputs[0], outputs[1], work, x_dtype, logits=logits, classes=classes
         )
         extra = outputs[2:]
     else:
-        if network.out_activation == "exp":  # a Poisson regressor's log link
-            raw = g.node("Exp", [raw], "exp")
+        if head.out_activation != "identity":
+            raw = g.node(_OUTPUT_OPS[head.out_activation], [raw], head.out_activation)
         _cast(g, raw, work, x_dtype, "variable", output=outputs[0])
         extra = outputs[1:]
     if extra:
@@ -836,16 +855,12 @@ def to_onnx(
         raise ValueError(f"dtype must be np.float32 or np.float64, got {dtype!r}.")
     x_dtype = np.dtype(dtype) if dtype is not None else sample_float_type(X_sample) or network.dtype
     float_type = onnx_type(x_dtype)
-    if hasattr(estimator, "classes_"):
-        multilabel = is_multilabel(estimator)
+    head = network.head
+    if head.is_classifier:
         outputs = [
+            helper.make_tensor_value_info("label", onnx_type(label_dtype(head)), label_shape(network)),
             helper.make_tensor_value_info(
-                "label",
-                onnx_type(label_dtype(estimator)),
-                [None, network.n_outputs] if multilabel else [None],
-            ),
-            helper.make_tensor_value_info(
-                "probabilities", float_type, [None, probability_columns(estimator)]
+                "probabilities", float_type, [None, head.proba_columns(network.n_outputs)]
             ),
         ]
     else:
@@ -855,7 +870,7 @@ def to_onnx(
             helper.make_tensor_value_info("logits", onnx_type(np.int32), [None, network.n_outputs])
         )
     g = StandaloneGraph()
-    build_model(g, estimator, "X", x_dtype, [o.name for o in outputs], dtype=dtype, integer_ops=integer_ops)
+    build_model(g, network, "X", x_dtype, [o.name for o in outputs], dtype=dtype, integer_ops=integer_ops)
     graph = helper.make_graph(
         g.nodes,
         name,

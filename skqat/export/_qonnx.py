@@ -105,6 +105,8 @@ QONNX_DOMAIN = "qonnx.custom_op.general"
 DEFAULT_OPSET = 13
 
 _HIDDEN = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid"}
+#: The head's output activation as an operator and its attributes (the identity adds none).
+_OUTPUT_OPS = {"softmax": ("Softmax", {"axis": -1}), "logistic": ("Sigmoid", {}), "exp": ("Exp", {})}
 
 
 def quant_op_type() -> str:
@@ -357,12 +359,9 @@ def to_qonnx(
     g = _Graph(op_type)
     g.shapes["global_in"] = (batch_size, n_features)
     x = _build(network, g, "global_in", batch_size, calibrated_grids)
-    if output_activation and network.out_activation == "softmax":
-        x = g.node("Softmax", [x], "out", g.shapes[x], axis=-1)
-    elif output_activation and network.out_activation == "logistic":
-        x = g.node("Sigmoid", [x], "out", g.shapes[x])
-    elif output_activation and network.out_activation == "exp":
-        x = g.node("Exp", [x], "out", g.shapes[x])
+    if output_activation and network.out_activation != "identity":
+        op_type, attrs = _OUTPUT_OPS[network.out_activation]
+        x = g.node(op_type, [x], "out", g.shapes[x], **attrs)
     # The last node writes the output itself: no Identity for the compilers to skip.
     g.nodes[-1].output[0] = "global_out"
     g.shapes["global_out"] = g.shapes.pop(x)

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._frozen import FrozenNetwork
 from ._onnx import (
     MS_DOMAIN,
     GraphBuilder,
     build_model,
     compute_dtype,
-    is_multilabel,
     label_dtype,
+    label_shape,
     onnx_type,
-    probability_columns,
 )
 
 __all__ = ["register_skl2onnx"]
@@ -79,33 +79,45 @@ def _input_dtype(operator) -> np.dtype | None:
 
 def _io_dtype(operator) -> np.dtype:
     """The float type the skqat part takes and outputs: its input's, or the training dtype."""
-    return _input_dtype(operator) or compute_dtype(operator.raw_operator)
+    return _input_dtype(operator) or compute_dtype(_network(operator))
 
 
-def _classes(scope, estimator) -> np.ndarray:
-    """The labels the graph outputs: ``classes_``, or their indices with the option ``nocl``."""
-    from skl2onnx.common.utils_classifier import get_label_classes
+def _network(operator) -> FrozenNetwork:
+    """The fitted estimator's frozen record: all the converter reads of it."""
+    from sklearn.utils.validation import check_is_fitted
 
-    return np.asarray(get_label_classes(scope, estimator))
+    check_is_fitted(operator.raw_operator)
+    return operator.raw_operator._frozen
+
+
+def _classes(scope, operator) -> np.ndarray | None:
+    """The labels the graph outputs: the head's classes, or their indices with skl2onnx's option ``nocl``."""
+    head = _network(operator).head
+    if not head.is_classifier:
+        return None
+    options = scope.get_options(operator.raw_operator, dict(nocl=False))
+    if options["nocl"]:
+        if head.kind == "multilabel":
+            raise RuntimeError("Option 'nocl=True' is not implemented for multilabel classification.")
+        return np.arange(len(head.classes))
+    return head.classes
 
 
 def _shape_classifier(operator):
     from skl2onnx.common.data_types import Int64TensorType, StringTensorType
 
-    estimator = operator.raw_operator
+    network = _network(operator)
     n = operator.inputs[0].get_first_dimension()
-    if is_multilabel(estimator):
-        operator.outputs[0].type = Int64TensorType([n, estimator.n_outputs_])
-    else:
-        label = label_dtype(estimator, _classes(operator.scope_inst, estimator))
-        operator.outputs[0].type = (Int64TensorType if label == np.int64 else StringTensorType)([n])
-    operator.outputs[1].type = _float_type(_io_dtype(operator))([n, probability_columns(estimator)])
+    shape = [n, *label_shape(network)[1:]]
+    label = label_dtype(network.head, _classes(operator.scope_inst, operator))
+    operator.outputs[0].type = (Int64TensorType if label == np.int64 else StringTensorType)(shape)
+    columns = network.head.proba_columns(network.n_outputs)
+    operator.outputs[1].type = _float_type(_io_dtype(operator))([n, columns])
 
 
 def _shape_regressor(operator):
-    estimator = operator.raw_operator
     n = operator.inputs[0].get_first_dimension()
-    operator.outputs[0].type = _float_type(_io_dtype(operator))([n, estimator.n_outputs_])
+    operator.outputs[0].type = _float_type(_io_dtype(operator))([n, _network(operator).n_outputs])
 
 
 def _convert(scope, operator, container):
@@ -117,12 +129,12 @@ def _convert(scope, operator, container):
         x = graph.node("Cast", [x], "input_float", to=onnx_type(x_dtype))
     build_model(
         graph,
-        estimator,
+        _network(operator),
         x,
         x_dtype,
         [v.full_name for v in operator.outputs],
         integer_ops=bool(options["integer_ops"]),
-        classes=_classes(scope, estimator) if hasattr(estimator, "classes_") else None,
+        classes=_classes(scope, operator),
     )
 
 
