@@ -237,7 +237,9 @@ def label_dtype(head: LabelHead, classes=None) -> np.dtype:
     """Element type of the ``label`` output (``classes`` replaces the head's, as skl2onnx's ``nocl``)."""
     if head.kind == "multilabel":
         return np.dtype(np.int64)
-    return label_values(head.classes if classes is None else classes).dtype
+    classes = head.classes if classes is None else classes
+    assert classes is not None, "a classifier head"
+    return label_values(classes).dtype
 
 
 def label_shape(network: FrozenNetwork) -> list:

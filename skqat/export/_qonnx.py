@@ -106,7 +106,11 @@ DEFAULT_OPSET = 13
 
 _HIDDEN = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid"}
 #: The head's output activation as an operator and its attributes (the identity adds none).
-_OUTPUT_OPS = {"softmax": ("Softmax", {"axis": -1}), "logistic": ("Sigmoid", {}), "exp": ("Exp", {})}
+_OUTPUT_OPS: dict[str, tuple[str, dict]] = {
+    "softmax": ("Softmax", {"axis": -1}),
+    "logistic": ("Sigmoid", {}),
+    "exp": ("Exp", {}),
+}
 
 
 def quant_op_type() -> str:

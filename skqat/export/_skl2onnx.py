@@ -99,6 +99,7 @@ def _classes(scope, operator) -> np.ndarray | None:
     if options["nocl"]:
         if head.kind == "multilabel":
             raise RuntimeError("Option 'nocl=True' is not implemented for multilabel classification.")
+        assert head.classes is not None
         return np.arange(len(head.classes))
     return head.classes
 
