@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ._activations import ACTIVATIONS, get_activation
 from ._compat import aten
 from ._losses import poisson_deviance
 from ._quantizers import Quantizer
@@ -130,17 +131,6 @@ def loss_and_output_gradient(loss_name, output, target, sample_weight):
     return _LOSS_AND_GRADIENT[loss_name](output, target, sample_weight)
 
 
-def _activation_backward(activation: str, grad: torch.Tensor, output: torch.Tensor) -> torch.Tensor:
-    """Gradient through a hidden activation from its output, as autograd's backward kernels do."""
-    if activation == "relu":
-        return aten.threshold_backward(grad, output, 0.0)
-    if activation == "tanh":
-        return aten.tanh_backward(grad, output)
-    if activation == "logistic":
-        return aten.sigmoid_backward(grad, output)
-    return grad
-
-
 def _explicit(quantizer) -> bool:
     return quantizer is None or (isinstance(quantizer, Quantizer) and quantizer.explicit)
 
@@ -158,6 +148,8 @@ def explicit_gradients_supported(module, loss_name: str) -> bool:
     bool
     """
     if loss_name not in _LOSS_AND_GRADIENT or not _explicit(module.input_quantizer):
+        return False
+    if module.activation not in ACTIVATIONS or ACTIVATIONS[module.activation].backward is None:
         return False
     for layer in module.layers:
         if not _explicit(layer.weight_quantizer):
@@ -303,13 +295,13 @@ class ExplicitGradients:
         """Gradient for the pre-activation of hidden layer ``i`` from that for its output."""
         act_quantizer = self.activation_quantizers[i]
         if act_quantizer is None:
-            return _activation_backward(self.activation, grad, activation_state)
+            return get_activation(self.activation).backward(grad, activation_state)
         if relu:
             grad, quantizer_grads = act_quantizer.backward_explicit(grad, activation_state)
         else:
             activated, quant_state = activation_state
             grad, quantizer_grads = act_quantizer.backward_explicit(grad, quant_state)
-            grad = _activation_backward(self.activation, grad, activated)
+            grad = get_activation(self.activation).backward(grad, activated)
         self._store(grads, self._activation_quantizer_positions[i], quantizer_grads)
         return grad
 

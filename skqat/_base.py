@@ -17,13 +17,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import __version__
+from ._activations import ACTIVATIONS
 from ._allocation import allocate_weight_bits
 from ._compat import Interval, Options, StrOptions, check_sample_weight
 from ._freeze import freeze
 from ._head import LabelHead
 from ._inference import plan_from_network
 from ._losses import LOSS_OF_OUTPUT_ACTIVATION
-from ._modules import ACTIVATIONS
 from ._optim import make_optimizer
 from ._progress import EpochProgress
 from ._quantizers import SCHEMES

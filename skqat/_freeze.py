@@ -9,11 +9,12 @@ integer deployment, and the requantization multipliers.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 
 import numpy as np
 import torch
 
+from ._activations import get_activation
+from ._fixed_point import INT32_MAX, INT32_MIN, quantize_multiplier
 from ._frozen import (
     CALIBRATED_BITS,
     FrozenGrid,
@@ -25,19 +26,11 @@ from ._frozen import (
 )
 from ._functional import grid_limits
 from ._quantizers import Quantizer, grid_for_range
-from .export._fixed_point import INT32_MAX, INT32_MIN, quantize_multiplier
 
-__all__ = ["calibrated_grid", "freeze", "TABLE_ACTIVATIONS", "FINE_STEPS"]
+__all__ = ["calibrated_grid", "freeze", "FINE_STEPS"]
 
 #: Fine pre-activation steps per output step for table activations.
 FINE_STEPS = 256
-
-#: Inverses of the hidden activations that integer inference evaluates as threshold tables.
-TABLE_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "tanh": np.arctanh,
-    "logistic": lambda v: np.log(v) - np.log1p(-v),
-}
-_TABLE_RANGE = {"tanh": (-1.0, 1.0), "logistic": (0.0, 1.0)}
 
 
 def _numpy(t: torch.Tensor) -> np.ndarray:
@@ -124,10 +117,12 @@ def _thresholds(activation: str, grid: FrozenGrid, fine_scale: float) -> np.ndar
     Steps the activation never reaches are ``INT32_MAX``; steps below its
     range are ``INT32_MIN + 1``.
     """
-    low, high = _TABLE_RANGE[activation]
+    table = get_activation(activation)
+    assert table.inverse is not None and table.output_range is not None, "a table activation"
+    low, high = table.output_range
     boundaries = (np.arange(grid.qmin + 1, grid.qmax + 1) - 0.5 - int(grid.zero_point)) * float(grid.scale)
     with np.errstate(divide="ignore", invalid="ignore"):
-        pre = TABLE_ACTIVATIONS[activation](np.clip(boundaries, low, high))
+        pre = table.inverse(np.clip(boundaries, low, high))
     fine = np.ceil(pre / fine_scale)
     fine = np.where(boundaries <= low, -np.inf, np.where(boundaries >= high, np.inf, fine))
     return np.clip(fine, INT32_MIN + 1, INT32_MAX).astype(np.int32)
@@ -143,7 +138,7 @@ def _deployable_layers(layers, grids, activation) -> tuple[list, float | None]:
         requant = None
         if i < len(hidden):
             grid = grids[i + 1]
-            if activation in TABLE_ACTIVATIONS:
+            if get_activation(activation).integer == "table":
                 fine_scale = float(grid.scale) / FINE_STEPS
                 requant = _requantization(product, fine_scale, _thresholds(activation, grid, fine_scale))
             else:

@@ -9,15 +9,15 @@ network it was read from.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._activations import get_activation
 from ._frozen import FrozenGrid, FrozenNetwork, codes_from_inverse
-from ._head import OUTPUT_ACTIVATIONS, logistic
+from ._head import OUTPUT_ACTIVATIONS
 
-__all__ = ["GridParams", "HIDDEN_ACTIVATIONS", "InferencePlan", "OUTPUT_ACTIVATIONS", "plan_from_network"]
+__all__ = ["GridParams", "InferencePlan", "plan_from_network"]
 
 # Rows per block: bounds memory on large inputs.
 _CHUNK = 65_536
@@ -49,18 +49,6 @@ class GridParams:
         return np.multiply(codes, self.scale, out=codes)
 
 
-def _relu(x):
-    return np.maximum(x, 0, out=x)
-
-
-HIDDEN_ACTIVATIONS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
-    "identity": lambda x: x,
-    "relu": _relu,
-    "tanh": np.tanh,
-    "logistic": logistic,
-}
-
-
 @dataclass(frozen=True)
 class InferencePlan:
     """Dequantized layers and grids of a fitted network, as numpy arrays."""
@@ -81,7 +69,7 @@ class InferencePlan:
     def _block(self, x: np.ndarray) -> np.ndarray:
         if self.input_grid is not None:
             x = self.input_grid(x.copy())
-        hidden = HIDDEN_ACTIVATIONS[self.activation]
+        hidden = get_activation(self.activation).numpy
         *layers, (last_w, last_b) = zip(self.weights, self.biases)
         for (weight, bias), grid in zip(layers, self.activation_grids):
             x = x @ weight

@@ -6,30 +6,18 @@ it as private fitted state.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
 from torch import nn
 
+from ._activations import get_activation
 from ._allocation import mean_bits
 from ._functional import fake_quantize, grid_limits
 from ._quantizers import AllocatedBitsQuantizer, NoiseQuantizer, PenaltyQuantizer, Quantizer
 
-__all__ = ["ACTIVATIONS", "QuantLinear", "QuantMLP"]
-
-
-def _identity(x: torch.Tensor) -> torch.Tensor:
-    return x
-
-
-#: Hidden-layer activation functions by scikit-learn's names.
-ACTIVATIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
-    "identity": _identity,
-    "logistic": torch.sigmoid,
-    "tanh": torch.tanh,
-    "relu": torch.relu,
-}
+__all__ = ["QuantLinear", "QuantMLP"]
 
 
 class QuantLinear(nn.Module):
@@ -153,7 +141,7 @@ class QuantMLP(nn.Module):
     ):
         super().__init__()
         self.activation = activation
-        self._activation_fn = ACTIVATIONS[activation]
+        self._activation_fn = get_activation(activation).torch_function()
         self.input_quantizer = input_quantizer
         self.layers = nn.ModuleList(
             QuantLinear(
@@ -203,7 +191,7 @@ class QuantMLP(nn.Module):
         Draws in scikit-learn's order (each layer's weights, then its biases),
         so a float network starts where ``MLPClassifier`` would.
         """
-        factor = 2.0 if self.activation == "logistic" else 6.0
+        factor = get_activation(self.activation).init_factor
         for layer in self.layers:
             bound = np.sqrt(factor / (layer.in_features + layer.out_features))
             coef = rng.uniform(-bound, bound, (layer.in_features, layer.out_features))

@@ -12,6 +12,7 @@ from numbers import Integral
 import numpy as np
 import torch
 
+from ._activations import get_activation
 from ._allocation import check_budget
 from ._frozen import network_nbytes, weight_matrix_nbytes
 from ._modules import QuantMLP
@@ -212,9 +213,9 @@ def build_module(spec: dict, device: torch.device) -> QuantMLP:
         )
 
     def activation_quantizer(width):
-        # relu and logistic outputs are non-negative: an unsigned grid spends
-        # no code on values that cannot occur.
-        signed = spec["activation"] in ("tanh", "identity")
+        # Non-negative outputs (relu, logistic): an unsigned grid spends no
+        # code on values that cannot occur.
+        signed = not get_activation(spec["activation"]).nonnegative
         return make_quantizer(
             spec["quantizer"],
             "activation",

@@ -22,7 +22,7 @@ from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 from skqat._frozen import quantize_codes
 from skqat.export import IntegerMLP
 from skqat.export._c import c_header_source
-from skqat.export._integer import accumulator_bits
+from skqat._integer_codes import accumulator_bits
 
 GCC = shutil.which("gcc")
 STRICT = [

@@ -18,8 +18,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
+from skqat._activations import ACTIVATIONS
+from skqat._integer_codes import pack_codes, unpack_codes
 from skqat.export import IntegerMLP
-from skqat.export._integer import pack_codes, unpack_codes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -257,24 +258,22 @@ def test_integer_logits_track_the_float_logits(digits_split, activation, requant
     assert np.mean(model.predict(X_test) == clf.predict(X_test)) >= 0.99
 
 
-@pytest.mark.parametrize("activation", ["tanh", "logistic"])
+@pytest.mark.parametrize("activation", [a.name for a in ACTIVATIONS.values() if a.integer == "table"])
 def test_threshold_tables_step_where_the_activation_rounds(activation):
-    from skqat._freeze import TABLE_ACTIVATIONS, _thresholds
+    from skqat._freeze import _thresholds
     from skqat._frozen import FrozenGrid, float_codes
 
     grid = (
-        FrozenGrid(8, -128, 127, np.array(1 / 127), np.array(0, np.int32))
-        if activation == "tanh"
-        else FrozenGrid(4, 0, 15, np.array(1 / 15), np.array(0, np.int32))
+        FrozenGrid(4, 0, 15, np.array(1 / 15), np.array(0, np.int32))
+        if ACTIVATIONS[activation].nonnegative
+        else FrozenGrid(8, -128, 127, np.array(1 / 127), np.array(0, np.int32))
     )
     fine = float(grid.scale) / 256
     table = _thresholds(activation, grid, fine)
     assert np.all(np.diff(table.astype(np.int64)) >= 0)
     y = np.arange(-300_000, 300_000, 7)
     looked_up = grid.qmin + np.searchsorted(table, y, side="right")
-    act = np.tanh if activation == "tanh" else (lambda v: 1 / (1 + np.exp(-v)))
-    exact = float_codes(act(y * fine), grid)
-    assert TABLE_ACTIVATIONS[activation] is not None
+    exact = float_codes(ACTIVATIONS[activation].numpy(y * fine), grid)
     # Equal except where y * fine lies within rounding error of a step.
     assert np.mean(looked_up == exact) > 0.9999
     assert np.abs(looked_up - exact).max() <= 1

@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 import skqat._freeze
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 from skqat._frozen import FrozenGrid, quantize_codes, tensor_nbytes
-from skqat.export._fixed_point import (
+from skqat._fixed_point import (
     INT32_MAX,
     INT32_MIN,
     multiply_by_quantized_multiplier,

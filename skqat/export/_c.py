@@ -68,8 +68,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .._activations import get_activation
 from .._frozen import FrozenGrid, smallest_int_dtype
-from ._integer import accumulator_bits, output_bounds, pack_codes
+from .._integer_codes import accumulator_bits, output_bounds, pack_codes
 
 __all__ = ["c_header_source", "write_c_header"]
 
@@ -376,7 +377,7 @@ class _Writer:
             "    return (int32_t)(v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : v));\n"
             "}\n",
             "/* x * m0 * 2^(shift - 31), rounded as TFLite's MultiplyByQuantizedMultiplier (with a\n"
-            "   saturating left shift); skqat.export._fixed_point restates it in numpy. */\n"
+            "   saturating left shift); skqat._fixed_point restates it in numpy. */\n"
             f"static inline int64_t {name}_mulq(int64_t x, int32_t m0, int32_t shift)\n"
             "{\n"
             "    const int32_t left = shift > 0 ? shift : 0;\n"
@@ -402,7 +403,8 @@ class _Writer:
             "    return down + ((rem > (mask >> 1) + (high < 0 ? 1 : 0)) ? 1 : 0);\n"
             "}\n",
         ]
-        if self.act_type is not None and self.net.activation not in ("tanh", "logistic"):
+        table = get_activation(self.net.activation).integer == "table"
+        if self.act_type is not None and not table:
             parts.append(
                 "/* Clamp to [low, high]. */\n"
                 f"static inline int64_t {name}_clamp(int64_t v, int64_t low, int64_t high)\n"
@@ -410,7 +412,7 @@ class _Writer:
                 "    return v < low ? low : (v > high ? high : v);\n"
                 "}\n"
             )
-        if self.act_type is not None and self.net.activation in ("tanh", "logistic"):
+        if self.act_type is not None and table:
             parts.append(
                 "/* Count of thresholds <= y (sorted table; y clamped to (INT32_MIN, INT32_MAX) first, so\n"
                 "   the table's INT32_MAX entries, steps never reached, are never counted). */\n"

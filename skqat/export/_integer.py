@@ -19,7 +19,7 @@ output unit):
 - hidden layers requantize ``acc`` to the next grid with the multiplier
   ``M = s_x * s_w / s_out``: ``requantize="fixed_point"`` (default) uses an
   int32 multiplier and shift rounded as TFLite/gemmlowp do
-  (:mod:`skqat.export._fixed_point`), ``requantize="float32"`` the float32
+  (:mod:`skqat._fixed_point`), ``requantize="float32"`` the float32
   multiplier rounded half to even that onnxruntime's integer kernels use;
 - relu and identity are integer clamps of ``M * acc + zp_out``; tanh and
   logistic requantize to a fine grid (``s_out / 256``) and look the output
@@ -43,97 +43,22 @@ the grids. Nothing is recomputed on load.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from .._frozen import (
-    FrozenGrid,
-    FrozenLayer,
-    FrozenNetwork,
-    Requantization,
-    quantize_codes,
-    smallest_int_dtype,
-)
+from .._fixed_point import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier, requantize_float32
+from .._frozen import FrozenGrid, Requantization, quantize_codes, smallest_int_dtype
 from .._head import LabelHead
-from ._fixed_point import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier, requantize_float32
+from .._integer_codes import accumulator_bits, output_bounds, weight_levels
+from ._model_file import network_arrays, read_network
 
-__all__ = [
-    "IntegerMLP",
-    "pack_codes",
-    "unpack_codes",
-    "weight_levels",
-    "level_bound",
-    "accumulator_bits",
-    "output_bounds",
-]
-
-FORMAT = "skqat.IntegerMLP"
-FORMAT_VERSION = 3
+__all__ = ["IntegerMLP"]
 
 REQUANTIZE_MODES = ("fixed_point", "float32")
 
 # Rows per block at predict time: bounds memory on large inputs.
 _CHUNK = 65_536
-
-
-def pack_codes(codes: np.ndarray, bits: int, qmin: int) -> np.ndarray:
-    """Pack integer codes at ``bits`` bits each into a uint8 array (little-endian bit order).
-
-    Each code is stored as ``code - q_min``; binary (``bits=1``, codes
-    ``-1``/``+1``) stores one bit per code.
-
-    Examples
-    --------
-    >>> packed = pack_codes(np.array([-8, 7, 0, -1]), bits=4, qmin=-8)
-    >>> packed.nbytes
-    2
-    >>> unpack_codes(packed, 4, bits=4, qmin=-8)
-    array([-8,  7,  0, -1], dtype=int8)
-    """
-    codes = np.asarray(codes).ravel().astype(np.int64)
-    unsigned = (codes > 0).astype(np.int64) if bits == 1 else codes - qmin
-    planes = (unsigned[:, None] >> np.arange(bits)) & 1
-    return np.packbits(planes.astype(np.uint8).ravel(), bitorder="little")
-
-
-def unpack_codes(packed: np.ndarray, count: int, bits: int, qmin: int) -> np.ndarray:
-    """Inverse of :func:`pack_codes`: ``count`` codes in the smallest integer dtype."""
-    planes = np.unpackbits(packed, count=count * bits, bitorder="little").reshape(count, bits)
-    unsigned = planes.astype(np.int64) @ (1 << np.arange(bits, dtype=np.int64))
-    if bits == 1:
-        return (2 * unsigned - 1).astype(np.int8)
-    codes = unsigned + qmin
-    return codes.astype(smallest_int_dtype(qmin, qmin + 2**bits - 1))
-
-
-def weight_levels(layer: FrozenLayer) -> np.ndarray:
-    """``q_w - zp_w`` as int32, shape ``(n_out, n_in)``."""
-    grid = layer.weight_grid
-    assert grid is not None and layer.weight_codes is not None, "a float layer has no integer weights"
-    return layer.weight_codes.astype(np.int32) - grid.broadcast(grid.zero_point, 2).astype(np.int32)
-
-
-def level_bound(grid: FrozenGrid) -> int:
-    """The largest ``|q - zp|`` of a per-tensor grid: what an input level can reach."""
-    zero = int(grid.zero_point)
-    return max(abs(grid.qmin - zero), abs(grid.qmax - zero))
-
-
-def accumulator_bits(layer: FrozenLayer, input_grid: FrozenGrid) -> int:
-    """32, or 64 when the largest possible ``|acc|`` of the layer exceeds int32."""
-    x_bound = level_bound(input_grid)
-    w_bound = int(np.abs(weight_levels(layer)).max(initial=0))
-    assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
-    b_bound = int(np.abs(layer.bias_codes.astype(np.int64)).max(initial=0))
-    return 32 if layer.shape[1] * x_bound * w_bound + b_bound <= INT32_MAX else 64
-
-
-def output_bounds(activation: str, grid: FrozenGrid) -> tuple[int, int]:
-    """Clamp bounds of a hidden layer's output codes: relu clamps at the zero point."""
-    low = max(grid.qmin, int(grid.zero_point)) if activation == "relu" else grid.qmin
-    return low, grid.qmax
 
 
 def _requantize(acc: np.ndarray, requant: Requantization, mode: str) -> np.ndarray:
@@ -153,10 +78,9 @@ class IntegerMLP:
         The fitted model's frozen record (``integer`` must hold: every layer
         quantized, input and activation grids present).
     requantize : {"fixed_point", "float32"}, default="fixed_point"
-        How accumulators are requantized between layers.
-
-    The network's head (:mod:`skqat._head`) says what the logits mean: the
-    output kind, the classes and the feature names.
+        How accumulators are requantized between layers. The network's head
+        (:mod:`skqat._head`) says what the logits mean: the output kind, the
+        classes and the feature names.
 
     Examples
     --------
@@ -393,65 +317,26 @@ class IntegerMLP:
     # ------------------------------------------------------------------
     def save(self, path) -> None:
         """Write the model to ``path`` (``.npz``), see the module docstring for the format."""
-        net = self.network
-        meta = {
-            "activation": net.activation,
-            "head": self.head.kind,
-            "logit_scale": net.logit_scale,
-            "n_layers": len(net.layers),
-            "requantize": self.requantize,
-            "feature_names": self.feature_names,
-            "dtype": net.dtype.name,
-        }
-        arrays = {
-            "format": np.array(FORMAT),
-            "format_version": np.array(FORMAT_VERSION),
-            "meta": np.array(json.dumps(meta)),
-        }
-        if self.classes_ is not None:
-            classes = self.classes_
-            arrays["classes"] = classes.astype(str) if classes.dtype == object else classes
-        for i, layer in enumerate(net.layers):
-            arrays.update(_layer_arrays(layer, f"layer{i}"))
-        arrays.update(_grid_arrays(net.input_grid, "input"))
-        for i, grid in enumerate(net.activation_grids):
-            arrays.update(_grid_arrays(grid, f"act{i}"))
         with open(path, "wb") as f:
-            np.savez_compressed(f, **arrays)  # type: ignore[arg-type]  # numpy's stub reads it as allow_pickle
+            # numpy's stub reads the keyword arguments as allow_pickle.
+            np.savez_compressed(f, **network_arrays(self.network, self.requantize))
 
     @classmethod
     def load(cls, path) -> IntegerMLP:
-        """Read a model written by :meth:`save`.
+        """Read a model written by :meth:`save`, checking everything it reads first.
 
         Raises
         ------
         ValueError
-            If the file is not an skqat integer model, or its format version
-            is not one this skqat reads.
+            If the file is not an skqat integer model, has another format
+            version, or any field is damaged (missing, of the wrong type or
+            shape, out of range, not finite, or claiming more data than the
+            file holds); the message names the file and the field.
         """
-        with np.load(Path(path), allow_pickle=False) as arrays:
-            if "format" not in arrays or str(arrays["format"]) != FORMAT:
-                raise ValueError(f"{path} is not an skqat IntegerMLP file.")
-            version = int(arrays["format_version"])
-            if version != FORMAT_VERSION:
-                raise ValueError(
-                    f"{path} uses IntegerMLP format version {version}; this skqat reads version "
-                    f"{FORMAT_VERSION}. Export the model again with this skqat."
-                )
-            meta = json.loads(str(arrays["meta"]))
-            dtype = np.dtype(meta["dtype"])
-            layers = tuple(_layer_from(arrays, f"layer{i}", dtype) for i in range(meta["n_layers"]))
-            network = FrozenNetwork(
-                layers,
-                meta["activation"],
-                LabelHead(
-                    meta["head"], arrays["classes"] if "classes" in arrays else None, meta["feature_names"]
-                ),
-                _grid_from(arrays, "input"),
-                tuple(_grid_from(arrays, f"act{i}") for i in range(meta["n_layers"] - 1)),
-                meta["logit_scale"],
-            )
-        return cls(network, requantize=meta["requantize"])
+        network, requantize = read_network(path)
+        if requantize not in REQUANTIZE_MODES:
+            raise ValueError(f"{path} is not a valid skqat model: meta 'requantize' is {requantize!r}.")
+        return cls(network, requantize=requantize)
 
     def __repr__(self) -> str:
         shapes = [layer.shape[::-1] for layer in self.layers]
@@ -459,70 +344,3 @@ class IntegerMLP:
         return (
             f"IntegerMLP(layers={shapes}, bits={bits}, nbytes={self.nbytes}, requantize={self.requantize!r})"
         )
-
-
-def _grid_arrays(grid: FrozenGrid, prefix: str) -> dict:
-    return {
-        f"{prefix}_grid": np.array(
-            [grid.bits, grid.qmin, grid.qmax, grid.symmetric, grid.calibrated], dtype=np.int64
-        ),
-        f"{prefix}_scale": np.asarray(grid.scale),
-        f"{prefix}_zero_point": np.asarray(grid.zero_point, np.int32),
-    }
-
-
-def _grid_from(arrays, prefix: str) -> FrozenGrid:
-    bits, qmin, qmax, symmetric, calibrated = (int(v) for v in arrays[f"{prefix}_grid"])
-    return FrozenGrid(
-        bits,
-        qmin,
-        qmax,
-        arrays[f"{prefix}_scale"],
-        arrays[f"{prefix}_zero_point"],
-        symmetric=bool(symmetric),
-        calibrated=bool(calibrated),
-    )
-
-
-_REQUANT_FIELDS = ("fixed_multiplier", "shift", "float32_multiplier")
-
-
-def _layer_arrays(layer: FrozenLayer, prefix: str) -> dict:
-    grid = layer.weight_grid
-    assert grid is not None and layer.weight_codes is not None, "IntegerMLP holds integer layers only"
-    arrays = {
-        f"{prefix}_weight_packed": pack_codes(layer.weight_codes, grid.bits, grid.qmin),
-        f"{prefix}_weight_shape": np.array(layer.shape, dtype=np.int64),
-        f"{prefix}_bias_codes": layer.bias_codes,
-        f"{prefix}_bias": layer.bias,
-        f"{prefix}_bias_bits": np.array(layer.bias_bits or 0),
-        **_grid_arrays(grid, f"{prefix}_weight"),
-    }
-    requant = layer.requantization
-    if requant is not None:
-        arrays.update({f"{prefix}_{key}": getattr(requant, key) for key in _REQUANT_FIELDS})
-        if requant.thresholds is not None:
-            arrays[f"{prefix}_thresholds"] = requant.thresholds
-    return arrays
-
-
-def _layer_from(arrays, prefix: str, dtype) -> FrozenLayer:
-    grid = _grid_from(arrays, f"{prefix}_weight")
-    shape = tuple(int(v) for v in arrays[f"{prefix}_weight_shape"])
-    count = int(np.prod(shape))
-    codes = unpack_codes(arrays[f"{prefix}_weight_packed"], count, grid.bits, grid.qmin).reshape(shape)
-    requant = None
-    if f"{prefix}_fixed_multiplier" in arrays:
-        requant = Requantization(
-            **{key: arrays[f"{prefix}_{key}"] for key in _REQUANT_FIELDS},
-            thresholds=arrays[f"{prefix}_thresholds"] if f"{prefix}_thresholds" in arrays else None,
-        )
-    return FrozenLayer(
-        grid.dequantize(codes, dtype),
-        arrays[f"{prefix}_bias"],
-        grid,
-        codes,
-        arrays[f"{prefix}_bias_codes"],
-        int(arrays[f"{prefix}_bias_bits"]) or None,
-        requant,
-    )

@@ -100,10 +100,11 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from .._activations import get_activation
+from .._fixed_point import INT32_MAX, INT32_MIN
 from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork, quantize_codes
 from .._head import LabelHead
-from ._fixed_point import INT32_MAX, INT32_MIN
-from ._integer import accumulator_bits, level_bound, output_bounds, weight_levels
+from .._integer_codes import accumulator_bits, level_bound, output_bounds, weight_levels
 
 __all__ = ["to_onnx"]
 
@@ -117,7 +118,6 @@ MS_DOMAIN = "com.microsoft"
 #: wider threshold ranges take the binary search.
 MAX_TABLE = 1 << 22
 
-_HIDDEN = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid"}
 #: A regressor head's output activation as an operator (the identity adds none).
 _OUTPUT_OPS = {"exp": "Exp"}
 _FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -325,8 +325,9 @@ def build_float_network(g: GraphBuilder, network: FrozenNetwork, x: str, dtype) 
         bias = g.constant(f"layer{i}_bias", np.asarray(layer.bias, dtype))
         x = g.node("Add", [g.node("MatMul", [x, weight], f"layer{i}_mm"), bias], f"layer{i}_out")
         if i < n_hidden:
-            if network.activation in _HIDDEN:
-                x = g.node(_HIDDEN[network.activation], [x], f"layer{i}_act")
+            op = get_activation(network.activation).onnx_op
+            if op is not None:  # the identity adds no node
+                x = g.node(op, [x], f"layer{i}_act")
             if _applied(network.activation_grids[i]):
                 x = _fake_quantize(g, x, network.activation_grids[i], f"act{i}", dtype)
     return x

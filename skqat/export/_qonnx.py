@@ -93,6 +93,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._activations import get_activation
 from .._frozen import FrozenGrid, FrozenNetwork, accumulator_scale
 from ._onnx import require_onnx
 
@@ -104,7 +105,6 @@ QONNX_DOMAIN = "qonnx.custom_op.general"
 #: Opset of the standard operators (QONNX tools target 11 to 13).
 DEFAULT_OPSET = 13
 
-_HIDDEN = {"relu": "Relu", "tanh": "Tanh", "logistic": "Sigmoid"}
 #: The head's output activation as an operator and its attributes (the identity adds none).
 _OUTPUT_OPS: dict[str, tuple[str, dict]] = {
     "softmax": ("Softmax", {"axis": -1}),
@@ -255,8 +255,9 @@ def _build(network: FrozenNetwork, g: _Graph, x: str, batch_size: int, calibrate
         x = g.node("MatMul", [x, weight], f"layer{i}_matmul", shape)
         x = g.node("Add", [x, bias], f"layer{i}_out", shape)
         if i < len(network.layers) - 1:
-            if network.activation in _HIDDEN:
-                x = g.node(_HIDDEN[network.activation], [x], f"layer{i}_act", shape)
+            op = get_activation(network.activation).onnx_op
+            if op is not None:  # the identity adds no node
+                x = g.node(op, [x], f"layer{i}_act", shape)
             grids = network.activation_grids
             grid = _applied(grids[i] if i < len(grids) else None, calibrated_grids)
             if grid is not None:

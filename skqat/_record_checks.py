@@ -1,0 +1,183 @@
+"""Checks of a frozen record read from outside: a saved integer model, a skops or pickle file (numpy only).
+
+A record that travels between machines is checked before anything is built
+from it: every array's type and shape, bit widths and code ranges, finite
+positive scales, zero points on their grids, layer shapes that chain, and a
+head that matches the last layer. :func:`check_network` raises one
+:class:`ValueError` naming the source and the field.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+import numpy as np
+
+from ._activations import ACTIVATIONS
+from ._frozen import FrozenGrid, FrozenLayer, FrozenNetwork
+from ._head import LabelHead
+
+__all__ = ["RecordError", "check_network", "grid_range"]
+
+#: Widest grid of any tensor (weights and activations go to 16 bits, biases to 32).
+MAX_BITS = 32
+
+
+class RecordError(ValueError):
+    """A saved model whose field ``field`` is not what skqat writes."""
+
+    def __init__(self, source, field: str, problem: str):
+        self.field = field
+        super().__init__(
+            f"{source} is not a valid skqat model: {field} {problem}. "
+            "The file is damaged or was not written by skqat; export the model again."
+        )
+
+
+def fail(source, field: str, problem: str) -> NoReturn:
+    raise RecordError(source, field, problem)
+
+
+def grid_range(bits: int) -> tuple[tuple[int, int], ...]:
+    """The code ranges a ``bits``-bit grid may have: signed, unsigned, or binary ``(-1, 1)``."""
+    ranges = ((-(2 ** (bits - 1)), 2 ** (bits - 1) - 1), (0, 2**bits - 1))
+    return ((-1, 1), *ranges) if bits == 1 else ranges
+
+
+def _check_grid(source, field: str, grid: FrozenGrid, dtype, n_channels: int | None, max_bits: int = 16):
+    if not isinstance(grid, FrozenGrid):
+        fail(source, field, f"is a {type(grid).__name__}, not a grid")
+    if not 1 <= grid.bits <= max_bits:
+        fail(source, f"{field} bits", f"is {grid.bits}, outside [1, {max_bits}]")
+    if (grid.qmin, grid.qmax) not in grid_range(grid.bits):
+        fail(source, f"{field} code range", f"[{grid.qmin}, {grid.qmax}] is not a {grid.bits}-bit range")
+    scale, zero = np.asarray(grid.scale), np.asarray(grid.zero_point)
+    shapes = [()] if n_channels is None else [(), (n_channels,)]
+    if scale.dtype != dtype or scale.shape not in shapes:
+        fail(source, f"{field} scale", f"has type {scale.dtype} and shape {scale.shape}")
+    if not np.all(np.isfinite(scale) & (scale > 0)):
+        fail(source, f"{field} scale", "is not finite and positive")
+    if zero.dtype.kind not in "iu" or zero.shape != scale.shape:
+        fail(source, f"{field} zero point", f"has type {zero.dtype} and shape {zero.shape}")
+    if np.any(zero < grid.qmin) or np.any(zero > grid.qmax) or (grid.symmetric and np.any(zero)):
+        fail(source, f"{field} zero point", f"lies outside the grid [{grid.qmin}, {grid.qmax}]")
+
+
+def _check_vector(source, field: str, values, kinds: str, length: int, finite: bool = False):
+    values = np.asarray(values)
+    if values.dtype.kind not in kinds or values.shape not in ((), (length,)):
+        fail(source, field, f"has type {values.dtype} and shape {values.shape}")
+    if finite and not np.all(np.isfinite(values)):
+        fail(source, field, "is not finite")
+
+
+def _check_layer(
+    source, i: int, layer: FrozenLayer, n_in: int, dtype, integer: bool, hidden: bool, table: bool
+):
+    field = f"layer {i}"
+    if not isinstance(layer, FrozenLayer):
+        fail(source, field, f"is a {type(layer).__name__}, not a layer")
+    weight, bias = np.asarray(layer.weight), np.asarray(layer.bias)
+    if weight.dtype != dtype or weight.ndim != 2 or weight.shape[1] != n_in or weight.shape[0] < 1:
+        fail(
+            source,
+            f"{field} weight",
+            f"has type {weight.dtype} and shape {weight.shape}; expected (n, {n_in})",
+        )
+    n_out = weight.shape[0]
+    if not np.all(np.isfinite(weight)):
+        fail(source, f"{field} weight", "is not finite")
+    if bias.dtype != dtype or bias.shape != (n_out,) or not np.all(np.isfinite(bias)):
+        fail(source, f"{field} bias", f"has type {bias.dtype} and shape {bias.shape}, or is not finite")
+    if layer.bias_bits is not None and not 2 <= layer.bias_bits <= MAX_BITS:
+        fail(source, f"{field} bias bits", f"is {layer.bias_bits}, outside [2, {MAX_BITS}]")
+    grid = layer.weight_grid
+    if grid is None:
+        if integer:
+            fail(source, f"{field} weight grid", "is missing in an integer model")
+        return n_out
+    _check_grid(source, f"{field} weight grid", grid, dtype, n_out)
+    codes = layer.weight_codes
+    if codes is None or np.asarray(codes).shape != weight.shape or np.asarray(codes).dtype.kind not in "iu":
+        fail(source, f"{field} weight codes", "are missing or do not match the weight's shape")
+    if codes.size and (codes.min() < grid.qmin or codes.max() > grid.qmax):
+        fail(source, f"{field} weight codes", f"lie outside the grid [{grid.qmin}, {grid.qmax}]")
+    if not integer:
+        return n_out
+    if layer.bias_codes is None:
+        fail(source, f"{field} bias codes", "are missing in an integer model")
+    _check_vector(source, f"{field} bias codes", layer.bias_codes, "i", n_out)
+    if np.asarray(layer.bias_codes).shape != (n_out,):
+        fail(source, f"{field} bias codes", f"have shape {np.shape(layer.bias_codes)}; expected ({n_out},)")
+    requant = layer.requantization
+    if requant is None:
+        if hidden:
+            fail(source, f"{field} requantization", "is missing for a hidden layer")
+        return n_out
+    _check_vector(source, f"{field} fixed multiplier", requant.fixed_multiplier, "i", n_out)
+    _check_vector(source, f"{field} shift", requant.shift, "i", n_out)
+    if np.any(np.abs(np.asarray(requant.shift, np.int64)) > 62):
+        fail(source, f"{field} shift", "is beyond 62 bits")
+    _check_vector(source, f"{field} float32 multiplier", requant.float32_multiplier, "f", n_out, finite=True)
+    thresholds = requant.thresholds
+    if table != (thresholds is not None and hidden):
+        fail(source, f"{field} thresholds", "do not match the hidden activation")
+    if thresholds is not None:
+        thresholds = np.asarray(thresholds)
+        if thresholds.dtype.kind != "i" or thresholds.ndim != 1 or np.any(np.diff(thresholds) < 0):
+            fail(source, f"{field} thresholds", "are not a sorted integer table")
+    return n_out
+
+
+def check_network(network: FrozenNetwork, source="the model") -> FrozenNetwork:
+    """Raise :class:`RecordError` (a ValueError) unless ``network`` is a record skqat could have written.
+
+    Parameters
+    ----------
+    network : FrozenNetwork
+    source : str or Path
+        Named in the error (a file name, or "the model").
+
+    Returns
+    -------
+    FrozenNetwork
+        ``network``, unchanged.
+    """
+    if not isinstance(network, FrozenNetwork):
+        fail(source, "the network", f"is a {type(network).__name__}")
+    if not isinstance(network.head, LabelHead):
+        fail(source, "head", f"is a {type(network.head).__name__}")
+    if network.activation not in ACTIVATIONS:
+        fail(source, "activation", f"{network.activation!r} is not one of {sorted(ACTIVATIONS)}")
+    layers = network.layers
+    if not isinstance(layers, tuple) or not layers:
+        fail(source, "layers", "are missing")
+    dtype = np.asarray(layers[0].weight).dtype if isinstance(layers[0], FrozenLayer) else None
+    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+        fail(source, "layer 0 weight", f"has type {dtype}; expected float32 or float64")
+    if len(network.activation_grids) != len(layers) - 1:
+        fail(source, "activation grids", f"number {len(network.activation_grids)} for {len(layers)} layers")
+    scale = network.logit_scale
+    integer = scale is not None
+    if scale is not None and not (isinstance(scale, float | int) and np.isfinite(scale) and scale > 0):
+        fail(source, "logit scale", f"is {scale!r}, not finite and positive")
+    for i, grid in enumerate(network.grids()):
+        field = "input grid" if i == 0 else f"activation grid {i - 1}"
+        if grid is None:
+            if integer:
+                fail(source, field, "is missing in an integer model")
+            continue
+        _check_grid(source, field, grid, dtype, None, max_bits=16)
+    table = ACTIVATIONS[network.activation].integer == "table"
+    n_in = int(np.shape(layers[0].weight)[1]) if np.ndim(layers[0].weight) == 2 else 0
+    if n_in < 1:
+        fail(source, "layer 0 weight", "has no input features")
+    for i, layer in enumerate(layers):
+        n_in = _check_layer(source, i, layer, n_in, dtype, integer, i < len(layers) - 1, table)
+    head = network.head
+    expected = head.n_outputs()
+    if expected is not None and expected != n_in:
+        fail(source, "head", f"{head.kind!r} needs {expected} outputs; the last layer has {n_in}")
+    if head.feature_names is not None and len(head.feature_names) != network.n_features:
+        fail(source, "feature names", f"number {len(head.feature_names)} for {network.n_features} features")
+    return network
