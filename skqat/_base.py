@@ -27,6 +27,7 @@ from ._losses import LOSS_OF_OUTPUT_ACTIVATION
 from ._optim import make_optimizer
 from ._progress import EpochProgress
 from ._quantizers import SCHEMES
+from ._record_checks import check_network
 from ._report import quantization_report
 from ._spec import build_module, fixed_nbytes, layer_weight_nbytes, network_spec, torch_dtype
 from ._threads import training_threads
@@ -679,6 +680,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             self._generator.set_state(torch.from_numpy(np.array(generator_state)))
         self._module.set_generator(self._generator)
         if hasattr(self, "_frozen"):
+            # A pickle or skops file travels between machines: check the record before using it.
+            check_network(self._frozen, f"this {type(self).__name__}'s file")
             self._plan = plan_from_network(self._frozen)
         self._optimizer = self._new_optimizer(self._module)
         for target, saved in zip(self._optimizer.state_tensors(), optimizer_arrays):

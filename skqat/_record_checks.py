@@ -115,6 +115,9 @@ def _check_layer(
             fail(source, f"{field} requantization", "is missing for a hidden layer")
         return n_out
     _check_vector(source, f"{field} fixed multiplier", requant.fixed_multiplier, "i", n_out)
+    multiplier = np.asarray(requant.fixed_multiplier, np.int64)
+    if np.any((multiplier != 0) & ((multiplier < 2**30) | (multiplier >= 2**31))):
+        fail(source, f"{field} fixed multiplier", "lies outside [2**30, 2**31), the normalised range")
     _check_vector(source, f"{field} shift", requant.shift, "i", n_out)
     if np.any(np.abs(np.asarray(requant.shift, np.int64)) > 62):
         fail(source, f"{field} shift", "is beyond 62 bits")

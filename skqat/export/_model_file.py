@@ -1,11 +1,14 @@
 """The ``.npz`` file of an :class:`~skqat.export.IntegerMLP`: written by ``save``, checked by ``load``.
 
 The file is the deployment artifact that travels between machines, so
-:func:`read_network` trusts nothing in it. Before anything is built it
-checks the format and version, every array's presence, type and shape, that
-no array claims more data than its compressed member can hold (so nothing
-allocates more than the file implies), packed weight lengths against shapes
-and bit widths, and then the whole record with
+:func:`read_network` trusts nothing in it. ``meta`` records a SHA-256 of
+every array (type, shape and bytes), so an array damaged or edited after
+``save`` is named as such. Before anything is built :func:`read_network`
+checks the format and version, that the file holds exactly the arrays
+``meta`` lists, each array's digest, type and shape, that no array claims
+more data than its compressed member can hold (so nothing allocates more
+than the file implies), packed weight lengths against shapes and bit
+widths, and then the whole record with
 :func:`skqat._record_checks.check_network` (bit widths, code ranges, finite
 positive scales, zero points on their grids, chained shapes, the head).
 Every problem raises one ``ValueError`` naming the file and the field.
@@ -13,8 +16,8 @@ Every problem raises one ``ValueError`` naming the file and the field.
 
 from __future__ import annotations
 
+import hashlib
 import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -67,8 +70,15 @@ def _layer_arrays(layer: FrozenLayer, prefix: str) -> dict:
     return arrays
 
 
+def digest(array: np.ndarray) -> str:
+    """SHA-256 of an array's type, shape and bytes: what ``meta`` records for each array."""
+    array = np.ascontiguousarray(array)
+    header = f"{array.dtype.str}|{array.shape}|".encode()
+    return hashlib.sha256(header + array.tobytes()).hexdigest()
+
+
 def network_arrays(network: FrozenNetwork, requantize: str) -> dict:
-    """The arrays ``IntegerMLP.save`` writes (no pickled objects)."""
+    """The arrays ``IntegerMLP.save`` writes (no pickled objects), ``meta`` recording each one's digest."""
     head = network.head
     meta = {
         "activation": network.activation,
@@ -79,11 +89,7 @@ def network_arrays(network: FrozenNetwork, requantize: str) -> dict:
         "feature_names": None if head.feature_names is None else list(head.feature_names),
         "dtype": network.dtype.name,
     }
-    arrays = {
-        "format": np.array(FORMAT),
-        "format_version": np.array(FORMAT_VERSION),
-        "meta": np.array(json.dumps(meta)),
-    }
+    arrays = {"format": np.array(FORMAT), "format_version": np.array(FORMAT_VERSION)}
     if head.classes is not None:
         classes = head.classes
         arrays["classes"] = classes.astype(str) if classes.dtype == object else classes
@@ -93,7 +99,8 @@ def network_arrays(network: FrozenNetwork, requantize: str) -> dict:
     arrays.update(_grid_arrays(network.input_grid, "input"))
     for i, grid in enumerate(network.activation_grids):
         arrays.update(_grid_arrays(grid, f"act{i}"))
-    return arrays
+    meta["sha256"] = {name: digest(np.asarray(value)) for name, value in arrays.items() if name != "format"}
+    return {**arrays, "meta": np.array(json.dumps(meta))}
 
 
 # ----------------------------------------------------------------------
@@ -105,6 +112,16 @@ class _Archive:
     def __init__(self, npz, source):
         self.npz, self.source = npz, source
         self.members = {info.filename: info for info in npz.zip.infolist()}
+        self.digests: dict | None = None  # from meta, once read
+
+    def expect_digests(self, digests) -> None:
+        """Check every array read from now on against ``digests``, and that they name exactly the file's."""
+        if not isinstance(digests, dict) or not all(isinstance(v, str) for v in digests.values()):
+            fail(self.source, "meta 'sha256'", "is missing or not a map of array names to digests")
+        stored = {name[: -len(".npy")] for name in self.members} - {"format", "meta"}
+        for name in sorted(stored ^ set(digests)):
+            fail(self.source, name, "is missing" if name in digests else "is not an array skqat writes")
+        self.digests = digests
 
     def _declared_bytes(self, field: str) -> int:
         """The bytes the array's header claims, read without reading the data."""
@@ -130,10 +147,12 @@ class _Archive:
         try:
             claimed = self._declared_bytes(field)
             value = None if claimed > info.file_size else self.npz[field]
-        except Exception as exc:  # noqa: BLE001  (zipfile, zlib, numpy and OS errors: a damaged member)
+        except Exception as exc:  # zipfile, zlib, numpy and OS errors: a damaged member
             fail(self.source, field, f"cannot be read ({type(exc).__name__}: {exc})")
         if value is None or info.file_size > _MAX_EXPANSION * max(info.compress_size, 1) + 4096:
             fail(self.source, field, "claims more data than the file holds")
+        if self.digests is not None and field != "format" and digest(value) != self.digests.get(field):
+            fail(self.source, field, "does not match its SHA-256 in meta: the array was damaged or edited")
         if value.dtype.kind not in kinds:
             fail(self.source, field, f"has type {value.dtype}")
         if ndim is not None and value.ndim != ndim:
@@ -242,7 +261,7 @@ def read_network(path) -> tuple[FrozenNetwork, str]:
     source = Path(path)
     try:
         npz = np.load(source, allow_pickle=False)
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile) as exc:
+    except Exception as exc:  # OSError, EOFError, zipfile.BadZipFile, ValueError: not a readable archive
         raise ValueError(
             f"{source} is not a readable skqat IntegerMLP file ({type(exc).__name__}: {exc})."
         ) from exc
@@ -255,10 +274,12 @@ def read_network(path) -> tuple[FrozenNetwork, str]:
         version = archive.scalar("format_version", "iu")
         if version != FORMAT_VERSION:
             raise ValueError(
-                f"{source} uses IntegerMLP format version {version}; this skqat reads version "
+                f"{source} has format_version {version}; this skqat reads IntegerMLP format version "
                 f"{FORMAT_VERSION}. Export the model again with this skqat."
             )
         meta = _meta(archive)
+        archive.expect_digests(meta.get("sha256"))
+        archive.scalar("format_version", "iu")  # now against its digest
         dtype = np.dtype(meta["dtype"])
         layers = tuple(archive.layer(f"layer{i}", dtype) for i in range(meta["n_layers"]))
         classes = archive.array("classes", "iufbU", ndim=1) if archive.has("classes") else None
