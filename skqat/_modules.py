@@ -15,7 +15,7 @@ from torch import nn
 from ._activations import get_activation
 from ._allocation import mean_bits
 from ._functional import fake_quantize, grid_limits
-from ._quantizers import AllocatedBitsQuantizer, NoiseQuantizer, PenaltyQuantizer, Quantizer
+from ._quantizers import Quantizer
 
 __all__ = ["QuantLinear", "QuantMLP"]
 
@@ -243,7 +243,7 @@ class QuantMLP(nn.Module):
 
     def learned_bit_layers(self) -> list[QuantLinear]:
         """The layers whose width the budget allocation chooses (``weight_bits="learned"``)."""
-        return [layer for layer in self.layers if isinstance(layer.weight_quantizer, AllocatedBitsQuantizer)]
+        return [layer for layer in self.layers if getattr(layer.weight_quantizer, "allocates_bits", False)]
 
     def bits_unallocated(self) -> bool:
         """Whether some learned-bit layer still waits for its allocation."""
@@ -261,8 +261,8 @@ class QuantMLP(nn.Module):
     def set_generator(self, generator: torch.Generator) -> None:
         """Give the quantization-noise quantizers their random generator."""
         for quantizer in self.weight_quantizers():
-            if isinstance(quantizer, NoiseQuantizer):
-                quantizer.generator = generator
+            if quantizer is not None:
+                quantizer.set_generator(generator)
 
     @torch.no_grad()
     def prune(self, fraction: float) -> None:
@@ -288,8 +288,8 @@ class QuantMLP(nn.Module):
         if not refit:
             return
         for layer in self.layers:
-            if isinstance(layer.weight_quantizer, PenaltyQuantizer):
-                layer.weight_quantizer.initialize(layer.masked_weight())
+            if layer.weight_quantizer is not None:
+                layer.weight_quantizer.refit(layer.masked_weight())
 
     def input_scales(self) -> list[torch.Tensor | None]:
         """Scale of each layer's quantized input (detached), None where the input is float."""

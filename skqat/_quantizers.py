@@ -121,6 +121,21 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
     #: (:meth:`forward_explicit`, :meth:`backward_explicit`).
     explicit = False
 
+    #: Whether the budget allocation chooses this grid's width (``weight_bits="learned"``).
+    allocates_bits = False
+
+    @classmethod
+    def scheme_options(cls, role: str, *, noise_rate: float) -> dict:
+        """Constructor options this class takes beyond :class:`Quantizer`'s, for a ``role`` grid."""
+        return {}
+
+    def set_generator(self, generator: torch.Generator) -> None:
+        """Give the quantizer a random generator (only the noise quantizer draws)."""
+
+    @torch.no_grad()
+    def refit(self, weight: torch.Tensor) -> None:
+        """Fit a grid that training did not learn to the final ``weight`` (the penalty scheme's)."""
+
     def __init__(
         self,
         bits,
@@ -409,6 +424,11 @@ class MinMaxQuantizer(Quantizer):
     learned = False
     explicit = True
 
+    @classmethod
+    def scheme_options(cls, role: str, *, noise_rate: float) -> dict:
+        # Weights track the current tensor; inputs and activations a moving average.
+        return {"momentum": 1.0 if role == "weight" else 0.01}
+
     def __init__(self, bits, *, momentum=0.01, **kwargs):
         super().__init__(bits, **kwargs)
         dtype, device = kwargs.get("dtype", torch.float32), kwargs.get("device", "cpu")
@@ -494,6 +514,13 @@ class NoiseQuantizer(LSQQuantizer):
         self.noise_rate = float(noise_rate)
         self.generator: torch.Generator | None = None
 
+    @classmethod
+    def scheme_options(cls, role: str, *, noise_rate: float) -> dict:
+        return {"noise_rate": noise_rate}
+
+    def set_generator(self, generator: torch.Generator) -> None:
+        self.generator = generator
+
     def forward(self, x):
         quantized = self.quantize(x)
         if not self.training or self.noise_rate >= 1.0:
@@ -517,6 +544,10 @@ class PenaltyQuantizer(LSQQuantizer):
     def forward(self, x):
         return self.quantize(x) if not self.training else x
 
+    @torch.no_grad()
+    def refit(self, weight: torch.Tensor) -> None:
+        self.initialize(weight)
+
 
 class AllocatedBitsQuantizer(LSQQuantizer):
     """An LSQ weight grid whose bit width the budget allocation chooses (``weight_bits="learned"``).
@@ -535,6 +566,8 @@ class AllocatedBitsQuantizer(LSQQuantizer):
     **kwargs
         See :class:`Quantizer`; grids are signed and symmetric.
     """
+
+    allocates_bits = True
 
     def __init__(self, bits=None, *, min_bits=2, max_bits=8, **kwargs):
         super().__init__(max_bits, **kwargs)
@@ -626,8 +659,4 @@ def make_quantizer(scheme: str, role: str, bits, **kwargs) -> Quantizer | None:
     if bits == "learned":
         return AllocatedBitsQuantizer(min_bits=min_bits, max_bits=max_bits, **kwargs)
     cls = SCHEMES[scheme][role]
-    if cls is NoiseQuantizer:
-        kwargs["noise_rate"] = noise_rate
-    if cls is MinMaxQuantizer:
-        kwargs["momentum"] = 1.0 if role == "weight" else 0.01
-    return cls(bits, **kwargs)
+    return cls(bits, **kwargs, **cls.scheme_options(role, noise_rate=noise_rate))
