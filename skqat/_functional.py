@@ -1,18 +1,19 @@
 """Pure torch functions for uniform fake quantization.
 
-Notation follows ``DESIGN.md`` and the ONNX / torch.ao convention (the one
-:mod:`skqat._frozen` writes down for every reader): for a scale ``s > 0`` and
-an integer zero point ``zp``
+Notation follows the design page of the documentation (``docs/design.rst``)
+and the grid convention :mod:`skqat._frozen` writes down for every reader: for
+a scale ``s > 0`` and an integer zero point ``zp``
 
 .. math::
 
-    q(x) = \\operatorname{clamp}(\\operatorname{round}(x / s + zp), q_{min}, q_{max}),
+    q(x) = \\operatorname{clamp}(\\operatorname{round}(x \\cdot (1/s) + zp), q_{min}, q_{max}),
     \\qquad \\hat x = s \\, (q(x) - zp)
 
-so that ``x = 7.8, s = 2, zp = 0`` gives ``q = 4`` and ``x_hat = 8``. Symmetric
-quantizers have ``zp = 0``.
+with ``1/s`` rounded once in the tensor's float type and rounding half to
+even, in that order of operations, so that ``x = 7.8, s = 2, zp = 0`` gives
+``q = 4`` and ``x_hat = 8``. Symmetric quantizers have ``zp = 0``.
 
-Backward pass (the straight-through estimator, STE): with ``u = x / s + zp``
+Backward pass (the straight-through estimator, STE): with ``u = x * (1/s) + zp``
 and ``inside = q_min <= round(u) <= q_max``
 
 * ``d x_hat / d x = 1`` inside the clipping range and ``0`` outside
@@ -320,8 +321,17 @@ class _FakeQuantize(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_out):
         param_grads = ctx.needs_input_grad[1] or ctx.needs_input_grad[2]
+        qmin, qmax, grad_scale, clipped, pact, relu = ctx.options
         grad_x, grad_log_s, grad_z = fake_quantize_backward(
-            grad_out, (ctx.kind, ctx.saved_tensors), *ctx.options, param_grads=param_grads
+            grad_out,
+            (ctx.kind, ctx.saved_tensors),
+            qmin,
+            qmax,
+            grad_scale,
+            clipped,
+            pact,
+            relu,
+            param_grads=param_grads,
         )
         return grad_x, grad_log_s, grad_z, None, None, None, None, None, None
 

@@ -6,7 +6,9 @@ model loads and predicts where torch cannot be imported.
 
 Arithmetic (Jacob et al. 2018)
 ------------------------------
-Grids follow :mod:`skqat._frozen`'s convention, ``q = clamp(round(x / s) + zp)``.
+Grids follow :mod:`skqat._frozen`'s convention,
+``q = clamp(round(x * (1/s) + zp), q_min, q_max)`` (``1/s`` rounded once in the
+float type, ``zp`` added before rounding half to even).
 Float appears at two places only: where :meth:`IntegerMLP.quantize_input`
 turns the features into input codes, and where logits become probabilities
 or regression values. In between, for each layer with input codes ``q_x``
