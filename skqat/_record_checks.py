@@ -71,19 +71,14 @@ def _check_vector(source, field: str, values, kinds: str, length: int, finite: b
         fail(source, field, "is not finite")
 
 
-def _check_layer(
-    source, i: int, layer: FrozenLayer, n_in: int, dtype, integer: bool, hidden: bool, table: bool
-):
-    field = f"layer {i}"
+def _check_float_parts(source, field: str, layer: FrozenLayer, n_in: int, dtype) -> int:
+    """The weight, bias and bias width ``predict`` uses; returns the number of outputs."""
     if not isinstance(layer, FrozenLayer):
         fail(source, field, f"is a {type(layer).__name__}, not a layer")
     weight, bias = np.asarray(layer.weight), np.asarray(layer.bias)
     if weight.dtype != dtype or weight.ndim != 2 or weight.shape[1] != n_in or weight.shape[0] < 1:
-        fail(
-            source,
-            f"{field} weight",
-            f"has type {weight.dtype} and shape {weight.shape}; expected (n, {n_in})",
-        )
+        expected = f"expected (n, {n_in}) of {dtype}"
+        fail(source, f"{field} weight", f"has type {weight.dtype} and shape {weight.shape}; {expected}")
     n_out = weight.shape[0]
     if not np.all(np.isfinite(weight)):
         fail(source, f"{field} weight", "is not finite")
@@ -91,29 +86,23 @@ def _check_layer(
         fail(source, f"{field} bias", f"has type {bias.dtype} and shape {bias.shape}, or is not finite")
     if layer.bias_bits is not None and not 2 <= layer.bias_bits <= MAX_BITS:
         fail(source, f"{field} bias bits", f"is {layer.bias_bits}, outside [2, {MAX_BITS}]")
+    return n_out
+
+
+def _check_weight_codes(source, field: str, layer: FrozenLayer, n_out: int, dtype) -> None:
     grid = layer.weight_grid
-    if grid is None:
-        if integer:
-            fail(source, f"{field} weight grid", "is missing in an integer model")
-        return n_out
+    assert grid is not None
     _check_grid(source, f"{field} weight grid", grid, dtype, n_out)
     codes = layer.weight_codes
-    if codes is None or np.asarray(codes).shape != weight.shape or np.asarray(codes).dtype.kind not in "iu":
+    if codes is None or np.shape(codes) != np.shape(layer.weight) or np.asarray(codes).dtype.kind not in "iu":
         fail(source, f"{field} weight codes", "are missing or do not match the weight's shape")
     if codes.size and (codes.min() < grid.qmin or codes.max() > grid.qmax):
         fail(source, f"{field} weight codes", f"lie outside the grid [{grid.qmin}, {grid.qmax}]")
-    if not integer:
-        return n_out
-    if layer.bias_codes is None:
-        fail(source, f"{field} bias codes", "are missing in an integer model")
-    _check_vector(source, f"{field} bias codes", layer.bias_codes, "i", n_out)
-    if np.asarray(layer.bias_codes).shape != (n_out,):
-        fail(source, f"{field} bias codes", f"have shape {np.shape(layer.bias_codes)}; expected ({n_out},)")
+
+
+def _check_requantization(source, field: str, layer: FrozenLayer, n_out: int, thresholds_expected: bool):
     requant = layer.requantization
-    if requant is None:
-        if hidden:
-            fail(source, f"{field} requantization", "is missing for a hidden layer")
-        return n_out
+    assert requant is not None
     _check_vector(source, f"{field} fixed multiplier", requant.fixed_multiplier, "i", n_out)
     multiplier = np.asarray(requant.fixed_multiplier, np.int64)
     if np.any((multiplier != 0) & ((multiplier < 2**30) | (multiplier >= 2**31))):
@@ -123,12 +112,38 @@ def _check_layer(
         fail(source, f"{field} shift", "is beyond 62 bits")
     _check_vector(source, f"{field} float32 multiplier", requant.float32_multiplier, "f", n_out, finite=True)
     thresholds = requant.thresholds
-    if table != (thresholds is not None and hidden):
+    if thresholds_expected != (thresholds is not None):
         fail(source, f"{field} thresholds", "do not match the hidden activation")
     if thresholds is not None:
         thresholds = np.asarray(thresholds)
         if thresholds.dtype.kind != "i" or thresholds.ndim != 1 or np.any(np.diff(thresholds) < 0):
             fail(source, f"{field} thresholds", "are not a sorted integer table")
+
+
+def _check_layer(
+    source, i: int, layer: FrozenLayer, n_in: int, dtype, integer: bool, table: bool | None
+) -> int:
+    """Check layer ``i`` with ``n_in`` inputs; return its outputs.
+
+    ``table``: for a hidden layer, whether its activation is a threshold
+    table; None for the last layer.
+    """
+    field = f"layer {i}"
+    n_out = _check_float_parts(source, field, layer, n_in, dtype)
+    if layer.weight_grid is None:
+        if integer:
+            fail(source, f"{field} weight grid", "is missing in an integer model")
+        return n_out
+    _check_weight_codes(source, field, layer, n_out, dtype)
+    if not integer:
+        return n_out
+    if layer.bias_codes is None or np.shape(layer.bias_codes) != (n_out,):
+        fail(source, f"{field} bias codes", f"are missing or not of shape ({n_out},)")
+    _check_vector(source, f"{field} bias codes", layer.bias_codes, "i", n_out)
+    if layer.requantization is not None:
+        _check_requantization(source, field, layer, n_out, bool(table))
+    elif table is not None:
+        fail(source, f"{field} requantization", "is missing for a hidden layer")
     return n_out
 
 
@@ -146,41 +161,53 @@ def check_network(network: FrozenNetwork, source="the model") -> FrozenNetwork:
     FrozenNetwork
         ``network``, unchanged.
     """
+    dtype = _check_structure(network, source)
+    integer = network.logit_scale is not None
+    for i, grid in enumerate(network.grids()):
+        field = "input grid" if i == 0 else f"activation grid {i - 1}"
+        if grid is not None:
+            _check_grid(source, field, grid, dtype, None, max_bits=16)
+        elif integer:
+            fail(source, field, "is missing in an integer model")
+    table = ACTIVATIONS[network.activation].integer == "table"
+    layers = network.layers
+    n_in = network.n_features
+    for i, layer in enumerate(layers):
+        n_in = _check_layer(source, i, layer, n_in, dtype, integer, table if i < len(layers) - 1 else None)
+    _check_head(network, n_in, source)
+    return network
+
+
+def _check_structure(network: FrozenNetwork, source) -> np.dtype:
+    """The record's types, activation, layer count and logit scale; returns the training dtype."""
     if not isinstance(network, FrozenNetwork):
         fail(source, "the network", f"is a {type(network).__name__}")
-    if not isinstance(network.head, LabelHead):
-        fail(source, "head", f"is a {type(network.head).__name__}")
     if network.activation not in ACTIVATIONS:
         fail(source, "activation", f"{network.activation!r} is not one of {sorted(ACTIVATIONS)}")
     layers = network.layers
-    if not isinstance(layers, tuple) or not layers:
+    if not isinstance(layers, tuple) or not layers or not isinstance(layers[0], FrozenLayer):
         fail(source, "layers", "are missing")
-    dtype = np.asarray(layers[0].weight).dtype if isinstance(layers[0], FrozenLayer) else None
-    if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
-        fail(source, "layer 0 weight", f"has type {dtype}; expected float32 or float64")
+    weight = np.asarray(layers[0].weight)
+    if (
+        weight.dtype not in (np.dtype(np.float32), np.dtype(np.float64))
+        or weight.ndim != 2
+        or not weight.size
+    ):
+        fail(source, "layer 0 weight", f"has type {weight.dtype} and shape {weight.shape}")
     if len(network.activation_grids) != len(layers) - 1:
         fail(source, "activation grids", f"number {len(network.activation_grids)} for {len(layers)} layers")
     scale = network.logit_scale
-    integer = scale is not None
     if scale is not None and not (isinstance(scale, float | int) and np.isfinite(scale) and scale > 0):
         fail(source, "logit scale", f"is {scale!r}, not finite and positive")
-    for i, grid in enumerate(network.grids()):
-        field = "input grid" if i == 0 else f"activation grid {i - 1}"
-        if grid is None:
-            if integer:
-                fail(source, field, "is missing in an integer model")
-            continue
-        _check_grid(source, field, grid, dtype, None, max_bits=16)
-    table = ACTIVATIONS[network.activation].integer == "table"
-    n_in = int(np.shape(layers[0].weight)[1]) if np.ndim(layers[0].weight) == 2 else 0
-    if n_in < 1:
-        fail(source, "layer 0 weight", "has no input features")
-    for i, layer in enumerate(layers):
-        n_in = _check_layer(source, i, layer, n_in, dtype, integer, i < len(layers) - 1, table)
+    return weight.dtype
+
+
+def _check_head(network: FrozenNetwork, n_outputs: int, source) -> None:
     head = network.head
+    if not isinstance(head, LabelHead):
+        fail(source, "head", f"is a {type(head).__name__}")
     expected = head.n_outputs()
-    if expected is not None and expected != n_in:
-        fail(source, "head", f"{head.kind!r} needs {expected} outputs; the last layer has {n_in}")
+    if expected is not None and expected != n_outputs:
+        fail(source, "head", f"{head.kind!r} needs {expected} outputs; the last layer has {n_outputs}")
     if head.feature_names is not None and len(head.feature_names) != network.n_features:
         fail(source, "feature names", f"number {len(head.feature_names)} for {network.n_features} features")
-    return network

@@ -1,6 +1,6 @@
 """Loading an IntegerMLP file trusts nothing: every mutation gives one ValueError naming file and field.
 
-Valid files of four models (multiclass relu, binary per-channel asymmetric
+Valid files of four models (multiclass relu, multiclass per-channel asymmetric
 tanh, multilabel logistic, Poisson regressor) are mutated one array at a
 time: dropped, truncated, cast to another type, set to extreme and
 non-finite values, given a huge shape. ``IntegerMLP.load`` must raise a
@@ -25,7 +25,11 @@ from skqat.export._model_file import digest
 
 CONFIGS = {
     "relu": ("multiclass", dict(weight_bits=4)),
-    "tanh": ("binary", dict(weight_bits=8, granularity="per_channel", symmetric=False, activation="tanh")),
+    # Multiclass and per channel: the last layer requantizes to one logit scale, with no table.
+    "tanh": (
+        "multiclass",
+        dict(weight_bits=8, granularity="per_channel", symmetric=False, activation="tanh"),
+    ),
     "logistic": ("multilabel", dict(weight_bits=2, activation="logistic", hidden_layer_sizes=(6, 5))),
     "poisson": ("poisson", dict(loss="poisson", weight_bits=4)),
 }
