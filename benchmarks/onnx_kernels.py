@@ -63,7 +63,7 @@ def measure(name: str, data_dir: str, quick: bool) -> list[dict]:
     from sklearn.exceptions import ConvergenceWarning
 
     from skqat import QuantizedMLPClassifier, to_onnx
-    from skqat.export import _onnx
+    from skqat.export import _onnx_integer
 
     loader, hidden, epochs = KERNEL_MODELS[name]
     X_train, X_test, y_train, _ = load(loader, data_dir, quick)
@@ -75,12 +75,12 @@ def measure(name: str, data_dir: str, quick: bool) -> list[dict]:
     reference = clf.export_integer(requantize="float32")
     expected = reference.integer_logits(reference.quantize_input(X_test))
     graphs = {"float": to_onnx(clf, X_test[:1]), "integer": to_onnx(clf, X_test[:1], integer_ops=True)}
-    exact = _onnx._signed_weights_exact
-    _onnx._signed_weights_exact = lambda layer, grid: True
+    exact = _onnx_integer._signed_weights_exact
+    _onnx_integer._signed_weights_exact = lambda layer, grid: True
     try:
         graphs["integer, u8 x s8"] = to_onnx(clf, X_test[:1], integer_ops=True)
     finally:
-        _onnx._signed_weights_exact = exact
+        _onnx_integer._signed_weights_exact = exact
     bulk = np.ascontiguousarray(np.resize(X_test, (BULK_ROWS, X_test.shape[1])))
     rows = []
     for form, graph in graphs.items():

@@ -22,7 +22,7 @@ ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed
 skl2onnx = pytest.importorskip("skl2onnx", reason="the onnx extra is not installed")
 onnx = pytest.importorskip("onnx", reason="the onnx extra is not installed")
 
-from skqat.export import _onnx  # noqa: E402  (needs onnx)
+from skqat.export import _onnx, _onnx_integer  # noqa: E402  (needs onnx)
 
 INTEGER_OPS = {"QGemm", "MatMulInteger", "QLinearMatMul"}
 
@@ -407,8 +407,8 @@ def test_integer_graph_relu_clamps_at_a_nonzero_zero_point():
 
 def test_integer_graph_rare_paths(monkeypatch):
     """The binary search of wide threshold tables, and int32 logits that float32 would not hold."""
-    monkeypatch.setattr(_onnx, "MAX_TABLE", 0)
-    monkeypatch.setattr(_onnx, "_float32_exact", lambda layer, grid: False)
+    monkeypatch.setattr(_onnx_integer, "MAX_TABLE", 0)
+    monkeypatch.setattr(_onnx_integer, "_float32_exact", lambda layer, grid: False)
     for task, params in [
         ("multiclass", dict(activation="tanh", hidden_layer_sizes=(12, 8))),
         ("binary", dict(activation="logistic", symmetric=False, activation_bits=3)),

@@ -24,7 +24,7 @@ from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor, to_onnx
 pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
 from test_onnx import _fit, _stress_rows, _task_data  # noqa: E402
 
-from skqat.export import _onnx  # noqa: E402  (needs onnx)
+from skqat.export import _onnx_integer  # noqa: E402  (needs onnx)
 
 #: A CPU model with AVX2 and FMA and no VNNI (an AMD EPYC 7002), as qemu names it.
 EMULATED_CPU = "EPYC-Rome"
@@ -116,7 +116,7 @@ def test_integer_graph_is_bit_exact_without_vnni(tmp_path, monkeypatch):
     # Control: the default model with uint8 x int8 weights everywhere, which this CPU's kernels
     # saturate; it must go wrong here, or the emulation is not reaching the int16 kernels.
     model, rows = _model(*CONFIGS["default"])
-    monkeypatch.setattr(_onnx, "_signed_weights_exact", lambda layer, grid: True)
+    monkeypatch.setattr(_onnx_integer, "_signed_weights_exact", lambda layer, grid: True)
     _save(tmp_path, "control-int8-weights", model, rows)
     mismatches = _emulated_mismatches(tmp_path, [*CONFIGS, "control-int8-weights"])
     assert mismatches.pop("control-int8-weights") > 0

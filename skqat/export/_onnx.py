@@ -96,94 +96,27 @@ builders serve :func:`to_onnx` and the converter that
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-
 import numpy as np
 
 from .._activations import get_activation
-from .._fixed_point import INT32_MAX, INT32_MIN
-from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork, quantize_codes
+from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork
 from .._head import LabelHead
-from .._integer_codes import accumulator_bits, level_bound, output_bounds, weight_levels
+from ._onnx_graph import (
+    DEFAULT_OPSET,
+    GraphBuilder,
+    StandaloneGraph,
+    cast,
+    grid_codes,
+    onnx_type,
+    require_onnx,
+)
+from ._onnx_integer import build_integer_network
 
 __all__ = ["to_onnx"]
-
-#: Opset of the standalone graphs' main domain.
-DEFAULT_OPSET = 17
-
-#: Domain of onnxruntime's contrib operators (``QGemm``).
-MS_DOMAIN = "com.microsoft"
-
-#: Largest lookup table of a tanh/logistic layer (entries, one byte each);
-#: wider threshold ranges take the binary search.
-MAX_TABLE = 1 << 22
 
 #: A regressor head's output activation as an operator (the identity adds none).
 _OUTPUT_OPS = {"exp": "Exp"}
 _FLOAT_TYPES = (np.dtype(np.float32), np.dtype(np.float64))
-
-
-def require_onnx(extra: str = "onnx"):
-    """Import ``onnx`` or explain how to install it (``pip install 'skqat[extra]'``)."""
-    try:
-        import onnx
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            f"{'QONNX' if extra == 'qonnx' else 'ONNX'} export needs the onnx package; install it with: "
-            f"pip install 'skqat[{extra}]'"
-        ) from exc
-    return onnx
-
-
-def onnx_type(dtype) -> int:
-    """The ONNX element type of a numpy dtype (object: strings)."""
-    from onnx import TensorProto, helper
-
-    dtype = np.dtype(dtype)
-    return TensorProto.STRING if dtype.kind == "O" else helper.np_dtype_to_tensor_dtype(dtype)
-
-
-class GraphBuilder(ABC):
-    """Adds constants and nodes to some ONNX graph; subclasses say where."""
-
-    @abstractmethod
-    def constant(self, hint: str, array: np.ndarray) -> str:
-        """Add an initializer holding ``array``; return its name."""
-
-    @abstractmethod
-    def node(
-        self, op_type: str, inputs: list[str], hint: str, output: str | None = None, domain: str = "", **attrs
-    ) -> str:
-        """Add a node with one output (named ``output``, or a fresh name); return that name."""
-
-
-class StandaloneGraph(GraphBuilder):
-    """Collects nodes and initializers for :func:`onnx.helper.make_graph`."""
-
-    def __init__(self):
-        self.nodes, self.initializers, self.domains, self._count = [], [], set(), 0
-
-    def _name(self, hint):
-        self._count += 1
-        return f"{hint}_{self._count}"
-
-    def constant(self, hint, array):
-        from onnx import numpy_helper
-
-        name = self._name(hint)
-        self.initializers.append(numpy_helper.from_array(np.asarray(array), name))
-        return name
-
-    def node(self, op_type, inputs, hint, output=None, domain="", **attrs):
-        from onnx import helper
-
-        output = output or self._name(hint)
-        if domain:
-            self.domains.add(domain)
-        self.nodes.append(
-            helper.make_node(op_type, inputs, [output], name=self._name(op_type), domain=domain, **attrs)
-        )
-        return output
 
 
 # ----------------------------------------------------------------------
@@ -247,40 +180,12 @@ def label_shape(network: FrozenNetwork) -> list:
     return [None, network.n_outputs] if network.head.kind == "multilabel" else [None]
 
 
-def _cast(g: GraphBuilder, x: str, from_dtype, to_dtype, hint: str, output: str | None = None) -> str:
-    """``x`` in ``to_dtype`` (a Cast, or an Identity when it already is and ``output`` is named)."""
-    if np.dtype(from_dtype) != np.dtype(to_dtype):
-        return g.node("Cast", [x], hint, output=output, to=onnx_type(to_dtype))
-    return x if output is None else g.node("Identity", [x], hint, output=output)
-
-
 # ----------------------------------------------------------------------
 # Float graph: predict, operation for operation
 # ----------------------------------------------------------------------
-def _grid_codes(g: GraphBuilder, x: str, grid: FrozenGrid, hint: str, dtype, clip: bool = True) -> str:
-    """:func:`skqat._frozen.codes_from_inverse` as operators, in ``dtype``.
-
-    ``Clip(Round(Add(Mul(x, 1/s), zp)), q_min, q_max)``, no ``Add`` when
-    ``zp = 0``, no ``Clip`` when ``clip`` is False (``x`` clipped already).
-    """
-    # Input and activation grids have 2 bits or more (input_bits, activation_bits >= 2).
-    assert not grid.binary, "only weight grids are binary"
-    inverse = np.reciprocal(np.asarray(grid.scale, dtype))
-    u = g.node("Mul", [x, g.constant(f"{hint}_inv", inverse)], f"{hint}_u")
-    if grid.nonzero_zero_point:
-        # Added before rounding, as training does (QuantizeLinear adds it after).
-        u = g.node("Add", [u, g.constant(f"{hint}_zp", np.asarray(grid.zero_point, dtype))], f"{hint}_shift")
-    u = g.node("Round", [u], f"{hint}_round")
-    if not clip:
-        return u
-    low = g.constant(f"{hint}_qmin", np.asarray(grid.qmin, dtype))
-    high = g.constant(f"{hint}_qmax", np.asarray(grid.qmax, dtype))
-    return g.node("Clip", [u, low, high], f"{hint}_codes")
-
-
 def _fake_quantize(g: GraphBuilder, x: str, grid: FrozenGrid, hint: str, dtype) -> str:
     """``predict``'s grid: ``s * (codes - zp)``, in its order of operations."""
-    codes = _grid_codes(g, x, grid, hint, dtype)
+    codes = grid_codes(g, x, grid, hint, dtype)
     if grid.nonzero_zero_point:
         codes = g.node(
             "Sub", [codes, g.constant(f"{hint}_zp", np.asarray(grid.zero_point, dtype))], f"{hint}_lv"
@@ -334,307 +239,6 @@ def build_float_network(g: GraphBuilder, network: FrozenNetwork, x: str, dtype) 
 
 
 # ----------------------------------------------------------------------
-# Integer graph: export_integer(requantize="float32") on integer kernels
-# ----------------------------------------------------------------------
-def _code_shift(grid: FrozenGrid) -> int:
-    """What a grid's codes are shifted by to lie in uint8 (``-q_min`` for a signed grid)."""
-    return max(-grid.qmin, 0)
-
-
-def _check_integer(network: FrozenNetwork) -> None:
-    """Raise ValueError unless onnxruntime's 8-bit integer kernels compute the network exactly."""
-    if not network.integer:
-        raise ValueError(
-            "integer_ops=True needs an integer-only network: every layer with quantized weights "
-            "(weight_bits set) and every input and hidden activation on a grid."
-        )
-    grids = network.grids()
-    assert all(grid is not None for grid in grids), "an integer network has every grid"
-    named = [("input", network.input_grid)]
-    named += [(f"hidden layer {i} activation", grid) for i, grid in enumerate(network.activation_grids)]
-    for what, grid in named:
-        assert grid is not None
-        if grid.qmax - grid.qmin > 255:
-            raise ValueError(
-                f"integer_ops=True: the {what} grid has {grid.bits} bits; onnxruntime's integer kernels take "
-                "8-bit activations. Refit with activation_bits (and input_bits) of 8 or less, or export the "
-                "float graph (integer_ops=False)."
-            )
-    for i, layer in enumerate(network.layers):
-        grid = layer.weight_grid
-        assert grid is not None, "an integer network has quantized weights"
-        if grid.qmax - grid.qmin > 255:
-            raise ValueError(
-                f"integer_ops=True: layer {i} has {grid.bits}-bit weights; onnxruntime's integer kernels "
-                "take 8-bit weights. Refit with weight_bits of 8 or less, or export the float graph "
-                "(integer_ops=False)."
-            )
-        if accumulator_bits(layer, grids[i]) != 32:
-            raise ValueError(
-                f"integer_ops=True: layer {i}'s accumulator can overflow int32, which onnxruntime's integer "
-                "kernels use; export the float graph (integer_ops=False)."
-            )
-
-
-#: Largest int16: onnxruntime's ``uint8 x int8`` kernels on x86 without VNNI
-#: (``VPMADDUBSW``) add each pair of products in saturating int16.
-INT16_MAX = 2**15 - 1
-
-
-def _signed_weights_exact(layer: FrozenLayer, input_grid: FrozenGrid) -> bool:
-    """Whether ``uint8 x int8`` is exact for the layer on every onnxruntime CPU kernel.
-
-    The kernels multiply the raw uint8 codes (``q_max + shift`` at most) by
-    the raw int8 weights (``-2**(b-1)`` at most in magnitude). Without VNNI
-    two such products are added in saturating int16, so the pair must fit:
-    ``2 * a_max * 2**(b-1) <= 32767``. 7-bit weights with 8-bit inputs fit
-    (32,640); 8-bit weights with 8-bit inputs do not (65,280).
-    """
-    grid = layer.weight_grid
-    assert grid is not None, "an integer layer"
-    return 2 * (input_grid.qmax + _code_shift(input_grid)) * 2 ** (grid.bits - 1) <= INT16_MAX
-
-
-def _gemm_weight(layer: FrozenLayer, input_grid: FrozenGrid) -> tuple[np.ndarray, np.ndarray]:
-    """``(codes, zero_point)``: the (n_in, n_out) weight codes and per-column zero points for QGemm.
-
-    int8, shifted into ``[-2**(b-1), 2**(b-1))``, where ``uint8 x int8`` is
-    exact on every CPU (:func:`_signed_weights_exact`): the fast kernels
-    (``VPDPBUSD`` with VNNI). Otherwise uint8, shifted into ``[0, 2**b)``:
-    onnxruntime's ``uint8 x uint8`` kernels widen both to int16 and add pairs
-    in int32 (``VPMADDWD``, ``VPDPWSSD``, ARM's ``UDOT``), exact on every CPU.
-    ``q - zp`` is unchanged by either shift, so the products are.
-    """
-    grid = layer.weight_grid
-    assert grid is not None and layer.weight_codes is not None, "an integer layer"
-    if _signed_weights_exact(layer, input_grid):
-        shift, dtype = grid.qmin + 2 ** (grid.bits - 1), np.int8  # 0 for signed and binary grids
-    else:
-        shift, dtype = grid.qmin, np.uint8
-    codes = (layer.weight_codes.astype(np.int16) - shift).T
-    zero = np.broadcast_to(np.asarray(grid.zero_point, np.int16) - shift, (layer.shape[0],))
-    return np.ascontiguousarray(codes, dtype=dtype), zero.astype(dtype)
-
-
-def _column_params(*values: np.ndarray) -> list[np.ndarray]:
-    """Per-column parameters, as scalars when every column has the same (the faster per-tensor kernels)."""
-    if any(np.any(v != v[0]) for v in values):
-        return list(values)
-    return [v[:1].reshape(()) for v in values]
-
-
-def _input_zero(grid: FrozenGrid) -> int:
-    """The uint8 zero point of a grid's shifted codes."""
-    return int(grid.zero_point) + _code_shift(grid)
-
-
-def _qgemm(
-    g: GraphBuilder,
-    codes: str,
-    input_grid: FrozenGrid,
-    layer: FrozenLayer,
-    multiplier,
-    hint: str,
-    out_zero=None,
-) -> str:
-    """QGemm of uint8 codes (on ``input_grid``) by the layer's weights with its int32 bias codes as ``C``.
-
-    Float32 output ``float32(acc) * multiplier`` (``out_zero`` None), or uint8
-    ``saturate(rint(float32(acc) * multiplier) + out_zero)``. With ``a_scale``
-    and ``y_scale`` 1, QGemm's multiplier (``alpha * a_scale * b_scale``, divided
-    by ``y_scale``, in float32) is ``b_scale = multiplier`` exactly.
-    """
-    weight, weight_zero = _gemm_weight(layer, input_grid)
-    multiplier = np.broadcast_to(np.asarray(multiplier, np.float32), weight_zero.shape)
-    multiplier, weight_zero = _column_params(multiplier, weight_zero)
-    one = g.constant(f"{hint}_one", np.float32(1.0))
-    assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
-    inputs = [
-        codes,
-        one,
-        g.constant(f"{hint}_xzp", np.uint8(_input_zero(input_grid))),
-        g.constant(f"{hint}_w", weight),
-        g.constant(f"{hint}_m", multiplier),
-        g.constant(f"{hint}_wzp", weight_zero),
-        g.constant(f"{hint}_bias", layer.bias_codes.astype(np.int32)),
-    ]
-    if out_zero is not None:
-        inputs += [one, g.constant(f"{hint}_yzp", np.uint8(out_zero))]
-    return g.node("QGemm", inputs, f"{hint}_q", domain=MS_DOMAIN)
-
-
-def _float32_exact(layer: FrozenLayer, grid: FrozenGrid) -> bool:
-    """Whether every accumulator of the layer is below ``2**24`` in magnitude (so exact in float32)."""
-    columns = level_bound(grid) * np.abs(weight_levels(layer).astype(np.int64)).sum(axis=1)
-    assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
-    return bool(np.all(columns + np.abs(layer.bias_codes.astype(np.int64)) < 2**24))
-
-
-def _ceil_float32(values: np.ndarray) -> np.ndarray:
-    """The smallest float32 at or above each integer: ``t <= y`` iff ``ceil32(t) <= y`` for float32 ``y``."""
-    rounded = values.astype(np.float32)
-    below = rounded.astype(np.float64) < values
-    return np.where(below, np.nextafter(rounded, np.float32(np.inf)), rounded).astype(np.float32)
-
-
-def _table_codes(g: GraphBuilder, y: str, thresholds: np.ndarray, grid: FrozenGrid, hint: str) -> str:
-    """IntegerMLP's table: uint8 ``q_min + shift + count(thresholds <= y)``.
-
-    ``y`` is float32 and integer-valued, clamped to ``INT32_MIN + 1``,
-    ``INT32_MAX - 1`` by the reference. Thresholds at ``INT32_MIN + 1`` are
-    reached by every ``y`` after that clamp and those at ``INT32_MAX`` by
-    none; the others are compared exactly.
-    """
-    thresholds = np.asarray(thresholds, np.int64)
-    always, never = thresholds == INT32_MIN + 1, thresholds == INT32_MAX
-    finite = np.sort(thresholds[~always & ~never])
-    base = grid.qmin + _code_shift(grid) + int(always.sum())
-    low = int(finite[0]) - 1 if finite.size else 0
-    high = int(finite[-1]) if finite.size else 0
-    if not finite.size or (high - low < MAX_TABLE and max(abs(low), abs(high)) <= 2**24):
-        # A lookup on [low, high]: below it no finite threshold is reached, above it all are.
-        table = base + np.searchsorted(finite, np.arange(low, high + 1), side="right")
-        bounds = [g.constant(f"{hint}_lo", np.float32(low)), g.constant(f"{hint}_hi", np.float32(high))]
-        index = g.node("Sub", [g.node("Clip", [y, *bounds], f"{hint}_clip"), bounds[0]], f"{hint}_j")
-        index = g.node("Cast", [index], f"{hint}_idx", to=onnx_type(np.int32))
-        return g.node("Gather", [g.constant(f"{hint}_table", table.astype(np.uint8)), index], f"{hint}_codes")
-    # Binary search: pos counts the thresholds <= y, one bit per step (padded with +inf).
-    steps = 1 << int(np.ceil(np.log2(finite.size + 1)))
-    padded = np.concatenate([_ceil_float32(finite), np.full(steps - 1 - finite.size, np.inf, np.float32)])
-    pos = g.constant(f"{hint}_0", np.int32(0))
-    step = steps // 2
-    while step:
-        probe = g.node("Gather", [g.constant(f"{hint}_t", padded[step - 1 :]), pos], f"{hint}_probe")
-        above = g.node("GreaterOrEqual", [y, probe], f"{hint}_ge")
-        moved = g.node("Add", [pos, g.constant(f"{hint}_k", np.int32(step))], f"{hint}_next")
-        pos = g.node("Where", [above, moved, pos], f"{hint}_pos")
-        step //= 2
-    codes = g.node("Add", [pos, g.constant(f"{hint}_base", np.int32(base))], f"{hint}_code")
-    return g.node("Cast", [codes], f"{hint}_codes", to=onnx_type(np.uint8))
-
-
-def _hidden_layer(
-    g: GraphBuilder,
-    codes: str,
-    input_grid: FrozenGrid,
-    layer: FrozenLayer,
-    grid: FrozenGrid,
-    activation: str,
-    hint: str,
-) -> str:
-    """uint8 codes (shifted) of the next grid from a hidden layer's uint8 input codes."""
-    requant = layer.requantization
-    assert requant is not None, "a hidden integer layer requantizes"
-    shift = _code_shift(grid)
-    if requant.thresholds is not None:
-        y = g.node(
-            "Round", [_qgemm(g, codes, input_grid, layer, requant.float32_multiplier, hint)], f"{hint}_y"
-        )
-        return _table_codes(g, y, requant.thresholds, grid, hint)
-    out = _qgemm(g, codes, input_grid, layer, requant.float32_multiplier, hint, out_zero=_input_zero(grid))
-    low, high = (bound + shift for bound in output_bounds(activation, grid))
-    if (low, high) == (0, 255):  # QGemm's uint8 saturation is the clamp
-        return out
-    bounds = [g.constant(f"{hint}_lo", np.uint8(low)), g.constant(f"{hint}_hi", np.uint8(high))]
-    return g.node("Clip", [out, *bounds], f"{hint}_codes")
-
-
-def _last_layer(g: GraphBuilder, codes: str, input_grid: FrozenGrid, layer: FrozenLayer, hint: str):
-    """``(name, dtype)`` of the logits: int32, or float32 holding them exactly."""
-    requant = layer.requantization
-    if requant is not None:
-        y = g.node(
-            "Round", [_qgemm(g, codes, input_grid, layer, requant.float32_multiplier, hint)], f"{hint}_y"
-        )
-        # requantize_float32's clip to int32, in int64 (float32 holds no INT32_MAX).
-        wide = g.node("Cast", [y], f"{hint}_i64", to=onnx_type(np.int64))
-        bounds = [g.constant(f"{hint}_{k}", np.int64(v)) for k, v in (("min", INT32_MIN), ("max", INT32_MAX))]
-        clipped = g.node("Clip", [wide, *bounds], f"{hint}_clip")
-        return g.node("Cast", [clipped], f"{hint}_logits", to=onnx_type(np.int32)), np.dtype(np.int32)
-    if _float32_exact(layer, input_grid):
-        return _qgemm(g, codes, input_grid, layer, 1.0, hint), np.dtype(np.float32)
-    weight, weight_zero = _gemm_weight(layer, input_grid)
-    (weight_zero,) = _column_params(weight_zero)
-    zero = g.constant(f"{hint}_xzp", np.uint8(_input_zero(input_grid)))
-    inputs = [codes, g.constant(f"{hint}_w", weight), zero]
-    acc = g.node("MatMulInteger", [*inputs, g.constant(f"{hint}_wzp", weight_zero)], f"{hint}_mm")
-    assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
-    bias = g.constant(f"{hint}_bias", layer.bias_codes.astype(np.int32))
-    return g.node("Add", [acc, bias], f"{hint}_logits"), np.dtype(np.int32)
-
-
-def _input_bounds(grid: FrozenGrid, x_dtype, dtype) -> np.ndarray | None:
-    """Inputs (of ``x_dtype``) whose codes are ``q_min`` and ``q_max``: the middles of the end steps."""
-    middles = ((np.array([grid.qmin, grid.qmax]) - int(grid.zero_point)) * float(grid.scale)).astype(x_dtype)
-    codes = quantize_codes(middles.astype(dtype), grid)
-    return middles if codes.tolist() == [grid.qmin, grid.qmax] else None
-
-
-def _float32_input_codes(g: GraphBuilder, x: str, x_dtype, grid: FrozenGrid, shift: int) -> str:
-    """uint8 input codes of a float32 model: ``Mul(1/s)``, ``Add(zp)``, then one ``QuantizeLinear``.
-
-    ``QuantizeLinear`` with scale 1 rounds half to even, adds its zero point
-    (the uint8 ``shift``, an integer added after rounding, as the reference
-    adds it) and saturates to uint8 in one kernel; ``zp`` is added in float
-    before it, where training adds it. A ``Clip`` follows only for grids
-    narrower than uint8.
-    """
-    u = _cast(g, x, x_dtype, np.float32, "input_cast")
-    inverse = np.reciprocal(np.asarray(grid.scale, np.float32))
-    u = g.node("Mul", [u, g.constant("input_inv", inverse)], "input_u")
-    if grid.nonzero_zero_point:
-        u = g.node("Add", [u, g.constant("input_zp", np.asarray(grid.zero_point, np.float32))], "input_shift")
-    one, offset = g.constant("input_unit", np.float32(1.0)), g.constant("input_u8", np.uint8(shift))
-    codes = g.node("QuantizeLinear", [u, one, offset], "input_codes")
-    low, high = grid.qmin + shift, grid.qmax + shift
-    if (low, high) != (0, 255):
-        bounds = (g.constant(f"input_{k}", np.uint8(v)) for k, v in (("low", low), ("high", high)))
-        codes = g.node("Clip", [codes, *bounds], "input_clip")
-    return codes
-
-
-def build_integer_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dtype):
-    """Nodes from the input ``x`` (of float type ``x_dtype``) to the logits.
-
-    Returns
-    -------
-    name : str
-    dtype : numpy dtype
-        int32, or float32 where every logit is below ``2**24`` in magnitude
-        and so exact in float32 (which the heads read faster).
-
-    Raises
-    ------
-    ValueError
-        If a grid is wider than 8 bits, or an accumulator could overflow int32.
-    """
-    _check_integer(network)
-    grid, dtype = network.input_grid, network.dtype
-    assert grid is not None, "an integer network has an input grid"
-    shift = _code_shift(grid)
-    if dtype == np.float32:
-        codes = _float32_input_codes(g, x, x_dtype, grid, shift)
-    else:
-        bounds = _input_bounds(grid, x_dtype, dtype)
-        if bounds is not None:
-            # Codes are monotone in x: clipping x to inputs of codes q_min and q_max changes none and
-            # leaves nothing to clip after rounding; done in the input's type, before any cast up.
-            low, high = (g.constant(f"input_{k}", v) for k, v in zip(("low", "high"), bounds))
-            x = g.node("Clip", [x, low, high], "input_clip")
-        u = _cast(g, x, x_dtype, dtype, "input_cast")
-        # quantize_codes in the training dtype, then into uint8.
-        u = _grid_codes(g, u, grid, "input", dtype, clip=bounds is None)
-        if shift:
-            u = g.node("Add", [u, g.constant("input_u8", np.asarray(shift, dtype))], "input_u8")
-        codes = g.node("Cast", [u], "input_codes", to=onnx_type(np.uint8))
-    grids = network.grids()
-    *hidden, last = network.layers
-    for i, layer in enumerate(hidden):
-        codes = _hidden_layer(g, codes, grids[i], layer, grids[i + 1], network.activation, f"layer{i}")
-    return _last_layer(g, codes, grids[-1], last, f"layer{len(hidden)}")
-
-
-# ----------------------------------------------------------------------
 # Heads and the whole graph
 # ----------------------------------------------------------------------
 def _labels(g: GraphBuilder, classes: np.ndarray, label: str, index_node) -> None:
@@ -673,7 +277,7 @@ def _zero_index(g: GraphBuilder, raw: str, output: str | None) -> str:
 
 def _real_logits(g: GraphBuilder, network: FrozenNetwork, logits: str, logits_dtype, dtype) -> str:
     """``logits * logit_scale`` in ``dtype`` (in float64 exactly what ``IntegerMLP`` computes)."""
-    scores = _cast(g, logits, logits_dtype, dtype, "logits_f")
+    scores = cast(g, logits, logits_dtype, dtype, "logits_f")
     return g.node("Mul", [scores, g.constant("logit_scale", np.asarray(network.logit_scale, dtype))], "real")
 
 
@@ -704,7 +308,7 @@ def build_classifier_heads(
         # ArgMax keeps the first index on ties, as numpy's argmax does.
         scores = proba if logits is None else logits[0]
         _labels(g, classes, label, lambda out: g.node("ArgMax", [scores], "argmax", out, axis=1, keepdims=0))
-        _cast(g, proba, dtype, out_dtype, "proba", output=probabilities)
+        cast(g, proba, dtype, out_dtype, "proba", output=probabilities)
         return
     positive = g.node("Sigmoid", [raw], "sigmoid")
     if logits is None:
@@ -714,7 +318,7 @@ def build_classifier_heads(
     if head.kind == "multilabel":
         above = g.node("Greater", [score, g.constant("threshold", threshold)], "above")
         g.node("Cast", [above], "label", output=label, to=onnx_type(np.int64))
-        _cast(g, positive, dtype, out_dtype, "proba", output=probabilities)
+        cast(g, positive, dtype, out_dtype, "proba", output=probabilities)
         return
     if head.kind == "single_class":
         _labels(g, classes, label, lambda out: _zero_index(g, raw, out))
@@ -723,7 +327,7 @@ def build_classifier_heads(
         _labels(g, classes, label, lambda out: _binary_index(g, above, out))
     negative = g.node("Sub", [g.constant("one", np.asarray(1.0, dtype)), positive], "negative")
     proba = g.node("Concat", [negative, positive], "concat", axis=1)
-    _cast(g, proba, dtype, out_dtype, "proba", output=probabilities)
+    cast(g, proba, dtype, out_dtype, "proba", output=probabilities)
 
 
 def build_model(
@@ -752,7 +356,7 @@ def build_model(
         raw = _real_logits(g, network, logits[0], logits[1], work)
     else:
         work = compute_dtype(network, dtype)
-        raw = build_float_network(g, network, _cast(g, x, x_dtype, work, "input_cast"), work)
+        raw = build_float_network(g, network, cast(g, x, x_dtype, work, "input_cast"), work)
     if head.is_classifier:
         build_classifier_heads(
             g, head, raw, outputs[0], outputs[1], work, x_dtype, logits=logits, classes=classes
@@ -761,11 +365,11 @@ def build_model(
     else:
         if head.out_activation != "identity":
             raw = g.node(_OUTPUT_OPS[head.out_activation], [raw], head.out_activation)
-        _cast(g, raw, work, x_dtype, "variable", output=outputs[0])
+        cast(g, raw, work, x_dtype, "variable", output=outputs[0])
         extra = outputs[1:]
     if extra:
         assert logits is not None, "the logits output belongs to the integer graph"
-        _cast(g, logits[0], logits[1], np.int32, "logits", output=extra[0])
+        cast(g, logits[0], logits[1], np.int32, "logits", output=extra[0])
 
 
 def _check_fitted(estimator) -> FrozenNetwork:

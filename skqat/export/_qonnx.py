@@ -95,7 +95,7 @@ import numpy as np
 
 from .._activations import get_activation
 from .._frozen import FrozenGrid, FrozenNetwork, accumulator_scale
-from ._onnx import require_onnx
+from ._onnx_graph import require_onnx
 
 __all__ = ["DEFAULT_OPSET", "QONNX_DOMAIN", "grid_attributes", "quant_op_type", "to_qonnx"]
 

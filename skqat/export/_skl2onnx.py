@@ -10,15 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._frozen import FrozenNetwork
-from ._onnx import (
-    MS_DOMAIN,
-    GraphBuilder,
-    build_model,
-    compute_dtype,
-    label_dtype,
-    label_shape,
-    onnx_type,
-)
+from ._onnx import build_model, compute_dtype, label_dtype, label_shape
+from ._onnx_graph import MS_DOMAIN, GraphBuilder, onnx_type
 
 __all__ = ["register_skl2onnx"]
 
