@@ -153,9 +153,9 @@ def test_qonnx_output_activation(fitted):
 
 
 def test_head_kinds_are_covered_by_every_table():
-    from skqat.export import _c, _onnx, _qonnx
+    from skqat.export import _c_interface, _onnx, _qonnx
 
-    assert set(_c._KIND_TEXT) == set(HEAD_KINDS)
+    assert set(_c_interface._KIND_TEXT) == set(HEAD_KINDS)
     outputs = {activation for activation in HEAD_KINDS.values() if activation != "identity"}
     assert set(_qonnx._OUTPUT_OPS) == outputs
     assert {"exp"} == set(_onnx._OUTPUT_OPS)

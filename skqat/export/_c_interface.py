@@ -1,0 +1,232 @@
+"""The C header's interface: the predict functions by head kind, the macros and the banner.
+
+A mixin of :class:`skqat.export._c._Writer`: it reads the writer's model,
+network, name and summary, and writes the parts of the header a user calls
+and reads. The label rules follow the network's head (:mod:`skqat._head`).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import numpy as np
+
+from ._c_text import _c_string, _comment, _int
+
+__all__: list[str] = []  # private to skqat.export._c
+
+#: The header banner's name of each head kind (:mod:`skqat._head`).
+_KIND_TEXT = {
+    "softmax": "multiclass classifier",
+    "binary": "binary classifier",
+    "multilabel": "multilabel classifier",
+    "single_class": "single-class classifier",
+    "identity": "regressor",
+    "exp": "Poisson regressor",
+}
+
+
+class InterfaceParts:
+    """``api``, ``macros`` and ``banner`` of the header (mixed into the writer)."""
+
+    # Set by the writer's __init__.
+    model: Any
+    net: Any
+    name: str
+    macro: str
+    dtype: np.dtype
+    n_hidden: int
+    buffer_width: int
+    log_link: bool
+    summary: list[str]
+    table_bytes: int
+
+    def api(self) -> str:
+        name, macro, model = self.name, self.macro, self.model
+        n_layers = len(self.net.layers)
+        calls = []
+        buffers = ["a", "b"]
+        source = "codes"
+        for i in range(n_layers):
+            target = "out" if i == n_layers - 1 else buffers[i % 2]
+            calls.append(f"    {name}_l{i}({source}, {target});\n")
+            source = target
+        decl = ""
+        if self.n_hidden:
+            names = ", ".join(f"{b}[{self.buffer_width}]" for b in buffers[: min(2, self.n_hidden)])
+            decl = f"    {name}_act_t {names};\n"
+        parts = [
+            "/* int32 logits of one row of input codes (each in [NAME_INPUT_QMIN, NAME_INPUT_QMAX]);\n"
+            "   integer arithmetic only. */\n".replace("NAME", macro)
+            + f"static inline void {name}_logits_from_codes(const {name}_code_t *codes, int32_t *out)\n"
+            "{\n" + decl + "".join(calls) + "}\n",
+            f"/* int32 logits of one row of features; one unit is {macro}_LOGIT_SCALE. */\n"
+            f"static inline void {name}_logits(const float *x, int32_t *out)\n"
+            "{\n"
+            f"    {name}_code_t codes[{macro}_N_FEATURES];\n"
+            f"    {name}_quantize_input(x, codes);\n"
+            f"    {name}_logits_from_codes(codes, out);\n"
+            "}\n",
+        ]
+        kind = model.head.kind
+        if not model.head.is_classifier:
+            value = f"(double)logits[o] * {float(model.logit_scale).hex()}"
+            what = "logits * logit scale"
+            if self.log_link:
+                value, what = f"exp({value})", "exp(logits * logit scale), the Poisson mean,"
+            parts.append(
+                f"/* The {self.net.n_outputs} regression value(s) of one row: {what} computed in double\n"
+                "   and rounded once to float (float32 of IntegerMLP.predict). */\n"
+                f"static inline void {name}_predict(const float *x, float *out)\n"
+                "{\n"
+                f"    int32_t logits[{macro}_N_OUTPUTS];\n"
+                "    uint32_t o;\n"
+                f"    {name}_logits(x, logits);\n"
+                f"    for (o = 0; o < {macro}_N_OUTPUTS; ++o) {{\n"
+                f"        out[o] = (float)({value});\n"
+                "    }\n"
+                "}\n"
+            )
+        elif kind == "multilabel":
+            parts.append(
+                "/* Multilabel: labels[j] = 1 where label j is predicted (logit > 0), else 0, for the\n"
+                f"   {macro}_N_OUTPUTS labels; returns how many are predicted. */\n"
+                f"static inline int {name}_predict(const float *x, int *labels)\n"
+                "{\n"
+                f"    int32_t logits[{macro}_N_OUTPUTS];\n"
+                "    uint32_t o;\n"
+                "    int count = 0;\n"
+                f"    {name}_logits(x, logits);\n"
+                f"    for (o = 0; o < {macro}_N_OUTPUTS; ++o) {{\n"
+                "        labels[o] = logits[o] > 0;\n"
+                "        count += labels[o];\n"
+                "    }\n"
+                "    return count;\n"
+                "}\n"
+            )
+        elif kind == "single_class":
+            parts.append(
+                f"/* One class seen in training ({_comment(model.classes_[0])}): always index 0. */\n"
+                f"static inline int {name}_predict(const float *x)\n"
+                "{\n"
+                "    (void)x;\n"
+                "    return 0;\n"
+                "}\n"
+            )
+        elif kind == "binary":
+            parts.append(
+                f"/* Binary: index 1 ({_comment(model.classes_[1])}) where the logit is > 0, else 0. */\n"
+                f"static inline int {name}_predict(const float *x)\n"
+                "{\n"
+                "    int32_t logit;\n"
+                f"    {name}_logits(x, &logit);\n"
+                "    return logit > 0;\n"
+                "}\n"
+            )
+        else:
+            parts.append(
+                f"/* Class index in [0, {macro}_N_CLASSES): the largest logit, the first one on ties. */\n"
+                f"static inline int {name}_predict(const float *x)\n"
+                "{\n"
+                f"    int32_t logits[{macro}_N_OUTPUTS];\n"
+                "    uint32_t o;\n"
+                "    int best = 0;\n"
+                f"    {name}_logits(x, logits);\n"
+                f"    for (o = 1; o < {macro}_N_OUTPUTS; ++o) {{\n"
+                "        if (logits[o] > logits[best]) {\n"
+                "            best = (int)o;\n"
+                "        }\n"
+                "    }\n"
+                "    return best;\n"
+                "}\n"
+            )
+        return "\n".join(parts)
+
+    def macros(self) -> str:
+        macro, model, grid = self.macro, self.model, self.net.input_grid
+        scale = float(model.logit_scale)
+        lines = [
+            f"#define {macro}_N_FEATURES {self.net.n_features}",
+            f"#define {macro}_N_OUTPUTS {self.net.n_outputs}",
+        ]
+        classes = model.classes_
+        if classes is not None:
+            lines.append(f"#define {macro}_N_CLASSES {len(classes)}")
+        lines += [
+            f"/* Real value of one logit unit. */\n#define {macro}_LOGIT_SCALE {scale!r}f",
+            f"#define {macro}_LOGIT_SCALE_DOUBLE {scale!r}",
+            "/* Input grid: code = clamp(round_half_even(x * (1/scale) + zero_point), qmin, qmax). */",
+            f"#define {macro}_INPUT_SCALE {float(grid.scale)!r}",
+            f"#define {macro}_INPUT_ZERO_POINT {int(grid.zero_point)}",
+            f"#define {macro}_INPUT_QMIN {grid.qmin}",
+            f"#define {macro}_INPUT_QMAX {grid.qmax}",
+        ]
+        if classes is not None:
+            what = "label index" if model.multilabel else "class index"
+            listing = "\n".join(f"   {j:>4} -> {_comment(c)}" for j, c in enumerate(classes))
+            lines.append(f"/* Classes ({what} -> label):\n{listing} */")
+            lines.append(f"#define {macro}_CLASS_NAMES {{{', '.join(_c_string(c) for c in classes)}}}")
+            integral = [_as_int(c) for c in classes]
+            if all(v is not None for v in integral):
+                lines.append(f"#define {macro}_CLASS_LABELS {{{', '.join(_int(v) for v in integral)}}}")
+        return "\n".join(lines) + "\n"
+
+    def banner(self) -> str:
+        net, model, macro, name = self.net, self.model, self.macro, self.name
+        grid = net.input_grid
+        kind = _KIND_TEXT[model.head.kind]
+        real = "float" if self.dtype == np.float32 else "double"
+        if not model.head.is_classifier:
+            predict = f"void {name}_predict(const float *x, float *out);  -- {macro}_N_OUTPUTS values"
+            if self.log_link:
+                predict += ", exp of the real logits (Poisson)"
+        elif model.head.kind == "multilabel":
+            predict = f"int  {name}_predict(const float *x, int *labels); -- 0/1 per label, returns the count"
+        else:
+            predict = f"int  {name}_predict(const float *x);              -- class index"
+        features = ""
+        if model.feature_names is not None:
+            wrapped = textwrap.fill(
+                ", ".join(_comment(f) for f in model.feature_names),
+                96,
+                initial_indent="   ",
+                subsequent_indent="   ",
+            )
+            features = f"\n Features, in order:\n{wrapped}\n"
+        grid_text = (
+            f"{grid.bits}-bit, codes [{grid.qmin}, {grid.qmax}], scale {float(grid.scale)!r}, "
+            f"zero point {int(grid.zero_point)}{', calibrated' if grid.calibrated else ''}"
+        )
+        return (
+            f"/* {name}.h: a quantized MLP {kind}, generated by skqat (integer-only inference).\n"
+            "\n"
+            f" {net.n_features} features -> {net.n_outputs} output(s); hidden activation {net.activation}.\n"
+            f" Input grid: {grid_text}.\n" + "\n".join(self.summary) + "\n"
+            f" Tables: {self.table_bytes} bytes of static const data (flash).\n" + features + "\n"
+            " API (every function is static inline; call any of them):\n"
+            f"   void {name}_quantize_input(const float *x, {name}_code_t *codes);\n"
+            f"   void {name}_logits_from_codes(const {name}_code_t *codes, int32_t *out);\n"
+            f"   void {name}_logits(const float *x, int32_t *out); -- {macro}_N_OUTPUTS int32 logits\n"
+            f"   {predict}\n"
+            f" x holds {macro}_N_FEATURES floats; real logits are int32 logits * {macro}_LOGIT_SCALE.\n"
+            "\n"
+            ' Bit-identical to skqat\'s IntegerMLP (requantize="fixed_point"): the codes equal\n'
+            " quantize_input(np.float32(X)) and the logits integer_logits(codes). Input quantization\n"
+            f" is computed in {real} (the model's training dtype); +-inf and out-of-range values clamp to\n"
+            " the code range, and NaN (which IntegerMLP rejects) quantizes as 0.0 does, to the zero\n"
+            " point. Everything after it is integer arithmetic"
+            + (" but the Poisson exp (libm: link with -lm)" if self.log_link else "")
+            + ". No heap; the stack holds the\n"
+            f" input codes and {min(2, self.n_hidden)} buffer(s) of {self.buffer_width} hidden codes.\n"
+            " Compile as C99 or later without -ffast-math (it may fold the rounding trick away). */\n"
+        )
+
+
+def _as_int(value):
+    """``int(value)`` when the label is an integer (bool included), else None."""
+    if isinstance(value, (bool, np.bool_, int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer() and abs(value) < 2**31:
+        return int(value)
+    return None
