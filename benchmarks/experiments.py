@@ -518,8 +518,13 @@ def plot(results: pd.DataFrame, out: Path) -> list[Path]:
     paths = []
     bits = results[(results["kind"] == "bits") & (results["activation_bits"] != 4)]
     datasets = list(dict.fromkeys(bits["dataset"]))
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 3.6), squeeze=False)
-    for ax, dataset in zip(axes[0], datasets):
+    # Three panels a row: one row of six is too wide to read in the documentation's text column.
+    ncols = min(3, len(datasets))
+    nrows = -(-len(datasets) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.4 * nrows), squeeze=False)
+    for ax in axes.flat[len(datasets) :]:
+        ax.set_visible(False)
+    for ax, dataset in zip(axes.flat, datasets):
         group = bits[bits["dataset"] == dataset]
         floats = group[group["weight_bits"].isna()]["accuracy"]
         for scheme in SCHEMES:
@@ -538,8 +543,9 @@ def plot(results: pd.DataFrame, out: Path) -> list[Path]:
         ax.set_xscale("log", base=2)
         ax.set_xlabel("weight bits (8-bit activations)")
         ax.set_title(dataset)
-    axes[0][0].set_ylabel("test accuracy")
-    axes[0][-1].legend(fontsize=8)
+    for row in axes:
+        row[0].set_ylabel("test accuracy")
+    axes.flat[len(datasets) - 1].legend(fontsize=8)
     fig.tight_layout()
     paths.append(out / "experiment_a.png")
     fig.savefig(paths[-1], dpi=110)

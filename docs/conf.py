@@ -7,7 +7,13 @@ Build (warnings are errors)::
 ``SKQAT_DOCS_GALLERY`` chooses how much of the example gallery runs:
 ``full`` (default, what CI builds) executes every example, ``quick`` only
 the quickstart (what ``tests/test_docs.py`` builds), ``none`` none (pages
-render without output).
+render without output, and the getting-started page does not run the
+quickstart either).
+
+The site needs no network to build or to read: MathJax is served from the
+site itself (``docs/_ext/offline_mathjax.py``), and the examples that read
+``../shared/data`` fall back to synthetic stand-ins without it (set
+``SKQAT_DATA_DIR`` to read the data from elsewhere).
 """
 
 from __future__ import annotations
@@ -30,17 +36,27 @@ release = version = skqat.__version__
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
+    # sphinx.ext.mathjax, with MathJax copied into _static instead of loaded from a CDN.
+    "offline_mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "matplotlib.sphinxext.plot_directive",
     "myst_parser",
     "sklearn_refs",
+    "script_output",
 ]
 
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "results/*.md", "**/README.md"]
+# sg_execution_times: left over from builds that still wrote the gallery's timing pages,
+# which load jQuery and DataTables from CDNs (see write_computation_times below).
+exclude_patterns = [
+    "_build",
+    "results/*.md",
+    "**/README.md",
+    "sg_execution_times.rst",
+    "auto_examples/sg_execution_times.rst",
+]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 default_role = "literal"
@@ -64,7 +80,9 @@ html_theme_options = {
     "show_toc_level": 2,
     "header_links_before_dropdown": 6,
 }
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+# Wide tables fit the text column, or scroll sideways when they cannot (docs/_static/skqat.css).
+html_css_files = ["skqat.css"]
 html_show_sourcelink = False
 
 # Plot directive (the design page's diagram): PNG only, no source links.
@@ -82,8 +100,13 @@ sphinx_gallery_conf = {
     "gallery_dirs": "auto_examples",
     "filename_pattern": {"full": r"\.py$", "quick": r"quickstart\.py$", "none": r"^$"}[_GALLERY],
     "plot_gallery": "True" if _GALLERY != "none" else "False",
-    "within_subsection_order": "FileNameSortKey",
+    # The quickstart first, then in reading order (docs/_ext/gallery_order.py); named by
+    # import path so the configuration stays picklable.
+    "within_subsection_order": "gallery_order.GalleryOrder",
     "download_all_examples": False,
+    # The timing summary pages load jQuery, DataTables and Bootstrap from CDNs (the site
+    # must work offline); each example's page still says how long it ran.
+    "write_computation_times": False,
     "remove_config_comments": True,
     "matplotlib_animations": False,
     "image_scrapers": ("matplotlib",),
@@ -91,6 +114,9 @@ sphinx_gallery_conf = {
     "min_reported_time": 1,
     "abort_on_example_error": True,
 }
+
+# The getting-started page runs the quickstart as the gallery does, unless no example runs.
+script_output_run = _GALLERY != "none"
 
 # Examples fit models that do not converge in their short runs, on purpose.
 warnings.filterwarnings("ignore", category=UserWarning, message="Matplotlib is currently using agg")

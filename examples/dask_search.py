@@ -85,3 +85,5 @@ if __name__ == "__main__":
     print(f"n_jobs=1:            {local_seconds:6.1f} s")
     print(f"Dask, {workers} workers:    {dask_seconds:6.1f} s  ({local_seconds / dask_seconds:.2f}x faster)")
     print(f"identical cv scores: {same}; best: {remote.best_params_} ({remote.best_score_:.4f})")
+
+# sphinx_gallery_thumbnail_path = "thumbnails/dask_search.png"

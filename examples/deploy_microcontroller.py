@@ -114,3 +114,5 @@ print(f"C logits equal IntegerMLP.integer_logits on every row: {np.array_equal(c
 print(f"C classes equal predict on {np.mean(c_classes == clf.predict(X_test)):.2%} of the test rows")
 print(f"accuracy: predict {clf.score(X_test, y_test):.4f}, C {np.mean(c_classes == y_test):.4f}")
 print(f"packed model: {model.nbytes} bytes (float32 weights and biases: {model.float32_nbytes} bytes)")
+
+# sphinx_gallery_thumbnail_path = "thumbnails/deploy_microcontroller.png"

@@ -91,3 +91,5 @@ for name, predict in [
     for _ in range(200):
         predict(X_test[:1])
     print(f"{name:>12}: {(time.perf_counter() - start) / 200 * 1e3:.3f} ms per one-row prediction")
+
+# sphinx_gallery_thumbnail_path = "thumbnails/export_integer_and_onnx.png"

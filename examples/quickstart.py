@@ -75,3 +75,5 @@ for name, weight_bits, activation_bits in settings:
 print()
 print("Per-tensor view of the 2-bit model:")
 print(clf.quantization_report()[["layer", "tensor", "bits", "scale", "levels_used", "bytes", "compression"]])
+
+# sphinx_gallery_thumbnail_path = "thumbnails/quickstart.png"

@@ -33,21 +33,21 @@ def _logit(v: np.ndarray) -> np.ndarray:
 
 
 def _relu_backward(grad, output):
-    from torch import ops
+    from ._compat import aten  # torch's private kernels live behind _compat
 
-    return ops.aten.threshold_backward(grad, output, 0.0)
+    return aten.threshold_backward(grad, output, 0.0)
 
 
 def _tanh_backward(grad, output):
-    from torch import ops
+    from ._compat import aten  # torch's private kernels live behind _compat
 
-    return ops.aten.tanh_backward(grad, output)
+    return aten.tanh_backward(grad, output)
 
 
 def _sigmoid_backward(grad, output):
-    from torch import ops
+    from ._compat import aten  # torch's private kernels live behind _compat
 
-    return ops.aten.sigmoid_backward(grad, output)
+    return aten.sigmoid_backward(grad, output)
 
 
 def _pass_through(grad, output):

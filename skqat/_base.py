@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
+import os
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import sklearn
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
@@ -442,7 +445,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
                 "the optimization hasn't converged yet.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=_user_stacklevel(),
             )
         return self
 
@@ -873,6 +876,28 @@ def _explain_non_numeric(X):
         # The same kind of error, the original message first: callers matching on either keep working.
         kind = ValueError if isinstance(exc, ValueError) else TypeError
         raise kind(f"{exc}\n{hint}") from exc
+
+
+#: Frames in these folders are library code, not the user's: skqat's own, and scikit-learn's
+#: (``fit`` runs inside its ``_fit_context`` wrapper; a meta-estimator may call ``fit`` too).
+_LIBRARY_DIRS = tuple(os.path.dirname(path) + os.sep for path in (__file__, sklearn.__file__))
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning raised by the caller at the user's line.
+
+    That is the first frame outside skqat and scikit-learn: the user's ``fit`` call, however many
+    frames wrappers add in between. When every frame is library code, the outermost one.
+    """
+    here = inspect.currentframe()
+    frame = here.f_back if here is not None else None  # the frame calling warnings.warn: stacklevel 1
+    level = 1
+    while (
+        frame is not None and frame.f_back is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS)
+    ):
+        frame = frame.f_back
+        level += 1
+    return level
 
 
 def _dense(X):

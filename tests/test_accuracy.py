@@ -1,9 +1,6 @@
 """Accuracy of quantized models against the float model on real data."""
 
-import warnings
-
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 
 from skqat import QuantizedMLPClassifier
 
@@ -11,9 +8,7 @@ from skqat import QuantizedMLPClassifier
 def _digits_accuracy(digits_split, **params):
     X_train, X_test, y_train, y_test = digits_split
     clf = QuantizedMLPClassifier(hidden_layer_sizes=(100,), max_iter=200, random_state=0, **params)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf.fit(X_train, y_train)
+    clf.fit(X_train, y_train)
     return clf.score(X_test, y_test)
 
 
@@ -54,14 +49,10 @@ def test_grids_learn_under_sgd(digits_split):
     params = dict(
         hidden_layer_sizes=(64,), solver="sgd", learning_rate_init=0.01, max_iter=60, random_state=0
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        float_clf = QuantizedMLPClassifier(weight_bits=None, activation_bits=None, **params).fit(
-            X_train, y_train
-        )
-        start = QuantizedMLPClassifier(weight_bits=8, **dict(params, max_iter=1, learning_rate_init=1e-12))
-        start.fit(X_train, y_train)
-        clf = QuantizedMLPClassifier(weight_bits=8, **params).fit(X_train, y_train)
+    float_clf = QuantizedMLPClassifier(weight_bits=None, activation_bits=None, **params).fit(X_train, y_train)
+    start = QuantizedMLPClassifier(weight_bits=8, **dict(params, max_iter=1, learning_rate_init=1e-12))
+    start.fit(X_train, y_train)
+    clf = QuantizedMLPClassifier(weight_bits=8, **params).fit(X_train, y_train)
     moved = [after / before for after, before in zip(_weight_scales(clf), _weight_scales(start))]
     assert max(moved) > 1.5, moved
     assert clf.score(X_test, y_test) >= float_clf.score(X_test, y_test) - 0.01

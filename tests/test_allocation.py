@@ -15,12 +15,6 @@ from skqat._allocation import mean_bits, solve_allocation
 LEARNED = dict(hidden_layer_sizes=(32,), weight_bits="learned", max_iter=20, random_state=0)
 
 
-def _fit(estimator, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y)
-
-
 def _brute_force(costs, sizes, choices, target_bits, bit_lambda):
     best = None
     for widths in itertools.product(choices, repeat=len(sizes)):
@@ -73,7 +67,7 @@ def test_infeasible_knapsack_raises():
 @pytest.mark.parametrize("target_bits", [2, 2.5, 3, 3.5, 4])
 def test_target_bits_is_a_guarantee(digits_split, target_bits):
     X_train, _, y_train, _ = digits_split
-    clf = _fit(QuantizedMLPClassifier(target_bits=target_bits, **LEARNED), X_train, y_train)
+    clf = QuantizedMLPClassifier(target_bits=target_bits, **LEARNED).fit(X_train, y_train)
     sizes = [coef.size for coef in clf.coefs_]
     assert all(isinstance(b, int) and 2 <= b <= 8 for b in clf.weight_bits_)
     assert mean_bits(clf.weight_bits_, sizes) <= target_bits
@@ -89,8 +83,8 @@ def test_target_bits_is_a_guarantee(digits_split, target_bits):
 def test_a_budget_between_integers_is_used(digits_split):
     # Layers of different sizes (64x48 and 48x10): 2.5 mean bits fits one layer above 2.
     X_train, _, y_train, _ = digits_split
-    clf = _fit(
-        QuantizedMLPClassifier(**dict(LEARNED, hidden_layer_sizes=(48,), target_bits=2.5)), X_train, y_train
+    clf = QuantizedMLPClassifier(**dict(LEARNED, hidden_layer_sizes=(48,), target_bits=2.5)).fit(
+        X_train, y_train
     )
     bits = mean_bits(clf.weight_bits_, [coef.size for coef in clf.coefs_])
     assert 2.0 < bits <= 2.5
@@ -98,7 +92,7 @@ def test_a_budget_between_integers_is_used(digits_split):
 
 def test_binary_lower_bound(digits_split):
     X_train, _, y_train, _ = digits_split
-    clf = _fit(QuantizedMLPClassifier(**dict(LEARNED, target_bits=1.5, bit_bounds=(1, 4))), X_train, y_train)
+    clf = QuantizedMLPClassifier(**dict(LEARNED, target_bits=1.5, bit_bounds=(1, 4))).fit(X_train, y_train)
     assert mean_bits(clf.weight_bits_, [coef.size for coef in clf.coefs_]) <= 1.5
     assert 1 in clf.weight_bits_
 
@@ -107,7 +101,7 @@ def test_bit_lambda_prices_bits(digits_split):
     X_train, _, y_train, _ = digits_split
     means = []
     for bit_lambda in (1e-6, 0.05, 100.0):
-        clf = _fit(QuantizedMLPClassifier(bit_lambda=bit_lambda, **LEARNED), X_train, y_train)
+        clf = QuantizedMLPClassifier(bit_lambda=bit_lambda, **LEARNED).fit(X_train, y_train)
         means.append(mean_bits(clf.weight_bits_, [coef.size for coef in clf.coefs_]))
     assert means[0] >= means[1] >= means[2]
     assert means[2] == 2.0 and means[0] > 2.0
@@ -134,7 +128,7 @@ def test_budget_errors(iris, params, message):
 def test_early_stop_and_partial_fit_still_meet_the_budget(iris):
     X, y = iris
     # One epoch ends before the warm-up: the allocation runs at the end of fit.
-    short = _fit(QuantizedMLPClassifier(**dict(LEARNED, max_iter=1, target_bits=3)), X, y)
+    short = QuantizedMLPClassifier(**dict(LEARNED, max_iter=1, target_bits=3)).fit(X, y)
     assert mean_bits(short.weight_bits_, [c.size for c in short.coefs_]) <= 3
     reg = QuantizedMLPRegressor(**dict(LEARNED, target_bits=2.5))
     reg.partial_fit(X, y)
@@ -148,13 +142,13 @@ def test_early_stop_and_partial_fit_still_meet_the_budget(iris):
 
 def test_warm_start_pickle_and_changed_budget(iris):
     X, y = iris
-    clf = _fit(QuantizedMLPClassifier(**dict(LEARNED, target_bits=3, warm_start=True)), X, y)
+    clf = QuantizedMLPClassifier(**dict(LEARNED, target_bits=3, warm_start=True)).fit(X, y)
     widths = list(clf.weight_bits_)
     restored = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     assert restored.weight_bits_ == widths
     assert restored._module.layers[0].weight_quantizer.bits == widths[0]
-    _fit(restored, X, y)
+    restored.fit(X, y)
     assert restored.weight_bits_ == widths
     restored.set_params(target_bits=2)
     with pytest.raises(ValueError, match="network changed.*target_bits"):
@@ -168,9 +162,7 @@ def test_grid_search_over_target_bits(iris):
         {"target_bits": [2, 3.5, 6]},
         cv=2,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        search.fit(X, y)
+    search.fit(X, y)
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     best = search.best_estimator_
     assert mean_bits(best.weight_bits_, [c.size for c in best.coefs_]) <= best.target_bits
@@ -179,7 +171,7 @@ def test_grid_search_over_target_bits(iris):
 @pytest.mark.parametrize("target_bytes", [800, 1200, 2000])
 def test_target_bytes_bounds_the_packed_model(digits_split, target_bytes):
     X_train, _, y_train, _ = digits_split
-    clf = _fit(QuantizedMLPClassifier(target_bytes=target_bytes, **LEARNED), X_train, y_train)
+    clf = QuantizedMLPClassifier(target_bytes=target_bytes, **LEARNED).fit(X_train, y_train)
     packed = int(clf.quantization_report()["bytes"].sum())
     assert packed == clf.export_integer().nbytes
     assert packed <= target_bytes
@@ -190,7 +182,7 @@ def test_a_tight_byte_budget_is_used(digits_split):
     # Everything at 2 bits packs into 780 bytes (64x32 and 32x10 weights, biases, grids);
     # 1000 bytes leaves room to widen a layer, and the allocation takes it.
     X_train, _, y_train, _ = digits_split
-    clf = _fit(QuantizedMLPClassifier(target_bytes=1000, **LEARNED), X_train, y_train)
+    clf = QuantizedMLPClassifier(target_bytes=1000, **LEARNED).fit(X_train, y_train)
     assert 780 < clf.quantization_report()["bytes"].sum() <= 1000
 
 
@@ -202,7 +194,7 @@ def test_early_stopping_restores_an_allocated_epoch(digits_split):
     params = dict(
         LEARNED, max_iter=40, target_bits=1, bit_bounds=(1, 8), early_stopping=True, learning_rate_init=0.01
     )
-    clf = _fit(QuantizedMLPClassifier(**params), X_train, y_train)
+    clf = QuantizedMLPClassifier(**params).fit(X_train, y_train)
     allocation_epoch = clf._allocation_epoch()
     assert max(clf.validation_scores_[:allocation_epoch]) > max(clf.validation_scores_[allocation_epoch:])
     assert clf._module.layers[0].weight_quantizer.allocated

@@ -9,20 +9,18 @@ file and writes the codes, logits and predictions the header computes.
 import platform
 import shutil
 import subprocess
-import warnings
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
-from sklearn.exceptions import ConvergenceWarning
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 from skqat._frozen import quantize_codes
+from skqat._integer_codes import accumulator_bits
 from skqat.export import IntegerMLP
 from skqat.export._c import c_header_source
-from skqat._integer_codes import accumulator_bits
 
 GCC = shutil.which("gcc")
 STRICT = [
@@ -125,9 +123,7 @@ def _fit(case, iris, digits_split, counts):
     cls = QuantizedMLPRegressor if data.startswith(("regression", "counts")) else QuantizedMLPClassifier
     if cls is QuantizedMLPClassifier:
         params["learning_rate_init"] = 0.01
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        est = cls(**params).fit(X, y)
+    est = cls(**params).fit(X, y)
     return est, X
 
 
@@ -527,10 +523,8 @@ def test_header_macros_and_labels(gcc, tmp_path, iris):
     """Macros, the code typedef and escaped string labels, read back by a compiled program."""
     X, y = iris
     names = np.array(["plain", 'quo"te\\back', "tri??=graph */ x"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        est = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=4, max_iter=20, random_state=0)
-        est.fit(X, names[y])
+    est = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=4, max_iter=20, random_state=0)
+    est.fit(X, names[y])
     model = est.export_integer()
     header = model.to_c(tmp_path, name="labels")
     assert header == tmp_path / "labels.h"

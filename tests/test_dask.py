@@ -2,12 +2,10 @@
 
 import threading
 import time
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV, train_test_split
 
 from skqat import QuantizedMLPClassifier
@@ -38,12 +36,10 @@ def digits():
 
 
 def _search(search, X, y, backend=None):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        if backend is None:
-            return search.fit(X, y)
-        with joblib.parallel_backend(backend):
-            return search.fit(X, y)
+    if backend is None:
+        return search.fit(X, y)
+    with joblib.parallel_backend(backend):
+        return search.fit(X, y)
 
 
 def test_grid_search_on_dask_matches_a_local_search(client, digits):

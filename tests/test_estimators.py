@@ -1,7 +1,9 @@
 """Behaviour of QuantizedMLPClassifier and QuantizedMLPRegressor that users rely on."""
 
+import inspect
 import pickle
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
@@ -22,21 +24,13 @@ from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 FAST = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, batch_size=32, max_iter=60, random_state=0)
 
 
-def _fit_quietly(estimator, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(*args, **kwargs)
-
-
 @pytest.mark.parametrize("bits", [1, 2, 3, 4, 8])
 @pytest.mark.parametrize("granularity", ["per_tensor", "per_channel"])
 @pytest.mark.parametrize("symmetric", [True, False])
 def test_coefs_lie_on_the_grid(iris, bits, granularity, symmetric):
     X, y = iris
-    clf = _fit_quietly(
-        QuantizedMLPClassifier(weight_bits=bits, granularity=granularity, symmetric=symmetric, **FAST),
-        X,
-        y,
+    clf = QuantizedMLPClassifier(weight_bits=bits, granularity=granularity, symmetric=symmetric, **FAST).fit(
+        X, y
     )
     report = clf.quantization_report().set_index(["layer", "tensor"])
     for layer, coef in enumerate(clf.coefs_):
@@ -52,7 +46,7 @@ def test_coefs_lie_on_the_grid(iris, bits, granularity, symmetric):
 
 def test_coefs_are_what_predict_uses(iris):
     X, y = iris
-    clf = _fit_quietly(QuantizedMLPClassifier(weight_bits=3, activation_bits=None, **FAST), X, y)
+    clf = QuantizedMLPClassifier(weight_bits=3, activation_bits=None, **FAST).fit(X, y)
     hidden = np.maximum(X @ clf.coefs_[0] + clf.intercepts_[0], 0)
     logits = hidden @ clf.coefs_[1] + clf.intercepts_[1]
     proba = np.exp(logits - logits.max(1, keepdims=True))
@@ -62,7 +56,7 @@ def test_coefs_are_what_predict_uses(iris):
 
 def test_float_model_is_unconstrained(iris):
     X, y = iris
-    clf = _fit_quietly(QuantizedMLPClassifier(weight_bits=None, activation_bits=None, **FAST), X, y)
+    clf = QuantizedMLPClassifier(weight_bits=None, activation_bits=None, **FAST).fit(X, y)
     assert len(np.unique(clf.coefs_[0])) == clf.coefs_[0].size
     assert clf.score(X, y) > 0.9
 
@@ -75,7 +69,7 @@ def test_pandas_and_string_labels_in_a_pipeline(wine_frame):
             ("clf", QuantizedMLPClassifier(weight_bits=4, **FAST)),
         ]
     )
-    _fit_quietly(pipe, X, pd.Series(y, name="cultivar"))
+    pipe.fit(X, pd.Series(y, name="cultivar"))
     predictions = pipe.predict(X)
     assert predictions.dtype.kind in "OU" and set(predictions) <= set(y)
     assert pipe.score(X, y) > 0.9
@@ -84,8 +78,8 @@ def test_pandas_and_string_labels_in_a_pipeline(wine_frame):
 
 def test_feature_names_from_dataframe(wine_frame):
     X, y = wine_frame
-    clf = _fit_quietly(
-        QuantizedMLPClassifier(**FAST), StandardScaler().set_output(transform="pandas").fit_transform(X), y
+    clf = QuantizedMLPClassifier(**FAST).fit(
+        StandardScaler().set_output(transform="pandas").fit_transform(X), y
     )
     np.testing.assert_array_equal(clf.feature_names_in_, X.columns)
     assert clf.n_features_in_ == X.shape[1]
@@ -102,7 +96,7 @@ def test_feature_names_from_dataframe(wine_frame):
 def test_labels_are_returned_as_given(iris, labels):
     X, y = iris
     y_user = labels[y]
-    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X, y_user)
+    clf = QuantizedMLPClassifier(**FAST).fit(X, y_user)
     assert set(clf.predict(X)) <= set(labels)
     assert clf.predict(X).dtype.kind == np.asarray(y_user).dtype.kind or (
         clf.predict(X).dtype.kind in "OU" and np.asarray(y_user).dtype.kind in "OU"
@@ -113,7 +107,7 @@ def test_labels_are_returned_as_given(iris, labels):
 def test_pandas_categorical_series_labels(iris):
     X, y = iris
     y_cat = pd.Series(pd.Categorical.from_codes(y, ["setosa", "versicolor", "virginica"]))
-    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X, y_cat)
+    clf = QuantizedMLPClassifier(**FAST).fit(X, y_cat)
     assert set(clf.predict(X)) == {"setosa", "versicolor", "virginica"}
 
 
@@ -126,7 +120,7 @@ def test_grid_search_over_bits_and_lambda_in_parallel(iris):
         cv=3,
         n_jobs=2,
     )
-    _fit_quietly(search, X, y)
+    search.fit(X, y)
     assert len(search.cv_results_["params"]) == 6
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
     assert search.best_score_ > 0.85
@@ -135,7 +129,7 @@ def test_grid_search_over_bits_and_lambda_in_parallel(iris):
 @pytest.mark.parametrize("dump,load", [(pickle.dumps, pickle.loads), (None, None)])
 def test_pickle_round_trip_gives_identical_predictions(iris, tmp_path, dump, load):
     X, y = iris
-    clf = _fit_quietly(QuantizedMLPClassifier(weight_bits=4, symmetric=False, **FAST), X, y)
+    clf = QuantizedMLPClassifier(weight_bits=4, symmetric=False, **FAST).fit(X, y)
     if dump is None:
         joblib.dump(clf, tmp_path / "model.joblib")
         restored = joblib.load(tmp_path / "model.joblib")
@@ -147,7 +141,7 @@ def test_pickle_round_trip_gives_identical_predictions(iris, tmp_path, dump, loa
 
 def test_pickle_holds_no_torch_objects(iris):
     X, y = iris
-    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X, y)
+    clf = QuantizedMLPClassifier(**FAST).fit(X, y)
     state = clf.__getstate__()
     assert "_module" not in state and "_optimizer" not in state
     assert all(isinstance(v, np.ndarray) for v in state["_module_arrays"].values())
@@ -155,10 +149,10 @@ def test_pickle_holds_no_torch_objects(iris):
 
 def test_unpickled_model_continues_training(iris):
     X, y = iris
-    clf = _fit_quietly(QuantizedMLPClassifier(warm_start=True, **FAST), X, y)
+    clf = QuantizedMLPClassifier(warm_start=True, **FAST).fit(X, y)
     restored = pickle.loads(pickle.dumps(clf))
-    _fit_quietly(clf, X, y)
-    _fit_quietly(restored, X, y)
+    clf.fit(X, y)
+    restored.fit(X, y)
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
     assert restored.loss_curve_ == clf.loss_curve_
 
@@ -166,13 +160,13 @@ def test_unpickled_model_continues_training(iris):
 @pytest.mark.parametrize("Estimator", [QuantizedMLPClassifier, QuantizedMLPRegressor])
 def test_same_random_state_is_bit_identical(iris, Estimator):
     X, y = iris
-    first = _fit_quietly(Estimator(weight_bits=3, **FAST), X, y)
-    second = _fit_quietly(Estimator(weight_bits=3, **FAST), X, y)
+    first = Estimator(weight_bits=3, **FAST).fit(X, y)
+    second = Estimator(weight_bits=3, **FAST).fit(X, y)
     assert first.loss_curve_ == second.loss_curve_
     np.testing.assert_array_equal(first.predict(X), second.predict(X))
     for a, b in zip(first.coefs_, second.coefs_):
         np.testing.assert_array_equal(a, b)
-    other = _fit_quietly(Estimator(weight_bits=3, **{**FAST, "random_state": 1}), X, y)
+    other = Estimator(weight_bits=3, **{**FAST, "random_state": 1}).fit(X, y)
     assert other.loss_curve_ != first.loss_curve_
 
 
@@ -181,7 +175,7 @@ def test_global_random_state_is_untouched(iris):
     X, y = iris
     torch_state = torch.random.get_rng_state().clone()
     np_state = np.random.get_state()[1].copy()  # noqa: NPY002
-    _fit_quietly(QuantizedMLPClassifier(**FAST), X, y)
+    QuantizedMLPClassifier(**FAST).fit(X, y)
     assert torch.equal(torch.random.get_rng_state(), torch_state)
     np.testing.assert_array_equal(np.random.get_state()[1], np_state)  # noqa: NPY002
 
@@ -189,7 +183,7 @@ def test_global_random_state_is_untouched(iris):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_float32_and_float64_input(iris, dtype):
     X, y = iris
-    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X.astype(dtype), y)
+    clf = QuantizedMLPClassifier(**FAST).fit(X.astype(dtype), y)
     assert clf.coefs_[0].dtype == dtype
     assert clf.predict_proba(X.astype(dtype)).dtype == dtype
     assert clf.score(X, y) > 0.9
@@ -200,7 +194,7 @@ def test_caller_arrays_are_not_modified(iris):
     X = np.asfortranarray(X.copy())
     sample_weight = np.linspace(0.5, 2.0, len(y))
     copies = X.copy(), y.copy(), sample_weight.copy()
-    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X, y, sample_weight=sample_weight)
+    clf = QuantizedMLPClassifier(**FAST).fit(X, y, sample_weight=sample_weight)
     clf.partial_fit(X, y, sample_weight=sample_weight)
     clf.predict(X)
     for original, copy in zip((X, y, sample_weight), copies):
@@ -211,6 +205,21 @@ def test_convergence_warning_when_max_iter_is_reached(iris):
     X, y = iris
     with pytest.warns(ConvergenceWarning, match="Maximum iterations"):
         QuantizedMLPClassifier(**{**FAST, "max_iter": 3}).fit(X, y)
+
+
+def test_convergence_warning_points_at_the_users_fit_call(iris):
+    # Not at skqat, nor at scikit-learn's _fit_context wrapper (sklearn/base.py) around fit,
+    # nor inside a Pipeline that fits the estimator: at the line that called fit.
+    X, y = iris
+    pipe = Pipeline([("scale", StandardScaler()), ("reg", QuantizedMLPRegressor(**{**FAST, "max_iter": 3}))])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)  # pytest's configuration ignores it
+        lines = [inspect.currentframe().f_lineno + 1]
+        QuantizedMLPClassifier(**{**FAST, "max_iter": 3}).fit(X, y)
+        lines.append(inspect.currentframe().f_lineno + 1)
+        pipe.fit(X, y.astype(float))
+    found = [(Path(w.filename).resolve(), w.lineno) for w in caught if w.category is ConvergenceWarning]
+    assert found == [(Path(__file__).resolve(), line) for line in lines]
 
 
 def test_divergence_raises_a_clear_error(iris):
@@ -230,7 +239,7 @@ def test_divergence_raises_a_clear_error(iris):
 
 def test_divergence_under_warm_start_keeps_the_previous_model(iris):
     X, y = iris
-    reg = _fit_quietly(QuantizedMLPRegressor(warm_start=True, solver="sgd", **FAST), X, y)
+    reg = QuantizedMLPRegressor(warm_start=True, solver="sgd", **FAST).fit(X, y)
     before = reg.predict(X)
     reg.set_params(learning_rate_init=1e6, momentum=0.0)
     with pytest.raises(ValueError, match="diverged"):
@@ -275,7 +284,7 @@ def test_cuda_request_without_cuda_is_a_clear_error(iris):
     X, y = iris
     with pytest.raises(ValueError, match="no CUDA device"):
         QuantizedMLPClassifier(device="cuda", **FAST).fit(X, y)
-    clf = _fit_quietly(QuantizedMLPClassifier(device="auto", **FAST), X, y)
+    clf = QuantizedMLPClassifier(device="auto", **FAST).fit(X, y)
     assert clf.score(X, y) > 0.9
 
 
@@ -284,8 +293,8 @@ def test_single_class_fits_and_predicts_that_class_as_scikit_learn(iris):
     # so does skqat (and predict_proba keeps scikit-learn's two columns).
     X, _ = iris
     y = np.full(len(X), "only")
-    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X, y)
-    reference = _fit_quietly(MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0), X, y)
+    clf = QuantizedMLPClassifier(**FAST).fit(X, y)
+    reference = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0).fit(X, y)
     assert list(clf.classes_) == ["only"]
     np.testing.assert_array_equal(clf.predict(X), reference.predict(X))
     assert clf.predict_proba(X).shape == reference.predict_proba(X).shape == (len(X), 2)
@@ -293,7 +302,7 @@ def test_single_class_fits_and_predicts_that_class_as_scikit_learn(iris):
 
 def test_multilabel_classification():
     X, Y = make_multilabel_classification(n_samples=300, n_classes=4, random_state=0)
-    clf = _fit_quietly(QuantizedMLPClassifier(weight_bits=4, **{**FAST, "max_iter": 150}), X, Y)
+    clf = QuantizedMLPClassifier(weight_bits=4, **{**FAST, "max_iter": 150}).fit(X, Y)
     assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 4
     assert clf.predict(X).shape == Y.shape
     proba = clf.predict_proba(X)
@@ -304,7 +313,7 @@ def test_multilabel_classification():
 def test_binary_classification_has_one_logistic_output(iris):
     X, y = iris
     mask = y < 2
-    clf = _fit_quietly(QuantizedMLPClassifier(**FAST), X[mask], np.where(y[mask] == 0, "no", "yes"))
+    clf = QuantizedMLPClassifier(**FAST).fit(X[mask], np.where(y[mask] == 0, "no", "yes"))
     assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 1
     proba = clf.predict_proba(X[mask])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
@@ -315,7 +324,7 @@ def test_binary_classification_has_one_logistic_output(iris):
 def test_multi_output_regression():
     X, Y = make_regression(n_samples=300, n_features=6, n_targets=3, noise=1.0, random_state=0)
     Y = Y / Y.std(axis=0)
-    reg = _fit_quietly(QuantizedMLPRegressor(weight_bits=6, **{**FAST, "max_iter": 200}), X, Y)
+    reg = QuantizedMLPRegressor(weight_bits=6, **{**FAST, "max_iter": 200}).fit(X, Y)
     assert reg.n_outputs_ == 3 and reg.predict(X).shape == Y.shape
     assert reg.score(X, Y) > 0.9
     assert reg.out_activation_ == "identity"
@@ -324,7 +333,7 @@ def test_multi_output_regression():
 def test_partial_fit_matches_epochs_of_fit(iris):
     X, y = iris
     params = dict(FAST, shuffle=False, max_iter=5)
-    full = _fit_quietly(QuantizedMLPClassifier(**params), X, y)
+    full = QuantizedMLPClassifier(**params).fit(X, y)
     incremental = QuantizedMLPClassifier(**params)
     for _ in range(5):
         incremental.partial_fit(X, y, classes=np.unique(y))
@@ -345,9 +354,9 @@ def test_partial_fit_needs_classes_first_and_rejects_unseen_labels(iris):
 
 def test_warm_start_continues_and_keeps_the_grid(iris):
     X, y = iris
-    clf = _fit_quietly(QuantizedMLPClassifier(warm_start=True, **{**FAST, "max_iter": 10}), X, y)
+    clf = QuantizedMLPClassifier(warm_start=True, **{**FAST, "max_iter": 10}).fit(X, y)
     curve = list(clf.loss_curve_)
-    _fit_quietly(clf, X, y)
+    clf.fit(X, y)
     assert clf.loss_curve_[: len(curve)] == curve and len(clf.loss_curve_) == 2 * len(curve)
     with pytest.raises(ValueError, match="same classes"):
         clf.fit(X[y < 2], y[y < 2])
@@ -364,7 +373,7 @@ def test_warm_start_continues_and_keeps_the_grid(iris):
 )
 def test_warm_start_refuses_a_changed_network(iris, change):
     X, y = iris
-    clf = _fit_quietly(QuantizedMLPClassifier(warm_start=True, **{**FAST, "max_iter": 5}), X, y)
+    clf = QuantizedMLPClassifier(warm_start=True, **{**FAST, "max_iter": 5}).fit(X, y)
     clf.set_params(**change)
     with pytest.raises(ValueError, match="network changed since the last fit"):
         clf.fit(X, y)
@@ -372,19 +381,15 @@ def test_warm_start_refuses_a_changed_network(iris, change):
 
 def test_early_stopping_restores_the_best_epoch(digits_split):
     X_train, _, y_train, _ = digits_split
-    clf = _fit_quietly(
-        QuantizedMLPClassifier(
-            weight_bits=4,
-            early_stopping=True,
-            n_iter_no_change=3,
-            hidden_layer_sizes=(32,),
-            learning_rate_init=0.02,
-            max_iter=100,
-            random_state=0,
-        ),
-        X_train,
-        y_train,
-    )
+    clf = QuantizedMLPClassifier(
+        weight_bits=4,
+        early_stopping=True,
+        n_iter_no_change=3,
+        hidden_layer_sizes=(32,),
+        learning_rate_init=0.02,
+        max_iter=100,
+        random_state=0,
+    ).fit(X_train, y_train)
     assert clf.best_loss_ is None
     assert len(clf.validation_scores_) == clf.n_iter_ < 100
     assert clf.best_validation_score_ == max(clf.validation_scores_)
@@ -399,10 +404,8 @@ def test_sample_weight_zero_is_the_same_as_dropping(iris):
     X, y = iris
     keep = np.arange(len(y)) % 3 != 0
     params = dict(FAST, batch_size=len(y), shuffle=False)
-    weighted = _fit_quietly(QuantizedMLPClassifier(**params), X, y, sample_weight=keep.astype(float))
-    dropped = _fit_quietly(
-        QuantizedMLPClassifier(**{**params, "batch_size": int(keep.sum())}), X[keep], y[keep]
-    )
+    weighted = QuantizedMLPClassifier(**params).fit(X, y, sample_weight=keep.astype(float))
+    dropped = QuantizedMLPClassifier(**{**params, "batch_size": int(keep.sum())}).fit(X[keep], y[keep])
     np.testing.assert_allclose(weighted.predict_proba(X), dropped.predict_proba(X), rtol=1e-5, atol=1e-7)
 
 
@@ -414,8 +417,8 @@ def test_negative_sample_weight_is_rejected(iris):
 
 def test_quantization_report(iris):
     X, y = iris
-    clf = _fit_quietly(
-        QuantizedMLPClassifier(weight_bits=4, activation_bits=8, granularity="per_channel", **FAST), X, y
+    clf = QuantizedMLPClassifier(weight_bits=4, activation_bits=8, granularity="per_channel", **FAST).fit(
+        X, y
     )
     report = clf.quantization_report()
     assert list(report["tensor"]) == ["input", "weight", "bias", "activation", "weight", "bias"]
@@ -435,20 +438,20 @@ def test_threads_are_restored_after_fit(iris):
 
     X, y = iris
     before = torch.get_num_threads()
-    _fit_quietly(QuantizedMLPClassifier(**FAST), X, y)
+    QuantizedMLPClassifier(**FAST).fit(X, y)
     assert torch.get_num_threads() == before
 
 
 def test_verbose_false_prints_nothing(iris, capsys):
     X, y = iris
-    _fit_quietly(QuantizedMLPClassifier(**FAST), X, y)
+    QuantizedMLPClassifier(**FAST).fit(X, y)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
 
 
 def test_verbose_shows_a_progress_bar(iris, capsys):
     X, y = iris
-    _fit_quietly(QuantizedMLPClassifier(verbose=True, **{**FAST, "max_iter": 5}), X, y)
+    QuantizedMLPClassifier(verbose=True, **{**FAST, "max_iter": 5}).fit(X, y)
     assert "loss=" in capsys.readouterr().err
 
 
@@ -465,9 +468,7 @@ def test_divergence_message_starts_with_scikit_learns_sentence(iris):
 # ----------------------------------------------------------------------
 def test_n_iter_no_change_inf_never_stops_early(iris):
     X, y = iris
-    clf = _fit_quietly(
-        QuantizedMLPClassifier(**dict(FAST, max_iter=15, tol=1e9, n_iter_no_change=np.inf)), X, y
-    )
+    clf = QuantizedMLPClassifier(**dict(FAST, max_iter=15, tol=1e9, n_iter_no_change=np.inf)).fit(X, y)
     assert clf.n_iter_ == 15
 
 
@@ -486,10 +487,10 @@ def test_warm_start_fit_resets_the_optimizer_and_reads_new_stopping_parameters(i
     clf = QuantizedMLPClassifier(
         solver="sgd", learning_rate="adaptive", warm_start=True, **dict(FAST, tol=1e9, n_iter_no_change=1)
     )
-    _fit_quietly(clf, X, y)
+    clf.fit(X, y)
     assert clf._optimizer.learning_rate < FAST["learning_rate_init"]  # the schedule lowered it
     clf.set_params(tol=0.0, n_iter_no_change=1000, max_iter=7)
-    _fit_quietly(clf, X, y)
+    clf.fit(X, y)
     # A fresh optimizer (scikit-learn resets it on every fit) and the new stopping rule: all 7 epochs.
     assert clf._optimizer.learning_rate == FAST["learning_rate_init"]
     assert clf.n_iter_ == 7
@@ -508,7 +509,7 @@ def test_divergence_under_early_stopping_keeps_the_best_epoch(iris):
         random_state=0,
         max_iter=20,
     )
-    _fit_quietly(reg, X, y)
+    reg.fit(X, y)
     assert np.isnan(reg.validation_scores_[-1])
     assert np.isfinite(reg.best_validation_score_)
     assert np.all(np.isfinite(reg.predict(X)))
@@ -516,9 +517,9 @@ def test_divergence_under_early_stopping_keeps_the_best_epoch(iris):
 
 def test_verbose_lines_and_bar(iris, capsys):
     X, y = iris
-    _fit_quietly(QuantizedMLPClassifier(verbose=2, **dict(FAST, max_iter=3)), X, y)
+    QuantizedMLPClassifier(verbose=2, **dict(FAST, max_iter=3)).fit(X, y)
     assert capsys.readouterr().out.count("Iteration") == 3
-    clf = _fit_quietly(QuantizedMLPClassifier(verbose=True, **dict(FAST, max_iter=3)), X, y)
+    clf = QuantizedMLPClassifier(verbose=True, **dict(FAST, max_iter=3)).fit(X, y)
     captured = capsys.readouterr()
     assert "Iteration" not in captured.out and "epoch" in captured.err  # the tqdm bar
     clf.partial_fit(X, y)

@@ -3,7 +3,6 @@
 import subprocess
 import sys
 import textwrap
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp
 from sklearn.datasets import make_regression
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
@@ -23,12 +21,6 @@ from skqat._integer_codes import pack_codes, unpack_codes
 from skqat.export import IntegerMLP
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _fit(estimator, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y)
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +38,9 @@ def regression_split():
 )
 def test_classifier_parity_on_held_out_digits(digits_split, bits, params):
     X_train, X_test, y_train, _ = digits_split
-    clf = _fit(
-        QuantizedMLPClassifier(
-            hidden_layer_sizes=(64,), weight_bits=bits, max_iter=60, random_state=0, **params
-        ),
-        X_train,
-        y_train,
-    )
+    clf = QuantizedMLPClassifier(
+        hidden_layer_sizes=(64,), weight_bits=bits, max_iter=60, random_state=0, **params
+    ).fit(X_train, y_train)
     model = clf.export_integer()
     # At least 99.9% of rows agree; on 450 rows that allows one. With inputs,
     # weights and biases all on grids, a pre-activation can fall exactly on a
@@ -72,18 +60,14 @@ def test_classifier_parity_on_held_out_digits(digits_split, bits, params):
 @pytest.mark.parametrize("input_bits", [None, 8])
 def test_regressor_parity(regression_split, bits, input_bits):
     X_train, X_test, y_train, y_test = regression_split
-    reg = _fit(
-        QuantizedMLPRegressor(
-            hidden_layer_sizes=(32,),
-            weight_bits=bits,
-            input_bits=input_bits,
-            max_iter=80,
-            learning_rate_init=0.01,
-            random_state=0,
-        ),
-        X_train,
-        y_train,
-    )
+    reg = QuantizedMLPRegressor(
+        hidden_layer_sizes=(32,),
+        weight_bits=bits,
+        input_bits=input_bits,
+        max_iter=80,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(X_train, y_train)
     model = reg.export_integer()
     if input_bits is None:
         # The integer model quantizes the features on the calibrated 8-bit
@@ -111,13 +95,9 @@ def test_regressor_parity(regression_split, bits, input_bits):
 )
 def test_every_kind_of_grid_exports(iris, params):
     X, y = iris
-    clf = _fit(
-        QuantizedMLPClassifier(
-            hidden_layer_sizes=(16,), max_iter=80, learning_rate_init=0.01, random_state=0, **params
-        ),
-        X,
-        y,
-    )
+    clf = QuantizedMLPClassifier(
+        hidden_layer_sizes=(16,), max_iter=80, learning_rate_init=0.01, random_state=0, **params
+    ).fit(X, y)
     model = clf.export_integer()
     # Not 0.999: on 150 training rows, a 3-bit min-max model has rows whose two
     # top classes tie once the bias is rounded to its int32 grid s_a * s_w.
@@ -132,7 +112,7 @@ def test_every_kind_of_grid_exports(iris, params):
 @pytest.mark.parametrize("bits", [1, 2, 4, 8])
 def test_packed_size_against_float32(digits_split, bits):
     X_train, _, y_train, _ = digits_split
-    clf = _fit(QuantizedMLPClassifier(weight_bits=bits, max_iter=5, random_state=0), X_train, y_train)
+    clf = QuantizedMLPClassifier(weight_bits=bits, max_iter=5, random_state=0).fit(X_train, y_train)
     model = clf.export_integer()
     ratio = model.nbytes / model.float32_nbytes
     assert ratio <= bits / 32 + 0.03
@@ -143,18 +123,14 @@ def test_packed_size_against_float32(digits_split, bits):
 def test_save_and_load_round_trip(tmp_path, wine_frame):
     X, y = wine_frame
     X = (X - X.mean()) / X.std()
-    clf = _fit(
-        QuantizedMLPClassifier(
-            hidden_layer_sizes=(16,),
-            weight_bits=3,
-            input_bits=6,
-            max_iter=80,
-            learning_rate_init=0.01,
-            random_state=0,
-        ),
-        X,
-        y,
-    )
+    clf = QuantizedMLPClassifier(
+        hidden_layer_sizes=(16,),
+        weight_bits=3,
+        input_bits=6,
+        max_iter=80,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(X, y)
     model = clf.export_integer()
     model.save(tmp_path / "model.npz")
     loaded = IntegerMLP.load(tmp_path / "model.npz")
@@ -183,13 +159,9 @@ def test_load_rejects_foreign_and_future_files(tmp_path):
 
 def test_integer_inference_runs_without_torch(tmp_path, iris):
     X, y = iris
-    clf = _fit(
-        QuantizedMLPClassifier(
-            hidden_layer_sizes=(16,), weight_bits=4, max_iter=80, learning_rate_init=0.01, random_state=0
-        ),
-        X,
-        y,
-    )
+    clf = QuantizedMLPClassifier(
+        hidden_layer_sizes=(16,), weight_bits=4, max_iter=80, learning_rate_init=0.01, random_state=0
+    ).fit(X, y)
     model = clf.export_integer()
     model.save(tmp_path / "model.npz")
     np.save(tmp_path / "X.npy", X)
@@ -213,14 +185,14 @@ def test_integer_inference_runs_without_torch(tmp_path, iris):
 
 def test_float_layers_cannot_be_exported(iris):
     X, y = iris
-    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=(4, None), max_iter=5), X, y)
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=(4, None), max_iter=5).fit(X, y)
     with pytest.raises(ValueError, match="float layer"):
         clf.export_integer()
 
 
 def test_integer_model_checks_its_input(iris):
     X, y = iris
-    model = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=5), X, y).export_integer()
+    model = QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=5).fit(X, y).export_integer()
     with pytest.raises(ValueError, match="shape"):
         model.predict(X[:, :2])
     with pytest.raises(ValueError, match="NaN"):
@@ -230,20 +202,16 @@ def test_integer_model_checks_its_input(iris):
     with pytest.raises(ValueError, match="lie in"):
         model.integer_logits(np.full(X.shape, 1000))
     with pytest.raises(ValueError, match="requantize"):
-        _fit(QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=5), X, y).export_integer("float16")
+        QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=5).fit(X, y).export_integer("float16")
 
 
 @pytest.mark.parametrize("activation", ["relu", "identity", "tanh", "logistic"])
 @pytest.mark.parametrize("requantize", ["fixed_point", "float32"])
 def test_integer_logits_track_the_float_logits(digits_split, activation, requantize):
     X_train, X_test, y_train, _ = digits_split
-    clf = _fit(
-        QuantizedMLPClassifier(
-            hidden_layer_sizes=(32,), weight_bits=8, activation=activation, max_iter=40, random_state=0
-        ),
-        X_train,
-        y_train,
-    )
+    clf = QuantizedMLPClassifier(
+        hidden_layer_sizes=(32,), weight_bits=8, activation=activation, max_iter=40, random_state=0
+    ).fit(X_train, y_train)
     model = clf.export_integer(requantize)
     logits = model.integer_logits(model.quantize_input(X_test))
     assert logits.dtype == np.int32
@@ -281,7 +249,7 @@ def test_threshold_tables_step_where_the_activation_rounds(activation):
 
 def test_requantization_modes_agree_on_labels(digits_split):
     X_train, X_test, y_train, _ = digits_split
-    clf = _fit(QuantizedMLPClassifier(weight_bits=4, max_iter=30, random_state=0), X_train, y_train)
+    clf = QuantizedMLPClassifier(weight_bits=4, max_iter=30, random_state=0).fit(X_train, y_train)
     fixed, float32 = clf.export_integer(), clf.export_integer("float32")
     codes = fixed.quantize_input(X_test)
     difference = np.abs(fixed.integer_logits(codes).astype(np.int64) - float32.integer_logits(codes))
@@ -311,11 +279,9 @@ def test_skops_round_trip_with_trusted_types(tmp_path, iris, Estimator):
     import skqat
 
     X, y = iris
-    estimator = _fit(
-        Estimator(hidden_layer_sizes=(8,), weight_bits=4, early_stopping=True, max_iter=30, random_state=0),
-        X,
-        y,
-    )
+    estimator = Estimator(
+        hidden_layer_sizes=(8,), weight_bits=4, early_stopping=True, max_iter=30, random_state=0
+    ).fit(X, y)
     sio.dump(estimator, tmp_path / "model.skops")
     assert set(sio.get_untrusted_types(file=tmp_path / "model.skops")) <= set(skqat.SKOPS_TRUSTED_TYPES)
     loaded = sio.load(tmp_path / "model.skops", trusted=skqat.SKOPS_TRUSTED_TYPES)

@@ -1,18 +1,15 @@
 """The frozen network: one record, one convention, one byte count, pickled as it is."""
 
 import pickle
-import warnings
 
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sklearn.exceptions import ConvergenceWarning
 
 import skqat._freeze
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
-from skqat._frozen import FrozenGrid, quantize_codes, tensor_nbytes
 from skqat._fixed_point import (
     INT32_MAX,
     INT32_MIN,
@@ -20,6 +17,7 @@ from skqat._fixed_point import (
     quantize_multiplier,
     requantize_float32,
 )
+from skqat._frozen import FrozenGrid, quantize_codes, tensor_nbytes
 from skqat.plot import model_bytes
 
 CONFIGS = [
@@ -33,15 +31,9 @@ CONFIGS = [
 ]
 
 
-def _fit(estimator, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y)
-
-
 def _clf(X, y, **params):
     base = {"hidden_layer_sizes": (16,), "max_iter": 40, "learning_rate_init": 0.01, "random_state": 0}
-    return _fit(QuantizedMLPClassifier(**{**base, **params}), X, y)
+    return QuantizedMLPClassifier(**{**base, **params}).fit(X, y)
 
 
 @pytest.mark.parametrize("params", CONFIGS, ids=lambda p: "-".join(f"{k}={v}" for k, v in p.items()))
@@ -131,7 +123,7 @@ def test_calibrated_input_grid_spans_every_row_seen(iris):
 
 def test_regressor_record(iris):
     X, _ = iris
-    reg = _fit(QuantizedMLPRegressor(hidden_layer_sizes=(8,), weight_bits=4, max_iter=30), X, X[:, 0])
+    reg = QuantizedMLPRegressor(hidden_layer_sizes=(8,), weight_bits=4, max_iter=30).fit(X, X[:, 0])
     assert reg._frozen.integer and reg._frozen.out_activation == "identity"
 
 

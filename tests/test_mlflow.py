@@ -1,10 +1,7 @@
 """MLflow's scikit-learn flavour saves and loads skqat models (MLflow 3 serializes with skops)."""
 
-import warnings
-
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -19,12 +16,10 @@ from mlflow.exceptions import MlflowException  # noqa: E402
 def pipeline(iris):
     X, y = iris
     names = np.array(["setosa", "versicolor", "virginica"])[y]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model = make_pipeline(
-            StandardScaler(),
-            skqat.QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=4, max_iter=30, random_state=0),
-        ).fit(X, names)
+    model = make_pipeline(
+        StandardScaler(),
+        skqat.QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=4, max_iter=30, random_state=0),
+    ).fit(X, names)
     return model, X
 
 

@@ -2,7 +2,6 @@
 
 import dataclasses
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +9,6 @@ import pandas as pd
 import pytest
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -25,12 +23,6 @@ onnx = pytest.importorskip("onnx", reason="the onnx extra is not installed")
 from skqat.export import _onnx, _onnx_integer  # noqa: E402  (needs onnx)
 
 INTEGER_OPS = {"QGemm", "MatMulInteger", "QLinearMatMul"}
-
-
-def _fit(estimator, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y)
 
 
 def _session(model, **config):
@@ -97,13 +89,9 @@ def _stress_rows(X, grid_scale, n=1000, seed=0):
 )
 def test_classifier_onnx_parity(digits_split, bits, params):
     X_train, X_test, y_train, _ = digits_split
-    clf = _fit(
-        QuantizedMLPClassifier(
-            hidden_layer_sizes=(64,), weight_bits=bits, max_iter=30, random_state=0, **params
-        ),
-        X_train,
-        y_train,
-    )
+    clf = QuantizedMLPClassifier(
+        hidden_layer_sizes=(64,), weight_bits=bits, max_iter=30, random_state=0, **params
+    ).fit(X_train, y_train)
     X = np.concatenate([X_test, X_test * 3 - 20])
     labels, proba = _run(to_onnx(clf, X_train), X)
     np.testing.assert_array_equal(labels, clf.predict(X))
@@ -120,13 +108,9 @@ def test_classifier_onnx_parity(digits_split, bits, params):
 @pytest.mark.parametrize("activation", ["tanh", "logistic", "identity"])
 def test_float_graph_hidden_activations(iris, activation):
     X, y = iris
-    clf = _fit(
-        QuantizedMLPClassifier(
-            hidden_layer_sizes=(16,), activation=activation, weight_bits=4, max_iter=60, random_state=0
-        ),
-        X,
-        y,
-    )
+    clf = QuantizedMLPClassifier(
+        hidden_layer_sizes=(16,), activation=activation, weight_bits=4, max_iter=60, random_state=0
+    ).fit(X, y)
     labels, proba = _run(to_onnx(clf, X), X)
     np.testing.assert_array_equal(labels, clf.predict(X))
     # tanh and sigmoid are onnxruntime's: a last-ulp difference can move an activation code, rarely.
@@ -135,9 +119,7 @@ def test_float_graph_hidden_activations(iris, activation):
 
 def test_float32_sample_of_a_float64_model(digits_split):
     X_train, X_test, y_train, _ = digits_split
-    clf = _fit(
-        QuantizedMLPClassifier(hidden_layer_sizes=(32,), max_iter=20, random_state=0), X_train, y_train
-    )
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(32,), max_iter=20, random_state=0).fit(X_train, y_train)
     model = to_onnx(clf, X_train[:1].astype(np.float32))
     float_type = onnx.TensorProto.FLOAT
     assert model.graph.input[0].type.tensor_type.elem_type == float_type
@@ -154,13 +136,9 @@ def test_string_labels_binary_and_float32_training(iris):
     X, y = iris
     X = X[y < 2].astype(np.float32)
     names = np.where(y[y < 2] == 0, "setosa", "versicolor")
-    clf = _fit(
-        QuantizedMLPClassifier(
-            hidden_layer_sizes=(8,), weight_bits=3, max_iter=100, learning_rate_init=0.01, random_state=0
-        ),
-        X,
-        names,
-    )
+    clf = QuantizedMLPClassifier(
+        hidden_layer_sizes=(8,), weight_bits=3, max_iter=100, learning_rate_init=0.01, random_state=0
+    ).fit(X, names)
     labels, proba = _run(to_onnx(clf, X), X)
     np.testing.assert_array_equal(labels, clf.predict(X))
     np.testing.assert_allclose(proba, clf.predict_proba(X), atol=1e-6)
@@ -177,7 +155,7 @@ def test_string_labels_binary_and_float32_training(iris):
 )
 def test_numeric_labels_come_out_as_numbers(iris, target):
     X, y = iris
-    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0), X, target(y))
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0).fit(X, target(y))
     for integer_ops in (False, True):
         labels, _, *_ = _run(to_onnx(clf, X, integer_ops=integer_ops), X)
         assert labels.dtype == np.int64
@@ -187,8 +165,8 @@ def test_numeric_labels_come_out_as_numbers(iris, target):
 
 def test_multilabel_onnx():
     X, Y = make_multilabel_classification(n_samples=200, n_classes=3, random_state=0)
-    clf = _fit(
-        QuantizedMLPClassifier(hidden_layer_sizes=(16,), weight_bits=4, max_iter=80, random_state=0), X, Y
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(16,), weight_bits=4, max_iter=80, random_state=0).fit(
+        X, Y
     )
     labels, proba = _run(to_onnx(clf, X), X.astype(np.float64))
     np.testing.assert_array_equal(labels, clf.predict(X))
@@ -198,13 +176,9 @@ def test_multilabel_onnx():
 def test_regressor_onnx():
     X, y = make_regression(n_samples=400, n_features=8, noise=2.0, random_state=0)
     X = StandardScaler().fit_transform(X)
-    reg = _fit(
-        QuantizedMLPRegressor(
-            hidden_layer_sizes=(16,), weight_bits=4, max_iter=100, learning_rate_init=0.01, random_state=0
-        ),
-        X,
-        y / y.std(),
-    )
+    reg = QuantizedMLPRegressor(
+        hidden_layer_sizes=(16,), weight_bits=4, max_iter=100, learning_rate_init=0.01, random_state=0
+    ).fit(X, y / y.std())
     (prediction,) = _run(to_onnx(reg, X), X)
     np.testing.assert_allclose(prediction.ravel(), reg.predict(X), rtol=1e-13, atol=1e-13)
     (prediction32,) = _run(to_onnx(reg, X.astype(np.float32)), X.astype(np.float32))
@@ -214,18 +188,14 @@ def test_regressor_onnx():
 
 def test_poisson_regressor_onnx():
     X, y = _task_data("poisson")
-    reg = _fit(
-        QuantizedMLPRegressor(
-            loss="poisson",
-            hidden_layer_sizes=(16,),
-            weight_bits=4,
-            max_iter=60,
-            learning_rate_init=0.01,
-            random_state=0,
-        ),
-        X,
-        y,
-    )
+    reg = QuantizedMLPRegressor(
+        loss="poisson",
+        hidden_layer_sizes=(16,),
+        weight_bits=4,
+        max_iter=60,
+        learning_rate_init=0.01,
+        random_state=0,
+    ).fit(X, y)
     (prediction,) = _run(to_onnx(reg, X), X)
     # onnxruntime's Exp is not numpy's exp: a few float64 ulps (measured: 6.7e-16 at most, 60% equal).
     np.testing.assert_allclose(prediction.ravel(), reg.predict(X), rtol=1e-14)
@@ -240,13 +210,9 @@ def test_learned_and_binary_grids_export(iris):
         {"weight_bits": (8, 2)},
         {"weight_bits": (None, 4)},
     ):
-        clf = _fit(
-            QuantizedMLPClassifier(
-                hidden_layer_sizes=(16,), max_iter=80, learning_rate_init=0.01, random_state=0, **params
-            ),
-            X,
-            y,
-        )
+        clf = QuantizedMLPClassifier(
+            hidden_layer_sizes=(16,), max_iter=80, learning_rate_init=0.01, random_state=0, **params
+        ).fit(X, y)
         labels, proba = _run(to_onnx(clf, X), X)
         np.testing.assert_array_equal(labels, clf.predict(X))
         assert np.abs(proba - clf.predict_proba(X)).max() < 1e-14
@@ -254,7 +220,7 @@ def test_learned_and_binary_grids_export(iris):
 
 def test_onnx_graph_stores_integer_weights(digits_split):
     X_train, _, y_train, _ = digits_split
-    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(32,), weight_bits=4, max_iter=5), X_train, y_train)
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(32,), weight_bits=4, max_iter=5).fit(X_train, y_train)
     model = to_onnx(clf, X_train)
     ops = {node.op_type for node in model.graph.node}
     assert "Cast" in ops and "Round" in ops and "DequantizeLinear" not in ops
@@ -264,7 +230,7 @@ def test_onnx_graph_stores_integer_weights(digits_split):
 
 def test_to_onnx_checks_the_sample(iris):
     X, y = iris
-    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=3), X, y)
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=3).fit(X, y)
     with pytest.raises(ValueError, match="features"):
         to_onnx(clf, X[:, :2])
     with pytest.raises(ValueError, match="dtype"):
@@ -324,7 +290,7 @@ def _integer_parity(task, params, input_dtype=np.float32):
     X, y = _task_data(task)
     params = {"hidden_layer_sizes": (16,), "max_iter": 15, "random_state": 0, **params}
     estimator = QuantizedMLPRegressor if task in ("regressor", "poisson") else QuantizedMLPClassifier
-    model = _fit(estimator(**params), X, y)
+    model = estimator(**params).fit(X, y)
     reference = model.export_integer(requantize="float32")
     rows = _stress_rows(X, float(reference.input_grid.scale)).astype(input_dtype)
     outputs = _run(to_onnx(model, rows[:1], integer_ops=True), rows)
@@ -374,7 +340,7 @@ def test_integer_graph_of_a_float32_model(params, input_dtype):
     """A float32 model's input codes come from one QuantizeLinear: still the reference's codes."""
     X, y = _task_data("multiclass")
     X = X.astype(np.float32)
-    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=15, random_state=0, **params), X, y)
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=15, random_state=0, **params).fit(X, y)
     reference = clf.export_integer(requantize="float32")
     rows = _stress_rows(X, float(reference.input_grid.scale)).astype(input_dtype)
     graph = to_onnx(clf, rows[:1], integer_ops=True)
@@ -389,7 +355,7 @@ def test_integer_graph_of_a_float32_model(params, input_dtype):
 def test_integer_graph_relu_clamps_at_a_nonzero_zero_point():
     """relu codes clamp at ``max(q_min, zp)``: a record whose activation grids have ``zp > 0``."""
     X, y = _task_data("multiclass")
-    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(16, 12), max_iter=15, random_state=0), X, y)
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(16, 12), max_iter=15, random_state=0).fit(X, y)
     network = clf._frozen
     grids = tuple(
         dataclasses.replace(grid, zero_point=np.asarray(zero, np.int32), symmetric=False)
@@ -416,8 +382,8 @@ def test_integer_graph_rare_paths(monkeypatch):
     ]:
         rows, mismatches = _integer_parity(task, params)
         assert mismatches == 0
-    clf = _fit(
-        QuantizedMLPClassifier(hidden_layer_sizes=(4,), activation="tanh", max_iter=2), *_task_data("binary")
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(4,), activation="tanh", max_iter=2).fit(
+        *_task_data("binary")
     )
     ops = {node.op_type for node in to_onnx(clf, integer_ops=True).graph.node}
     assert {"GreaterOrEqual", "Where", "MatMulInteger"} <= ops
@@ -425,11 +391,9 @@ def test_integer_graph_rare_paths(monkeypatch):
 
 def test_integer_graph_survives_full_optimization(tmp_path, digits_split):
     X_train, X_test, y_train, _ = digits_split
-    clf = _fit(
-        QuantizedMLPClassifier(hidden_layer_sizes=(32,), activation="tanh", max_iter=10, random_state=0),
-        X_train,
-        y_train,
-    )
+    clf = QuantizedMLPClassifier(
+        hidden_layer_sizes=(32,), activation="tanh", max_iter=10, random_state=0
+    ).fit(X_train, y_train)
     path = tmp_path / "optimized.onnx"
     session = _session(
         to_onnx(clf, X_train[:1].astype(np.float32), integer_ops=True),
@@ -452,7 +416,7 @@ def test_integer_graph_refuses_what_8_bit_kernels_cannot_compute(iris):
         ({"input_bits": 9}, "input grid has 9 bits"),
         ({"weight_bits": (4, None)}, "integer-only"),
     ]:
-        clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=2, **params), X, y)
+        clf = QuantizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=2, **params).fit(X, y)
         with pytest.raises(ValueError, match=match):
             to_onnx(clf, X, integer_ops=True)
         to_onnx(clf, X)  # the float graph takes any width
@@ -523,7 +487,7 @@ def test_qgemm_requantizes_as_documented():
 def test_pipeline_with_default_zipmap(iris, labels, integer_ops):
     X, y = iris
     clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0)
-    pipe = _fit(make_pipeline(StandardScaler(), clf), X, labels[y])
+    pipe = make_pipeline(StandardScaler(), clf).fit(X, labels[y])
     register_skl2onnx()
     X32 = X.astype(np.float32)
     model = skl2onnx.to_onnx(pipe, X32[:1], options={id(clf): {"integer_ops": integer_ops}})
@@ -539,7 +503,7 @@ def test_pipeline_with_default_zipmap(iris, labels, integer_ops):
 def test_pipeline_integer_ops_option(key):
     X, y = _task_data("multiclass")
     clf = QuantizedMLPClassifier(hidden_layer_sizes=(16,), activation="tanh", max_iter=15, random_state=0)
-    pipe = _fit(make_pipeline(StandardScaler(), clf), X, y)
+    pipe = make_pipeline(StandardScaler(), clf).fit(X, y)
     register_skl2onnx()
     options = {id(clf) if key == "id" else QuantizedMLPClassifier: {"integer_ops": True, "zipmap": False}}
     X32 = X.astype(np.float32)
@@ -556,7 +520,7 @@ def test_pipeline_integer_ops_option(key):
 def test_regressor_pipeline_integer_ops(loss):
     X, y = _task_data("regressor" if loss == "squared_error" else "poisson")
     reg = QuantizedMLPRegressor(loss=loss, hidden_layer_sizes=(16,), max_iter=15, random_state=0)
-    pipe = _fit(make_pipeline(StandardScaler(), reg), X, y)
+    pipe = make_pipeline(StandardScaler(), reg).fit(X, y)
     register_skl2onnx()
     X32 = X.astype(np.float32)
     (values,) = _run(skl2onnx.to_onnx(pipe, X32[:1], options={id(reg): {"integer_ops": True}}), X32)
@@ -593,7 +557,7 @@ def test_whole_pipeline_over_a_dataframe_converts(shared_data, float_dtype):
             ),
         ]
     )
-    _fit(pipe, X, y)
+    pipe.fit(X, y)
     register_skl2onnx()
     model = skl2onnx.to_onnx(pipe, X[:1], options={"zipmap": False})
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])

@@ -22,7 +22,7 @@ import pytest
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor, to_onnx
 
 pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
-from test_onnx import _fit, _stress_rows, _task_data  # noqa: E402
+from test_onnx import _stress_rows, _task_data  # noqa: E402
 
 from skqat.export import _onnx_integer  # noqa: E402  (needs onnx)
 
@@ -105,7 +105,7 @@ def _model(task, params):
     X, y = _task_data(task)
     params = {"hidden_layer_sizes": (16,), "max_iter": 15, "random_state": 0, **params}
     estimator = QuantizedMLPRegressor if task in ("regressor", "poisson") else QuantizedMLPClassifier
-    model = _fit(estimator(**params), X, y)
+    model = estimator(**params).fit(X, y)
     rows = _stress_rows(X, float(model.export_integer().input_grid.scale)).astype(np.float32)
     return model, rows
 

@@ -2,11 +2,9 @@
 
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -25,12 +23,6 @@ from skqat.plot import (  # noqa: E402
 )
 
 
-def _fit(estimator, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y)
-
-
 def test_pareto_front_keeps_candidates_no_other_beats_on_both_axes():
     sizes = [100, 200, 150, 400, 50, 300]
     scores = [0.80, 0.90, 0.70, 0.95, 0.60, 0.85]
@@ -47,7 +39,7 @@ def test_pareto_display_from_a_search_over_a_pipeline(iris):
         StandardScaler(),
         QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=40, learning_rate_init=0.02, random_state=0),
     )
-    search = _fit(GridSearchCV(pipe, {"quantizedmlpclassifier__weight_bits": [2, 8, None]}, cv=2), X, y)
+    search = GridSearchCV(pipe, {"quantizedmlpclassifier__weight_bits": [2, 8, None]}, cv=2).fit(X, y)
     display = QuantizationParetoDisplay.from_cv_results(search)
     assert display.sizes[0] < display.sizes[1] < display.sizes[2]  # 2 bits < 8 bits < float
     assert isinstance(display.figure_, plt.Figure) and display.ax_.get_xscale() == "log"
@@ -71,16 +63,16 @@ def test_model_bytes_matches_the_report(iris, params):
     # A candidate's size before fitting is the fitted model's report, in every
     # storage the report distinguishes (grids, zero points, biases, float layers).
     X, y = iris
-    reference = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=2), X, y)
-    clf = _fit(QuantizedMLPClassifier(**{"hidden_layer_sizes": (16,), "max_iter": 5, **params}), X, y)
+    reference = QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=2).fit(X, y)
+    clf = QuantizedMLPClassifier(**{"hidden_layer_sizes": (16,), "max_iter": 5, **params}).fit(X, y)
     assert model_bytes(params, reference) == clf.quantization_report()["bytes"].sum()
 
 
 def test_model_bytes_of_a_byte_budget_is_at_most_the_budget(iris):
     X, y = iris
-    reference = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=2), X, y)
+    reference = QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=2).fit(X, y)
     params = {"weight_bits": "learned", "target_bytes": 150}
-    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=8, **params), X, y)
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=8, **params).fit(X, y)
     fitted = clf.quantization_report()["bytes"].sum()
     # Before the fix the candidate counted at bit_bounds[1] = 8 bits: 208 bytes.
     assert fitted <= model_bytes(params, reference) == 150
@@ -94,7 +86,7 @@ def test_model_bytes_of_a_byte_budget_is_at_most_the_budget(iris):
 )
 def test_weight_grid_display_draws_the_grid_levels(iris, params):
     X, y = iris
-    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0, **params), X, y)
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0, **params).fit(X, y)
     display = WeightGridDisplay.from_estimator(clf, layer=0)
     assert len(display.levels) == 8
     # Every weight the model uses is one of the drawn levels.
@@ -106,14 +98,14 @@ def test_weight_grid_display_draws_the_grid_levels(iris, params):
 
 def test_weight_grid_display_refuses_a_float_layer(iris):
     X, y = iris
-    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=(None, 4), max_iter=5), X, y)
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=(None, 4), max_iter=5).fit(X, y)
     with pytest.raises(ValueError, match="float weights"):
         WeightGridDisplay.from_estimator(clf, layer=0)
 
 
 def test_training_curve_display(iris):
     X, y = iris
-    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=20), X, y)
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), early_stopping=True, max_iter=20).fit(X, y)
     display = TrainingCurveDisplay.from_estimator(clf)
     assert len(display.ax_.lines[0].get_xdata()) == clf.n_iter_
     assert display.ax_score_ is not None

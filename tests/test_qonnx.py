@@ -9,12 +9,11 @@ none.
 """
 
 import shutil
-import warnings
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_multilabel_classification, make_regression
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
@@ -45,16 +44,10 @@ def digits32(digits_split):
     )
 
 
-def _fit(estimator, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return estimator.fit(X, y)
-
-
 def _classifier(data, **params):
     X_train, _, y_train, _ = data
     params = {"hidden_layer_sizes": (16,), "max_iter": 20, "random_state": 0, **params}
-    return _fit(QuantizedMLPClassifier(**params), X_train, y_train)
+    return QuantizedMLPClassifier(**params).fit(X_train, y_train)
 
 
 def _run(model, X):
@@ -235,7 +228,7 @@ def test_binary_classifier_outputs_the_positive_probability():
     X, y = make_classification(n_samples=300, n_features=10, random_state=0)
     X = X.astype(np.float32)
     X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
-    clf = _fit(QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=40, random_state=0), X_train, y_train)
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=40, random_state=0).fit(X_train, y_train)
     model = to_qonnx(clf, batch_size=len(X_test))
     assert model.graph.node[-1].op_type == "Sigmoid"
     np.testing.assert_allclose(_run(model, X_test)[:, 0], clf.predict_proba(X_test)[:, 1], rtol=0, atol=TOL)
@@ -246,7 +239,7 @@ def test_multilabel():
     X = StandardScaler().fit_transform(X).astype(np.float32)
     X_train, X_test, Y_train, _ = train_test_split(X, Y, random_state=0)
     clf = QuantizedMLPClassifier(hidden_layer_sizes=(16,), weight_bits=4, max_iter=40, random_state=0)
-    clf = _fit(clf, X_train, Y_train)
+    clf = clf.fit(X_train, Y_train)
     out = _run(to_qonnx(clf, batch_size=len(X_test)), X_test)
     assert out.shape == (len(X_test), 4)
     np.testing.assert_allclose(out, clf.predict_proba(X_test), rtol=0, atol=TOL)
@@ -259,7 +252,7 @@ def test_regressor(params):
     y = StandardScaler().fit_transform(y).astype(np.float32)  # outputs of order 1: an absolute tolerance
     X_train, X_test, y_train, _ = train_test_split(X, y, random_state=0)
     reg = QuantizedMLPRegressor(hidden_layer_sizes=(16,), max_iter=40, random_state=0, **params)
-    reg = _fit(reg, X_train, y_train)
+    reg = reg.fit(X_train, y_train)
     model = to_qonnx(reg, batch_size=len(X_test))
     assert model.graph.node[-1].op_type == "Add"  # identity output: the last layer writes global_out
     np.testing.assert_allclose(_run(model, X_test), reg.predict(X_test), rtol=0, atol=TOL)
@@ -268,13 +261,9 @@ def test_regressor(params):
 def test_poisson_regressor_ends_with_exp(counts):
     X, y = counts
     X = X.astype(np.float32)
-    reg = _fit(
-        QuantizedMLPRegressor(
-            loss="poisson", hidden_layer_sizes=(16,), input_bits=8, max_iter=40, random_state=0
-        ),
-        X,
-        y,
-    )
+    reg = QuantizedMLPRegressor(
+        loss="poisson", hidden_layer_sizes=(16,), input_bits=8, max_iter=40, random_state=0
+    ).fit(X, y)
     model = to_qonnx(reg, batch_size=len(X))
     assert model.graph.node[-1].op_type == "Exp"
     # float32 execution of a float32 model; onnxruntime's float32 Exp is not numpy's (measured: 2 ulps).
@@ -285,10 +274,8 @@ def test_poisson_regressor_ends_with_exp(counts):
 
 def test_float64_model_runs_in_float32(digits32):
     X_train, X_test, y_train, _ = digits32
-    clf = _fit(
-        QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=20, random_state=0),
-        X_train.astype(np.float64),
-        y_train,
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=20, random_state=0).fit(
+        X_train.astype(np.float64), y_train
     )
     out = _run(to_qonnx(clf, batch_size=len(X_test)), X_test)
     assert out.dtype == np.float32

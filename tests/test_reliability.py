@@ -13,7 +13,6 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 
 import skqat._training
@@ -111,26 +110,20 @@ def test_bad_fit_inputs_get_clear_errors_and_are_not_modified(Estimator, case):
 
 def test_single_class_and_single_sample():
     # One class (or one sample) fits and predicts that class, as in scikit-learn.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = QuantizedMLPClassifier(**FAST).fit(X_OK[:1], Y_OK[:1])
+    clf = QuantizedMLPClassifier(**FAST).fit(X_OK[:1], Y_OK[:1])
     np.testing.assert_array_equal(clf.predict(X_OK), np.full(len(X_OK), Y_OK[0]))
     # One sample is enough for a regressor, as in scikit-learn.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        reg = QuantizedMLPRegressor(**FAST).fit(X_OK[:1], [1.0])
+    reg = QuantizedMLPRegressor(**FAST).fit(X_OK[:1], [1.0])
     assert np.isfinite(reg.predict(X_OK)).all()
 
 
 @pytest.fixture(scope="module")
 def fitted():
     frame = pd.DataFrame(X_OK, columns=["a", "b", "c", "d"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return {
-            "array": QuantizedMLPClassifier(**FAST).fit(X_OK, Y_OK),
-            "frame": QuantizedMLPClassifier(**FAST).fit(frame, Y_OK),
-        }
+    return {
+        "array": QuantizedMLPClassifier(**FAST).fit(X_OK, Y_OK),
+        "frame": QuantizedMLPClassifier(**FAST).fit(frame, Y_OK),
+    }
 
 
 @pytest.mark.parametrize(
@@ -163,19 +156,15 @@ def test_renamed_or_reordered_columns_behave_as_in_scikit_learn(fitted):
 def test_sparse_input_gives_the_same_model_as_dense():
     from scipy import sparse
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        dense = QuantizedMLPClassifier(**FAST).fit(X_OK, Y_OK)
-        sparse_fit = QuantizedMLPClassifier(**FAST).fit(sparse.csr_matrix(X_OK), Y_OK)
+    dense = QuantizedMLPClassifier(**FAST).fit(X_OK, Y_OK)
+    sparse_fit = QuantizedMLPClassifier(**FAST).fit(sparse.csr_matrix(X_OK), Y_OK)
     np.testing.assert_array_equal(
         sparse_fit.predict_proba(sparse.csr_matrix(X_OK)), dense.predict_proba(X_OK)
     )
 
 
 def test_keyboard_interrupt_keeps_the_last_finished_epoch(monkeypatch):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        reference = QuantizedMLPClassifier(**dict(FAST, max_iter=2, shuffle=False)).fit(X_OK, Y_OK)
+    reference = QuantizedMLPClassifier(**dict(FAST, max_iter=2, shuffle=False)).fit(X_OK, Y_OK)
     original = skqat._training.run_epoch
     calls = {"n": 0}
 
@@ -197,18 +186,14 @@ def test_keyboard_interrupt_keeps_the_last_finished_epoch(monkeypatch):
 @pytest.mark.parametrize("scale", [1e-6, 1e6])
 @pytest.mark.parametrize("bits", [1, 2, 8])
 def test_extreme_feature_scales_never_produce_nan(scale, bits):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = QuantizedMLPClassifier(**dict(FAST, max_iter=20, weight_bits=bits)).fit(X_OK * scale, Y_OK)
+    clf = QuantizedMLPClassifier(**dict(FAST, max_iter=20, weight_bits=bits)).fit(X_OK * scale, Y_OK)
     assert np.all(np.isfinite(clf.loss_curve_))
     assert all(np.all(np.isfinite(c)) for c in clf.coefs_)
     assert np.all(np.isfinite(clf.predict_proba(X_OK * scale)))
 
 
 def test_unpickling_another_version_warns():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = QuantizedMLPClassifier(**FAST).fit(X_OK, Y_OK)
+    clf = QuantizedMLPClassifier(**FAST).fit(X_OK, Y_OK)
     state = clf.__getstate__()
     state["_skqat_version"] = "0.0.1"
     restored = QuantizedMLPClassifier.__new__(QuantizedMLPClassifier)
@@ -224,22 +209,16 @@ def test_grid_search_is_reproducible_across_n_jobs():
     grid = {"weight_bits": [2, 4], "quant_lambda": [0.0, 1e-2]}
     results = []
     for n_jobs in (1, 2):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            search = GridSearchCV(
-                QuantizedMLPClassifier(**dict(FAST, max_iter=20)), grid, cv=3, n_jobs=n_jobs
-            )
-            results.append(search.fit(X_OK, Y_OK).cv_results_["mean_test_score"])
+        search = GridSearchCV(QuantizedMLPClassifier(**dict(FAST, max_iter=20)), grid, cv=3, n_jobs=n_jobs)
+        results.append(search.fit(X_OK, Y_OK).cv_results_["mean_test_score"])
     np.testing.assert_array_equal(results[0], results[1])
 
 
 def test_predict_from_many_threads_matches_serial(digits_split):
     X_train, X_test, y_train, _ = digits_split
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        clf = QuantizedMLPClassifier(
-            hidden_layer_sizes=(32,), weight_bits=4, input_bits=8, max_iter=10, random_state=0
-        ).fit(X_train, y_train)
+    clf = QuantizedMLPClassifier(
+        hidden_layer_sizes=(32,), weight_bits=4, input_bits=8, max_iter=10, random_state=0
+    ).fit(X_train, y_train)
     serial = clf.predict_proba(X_test)
     outputs, errors = [None] * 8, []
 

@@ -1,5 +1,6 @@
 """The generator of scikit-learn's adapted MLP suite (tests/sklearn_suite/): edits apply, or fail loudly."""
 
+import ast
 import sys
 from pathlib import Path
 
@@ -19,6 +20,24 @@ def test_every_edit_applies_to_the_installed_scikit_learn(tmp_path):
             assert "reason=SKIP_LBFGS" in line or "reason=SKIP_PRIVATE" in line, line
     # The copy defines the two reasons it uses.
     assert f"SKIP_LBFGS = {SKIP_LBFGS!r}" in text and f"SKIP_PRIVATE = {SKIP_PRIVATE!r}" in text
+
+
+@pytest.mark.parametrize(
+    "test",
+    [
+        "test_multioutput_regression",
+        "test_predict_proba_multilabel",
+        "test_sparse_matrices",
+        "test_warm_start",
+    ],
+)
+def test_incidental_lbfgs_tests_run_with_adam(tmp_path, test):
+    # These four use lbfgs only incidentally: the copy runs them, unskipped, with Adam.
+    text = generate(tmp_path).read_text()
+    (function,) = [node for node in ast.parse(text).body if getattr(node, "name", None) == test]
+    assert not any("skip" in ast.unparse(decorator) for decorator in function.decorator_list)
+    source = ast.get_source_segment(text, function)
+    assert 'solver="adam"' in source and "lbfgs" not in source
 
 
 @pytest.mark.parametrize("times", [0, 2])

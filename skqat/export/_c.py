@@ -70,10 +70,9 @@ from .._activations import get_activation
 from .._frozen import FrozenGrid
 from .._integer_codes import accumulator_bits, output_bounds, pack_codes
 from ._c_interface import InterfaceParts
-from ._c_text import _check_name, _ctype, _float_literal, _int, _offset, _table, _uniform, _unpack_expr
+from ._c_text import _c_identifier, _ctype, _float_literal, _int, _offset, _table, _uniform, _unpack_expr
 
 __all__ = ["c_header_source", "write_c_header"]
-
 
 
 class _Writer(InterfaceParts):
@@ -355,7 +354,7 @@ def c_header_source(model, name: str = "skqat_model") -> str:
     ValueError
         If ``name`` is not a C identifier, or the model requantizes in float32.
     """
-    name = _check_name(name)
+    name = _c_identifier(name)
     if model.requantize != "fixed_point":
         raise ValueError(
             f"This IntegerMLP requantizes with requantize={model.requantize!r}; the C header computes the "

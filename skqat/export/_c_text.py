@@ -32,7 +32,7 @@ _C_TYPES = {
 }
 
 
-def _check_name(name) -> str:
+def _c_identifier(name) -> str:
     if not isinstance(name, str) or not _IDENTIFIER.match(name):
         raise ValueError(
             f"name must be a C identifier (letters, digits and underscores, not starting with a digit), "
