@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import inspect
-import os
 import warnings
 from abc import ABCMeta, abstractmethod
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-import sklearn
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
@@ -21,8 +17,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import __version__
 from ._activations import ACTIVATIONS
-from ._allocation import allocate_weight_bits
 from ._compat import Interval, Options, StrOptions, check_sample_weight
+from ._fitted_state import ARRAY_KEYS, FittedState, optimizer_attributes
 from ._freeze import freeze
 from ._head import LabelHead
 from ._inference import plan_from_network
@@ -32,9 +28,11 @@ from ._progress import EpochProgress
 from ._quantizers import SCHEMES
 from ._record_checks import check_network
 from ._report import quantization_report
-from ._spec import build_module, fixed_nbytes, layer_weight_nbytes, network_spec, torch_dtype
+from ._schedules import Schedule, calibration_batch
+from ._spec import build_module, network_spec, torch_dtype
 from ._threads import training_threads
 from ._training import Objective, ProgressMonitor, TrainingData, TrainingDiverged, fit_loop
+from ._user_input import dense, explain_non_numeric, user_stacklevel
 from .exceptions import InconsistentVersionWarning
 
 __all__ = ["BaseQuantizedMLP"]
@@ -43,9 +41,6 @@ _TORCH_DTYPES = {np.dtype(np.float32): torch.float32, np.dtype(np.float64): torc
 
 # Rows per forward pass at predict time: bounds memory on large inputs.
 _PREDICT_CHUNK = 65_536
-
-# Rows used to initialise the input and activation grids.
-_CALIBRATION_ROWS = 2048
 
 
 def resolve_device(device: str) -> torch.device:
@@ -243,7 +238,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         return [int(s) for s in sizes]
 
     def _validate_X_y(self, X, y, sample_weight, reset):
-        with _explain_non_numeric(X):
+        with explain_non_numeric(X):
             X, y = validate_data(
                 self,
                 X,
@@ -254,7 +249,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 multi_output=True,
                 y_numeric=not self._is_classifier(),
             )
-        X = _dense(X)
+        X = dense(X)
         if X.shape[1] == 0:
             raise ValueError(
                 "X has 0 features; an MLP needs at least one input column. "
@@ -338,20 +333,47 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         X, y, sample_weight = self._validate_X_y(X, y, sample_weight, reset=first)
         targets, y_user = self._validate_targets(y, reset=first, incremental=incremental)
         device = resolve_device(self.device)
-        dtype = _TORCH_DTYPES[X.dtype]
+        dtype = self._prepare_network(X.shape[1], first, device, _TORCH_DTYPES[X.dtype])
+        data, validation_score, batch_size = self._training_data(
+            X, targets, y_user, sample_weight, dtype, device
+        )
+        n_done = self._train(data, validation_score, batch_size, first=first, incremental=incremental)
 
+        self.n_iter_ = n_done
+        self.t_ += data.n_samples * n_done
+        if self.early_stopping and self._monitor.best_state is not None:
+            self._module.load_state_dict(self._monitor.best_state)
+        self.grid_distance_ = Schedule.of(self).finish(self._module, data, incremental)
+        # Every row seen so far calibrates the integer deployment's input grid.
+        low, high = getattr(self, "_input_range", (np.inf, -np.inf))
+        self._input_range = (min(low, float(X.min())), max(high, float(X.max())))
+        self._publish_fitted_attributes(calibration_batch(data))
+        if not incremental and n_done == self.max_iter and not self._monitor.stalled:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
+                "the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=user_stacklevel(),
+            )
+        return self
+
+    def _prepare_network(self, n_features: int, first: bool, device: torch.device, dtype: torch.dtype):
+        """A fresh network for a first or cold fit, else the last one on ``device``; returns its dtype."""
         if first:
-            self._initialize(X.shape[1], dtype, device)
+            self._initialize(n_features, dtype, device)
             self._input_range = (np.inf, -np.inf)
         else:
-            self._check_same_network(X.shape[1])
+            self._check_same_network(n_features)
             if self._module_device() != device:
                 self._module.to(device)
                 self._optimizer = self._moved_optimizer(device)
             dtype = torch_dtype(self._spec)
         # Read at every call, as scikit-learn does: set_params between warm starts takes effect.
         self._monitor.tol, self._monitor.n_iter_no_change = self.tol, self.n_iter_no_change
+        return dtype
 
+    def _training_data(self, X, targets, y_user, sample_weight, dtype, device):
+        """``(data, validation_score, batch_size)``: tensors to train on, less a validation split."""
         X_train, t_train, sw_train = X, targets, sample_weight
         validation_score = None
         if self.early_stopping:
@@ -365,20 +387,23 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         )
         n_samples = data.n_samples
         if self.batch_size == "auto":
-            batch_size = min(200, n_samples)
-        else:
-            if self.batch_size > n_samples:
-                warnings.warn(
-                    f"batch_size={self.batch_size} is larger than the {n_samples} "
-                    "training samples; using the whole training set as one batch.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            batch_size = min(self.batch_size, n_samples)
+            return data, validation_score, min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                f"batch_size={self.batch_size} is larger than the {n_samples} "
+                "training samples; using the whole training set as one batch.",
+                UserWarning,
+                stacklevel=user_stacklevel(),
+            )
+        return data, validation_score, min(self.batch_size, n_samples)
 
+    def _train(self, data, validation_score, batch_size: int, *, first: bool, incremental: bool) -> int:
+        """Run the epochs of one ``fit`` (or the one of ``partial_fit``); return how many ran."""
         objective = Objective(self._loss_name(), alpha=self.alpha)
+        schedule = Schedule.of(self)
         n_epochs = 1 if incremental else self.max_iter
-        backup = None if first else self._snapshot()
+        state = None if first else FittedState.of(self)
+        backup = None if state is None else state.snapshot()
         if not first and not incremental:
             # Every fit starts a fresh optimizer (moments, schedule), as scikit-learn's
             # MLP does; partial_fit continues the last one. The backup keeps the old
@@ -389,9 +414,6 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         lines = bool(self.verbose) and (incremental or self.verbose > 1)
         progress = EpochProgress(n_epochs, enabled=bool(self.verbose) and not lines)
 
-        def before_epoch(epoch: int) -> None:
-            self._apply_schedules(epoch, data, objective)
-
         def report_epoch(epoch: int, loss: float, score: float | None) -> None:
             progress.update(epoch, loss, score, bits=self._module.mean_weight_bits())
             if lines:
@@ -401,7 +423,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
         self._module.train()
         try:
-            with training_threads(batch_size, self._spec["layer_sizes"], device) as threads, progress:
+            with training_threads(batch_size, self._spec["layer_sizes"], data.X.device) as threads, progress:
                 self._n_threads = threads
                 n_done = fit_loop(
                     self._module,
@@ -414,15 +436,15 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                     shuffle=self.shuffle,
                     rng=self._random_state,
                     validation_score=validation_score,
-                    before_epoch=before_epoch,
+                    before_epoch=lambda epoch: schedule.before_epoch(self._module, epoch, data, objective),
                     progress=report_epoch,
                     samples_seen=self.t_,
                 )
         except TrainingDiverged as exc:
-            if backup is None:
+            if state is None or backup is None:
                 self._forget_fit()
             else:
-                self._restore(backup)
+                state.restore(backup)
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain large values "
                 f"and need to be preprocessed. Training diverged ({exc}). Lower learning_rate_init (it is "
@@ -430,24 +452,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 "StandardScaler), or raise alpha."
             ) from None
         self._module.eval()
-
-        self.n_iter_ = n_done
-        self.t_ += n_samples * n_done
-        if self.early_stopping and self._monitor.best_state is not None:
-            self._module.load_state_dict(self._monitor.best_state)
-        self._finish_quantization(data, incremental)
-        # Every row seen so far calibrates the integer deployment's input grid.
-        low, high = getattr(self, "_input_range", (np.inf, -np.inf))
-        self._input_range = (min(low, float(X.min())), max(high, float(X.max())))
-        self._publish_fitted_attributes(self._calibration_batch(data))
-        if not incremental and n_done == self.max_iter and not self._monitor.stalled:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and "
-                "the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=_user_stacklevel(),
-            )
-        return self
+        return n_done
 
     def _loss_name(self) -> str:
         return LOSS_OF_OUTPUT_ACTIVATION[self.out_activation_]
@@ -498,101 +503,11 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
         return X_train, t_train, sw_train, score
 
-    def _calibration_batch(self, data: TrainingData) -> torch.Tensor:
-        """The first rows that carry weight: what input and activation grids start from."""
-        X = data.X
-        if data.sample_weight is not None and bool((data.sample_weight > 0).any()):
-            X = X[data.sample_weight > 0]
-        return X[:_CALIBRATION_ROWS]
-
-    def _apply_schedules(self, epoch: int, data: TrainingData, objective: Objective) -> None:
-        """Per-epoch schedules; ``epoch`` counts every epoch this model has trained."""
-        module = self._module
-        if not module._quantizing and epoch >= self.quant_delay:
-            module.start_quantization(self._calibration_batch(data))
-        objective.quant_lambda = self._quant_lambda_at(epoch) if module._quantizing else 0.0
-        if self.sparsity:
-            module.prune(self._sparsity_at(epoch))
-        if module._quantizing and module.bits_unallocated() and epoch >= self._allocation_epoch():
-            self._allocate_bits(data)
-
-    def _allocation_epoch(self) -> int:
-        """When ``weight_bits="learned"`` chooses its widths: after a quarter of the quantized epochs."""
-        return self.quant_delay + max(1, (self.max_iter - self.quant_delay) // 4)
-
-    def _allocate_bits(self, data: TrainingData) -> None:
-        """Choose the learned-bit layers' widths under the budget (:mod:`skqat._allocation`)."""
-        # Evenly spaced rows: data sorted by class still gives every class its share.
-        rows = torch.linspace(
-            0, data.n_samples - 1, min(data.n_samples, _CALIBRATION_ROWS), device=data.X.device
-        )
-        rows = rows.round().long()
-        budget = self._spec["target_bytes"]
-        allocate_weight_bits(
-            self._module,
-            data.X[rows],
-            data.y[rows],
-            None if data.sample_weight is None else data.sample_weight[rows],
-            self._loss_name(),
-            bit_bounds=self._spec["bit_bounds"],
-            target_bits=self._spec["target_bits"],
-            bit_lambda=self._spec["bit_lambda"],
-            weight_bytes=lambda index, bits: layer_weight_nbytes(self._spec, index, bits),
-            byte_budget=None if budget is None else budget - fixed_nbytes(self._spec),
-        )
-
-    def _quant_lambda_at(self, epoch: int) -> float:
-        """``quant_lambda``, or its linear ramp from the first quantized epoch to ``max_iter``."""
-        if self.quant_lambda_schedule == "constant":
-            return float(self.quant_lambda)
-        span = max(1, self.max_iter - self.quant_delay)
-        return float(self.quant_lambda) * min(1.0, (epoch - self.quant_delay + 1) / span)
-
-    def _sparsity_at(self, epoch: int) -> float:
-        """Gradual pruning (Zhu and Gupta 2017): cubic ramp to ``sparsity`` over half of ``max_iter``."""
-        span = max(1, self.max_iter // 2)
-        progress = min(1.0, (epoch + 1) / span)
-        return float(self.sparsity) * (1.0 - (1.0 - progress) ** 3)
-
-    def _finish_quantization(self, data: TrainingData, incremental: bool) -> None:
-        """Leave a fully quantized model, whatever the schedules reached."""
-        module = self._module
-        if not module._quantizing:
-            # Training ended inside quant_delay: quantize after training for
-            # inference; training goes on in float until the delay is over.
-            module.initialize_grids(self._calibration_batch(data))
-        if self.sparsity and not incremental:
-            module.prune(self.sparsity)
-        if module.bits_unallocated():
-            # Training stopped before the warm-up ended (or partial_fit): the
-            # budget holds for every fitted model, so allocate now.
-            self._allocate_bits(data)
-        self.grid_distance_ = module.grid_distance()
-        # The penalty scheme's grid learns only through quant_lambda; without
-        # it, fit the grid to the final weights (post-training rounding).
-        module.refit_unlearned_grids(self.quant_lambda == 0)
-
     # ------------------------------------------------------------------
     # State handling
     # ------------------------------------------------------------------
     def _module_device(self) -> torch.device:
         return next(self._module.parameters()).device
-
-    def _snapshot(self) -> dict:
-        return {
-            "module": {k: v.detach().clone() for k, v in self._module.state_dict().items()},
-            "optimizer": [t.clone() for t in self._optimizer.state_tensors()],
-            "optimizer_attrs": dict(vars(self._optimizer)),
-        }
-
-    def _restore(self, snapshot: dict) -> None:
-        self._module.load_state_dict(snapshot["module"])
-        self._module.eval()
-        for target, saved in zip(self._optimizer.state_tensors(), snapshot["optimizer"]):
-            target.copy_(saved)
-        for key in ("t", "learning_rate"):
-            if key in snapshot["optimizer_attrs"]:
-                setattr(self._optimizer, key, snapshot["optimizer_attrs"][key])
 
     def _forget_fit(self) -> None:
         for name in ("_module", "_optimizer", "_monitor", "_spec"):
@@ -600,7 +515,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     def _moved_optimizer(self, device):
         state = [t.to(device) for t in self._optimizer.state_tensors()]
-        attrs = _optimizer_attributes(self._optimizer)
+        attrs = optimizer_attributes(self._optimizer)
         optimizer = self._new_optimizer(self._module)
         for target, saved in zip(optimizer.state_tensors(), state):
             target.copy_(saved)
@@ -638,29 +553,16 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         # (devices, storages) leaks into the file.
         # A copy: object.__getstate__ may hand back the live __dict__.
         state = dict(super().__getstate__())
-        module = state.pop("_module", None)
-        optimizer = state.pop("_optimizer", None)
-        generator = state.pop("_generator", None)
         state.pop("_plan", None)  # a view of the frozen record (which is pickled); rebuilt on load
         state["_skqat_version"] = __version__
-        if generator is not None:
-            state["_generator_state"] = generator.get_state().numpy()
-        if module is not None:
-            state["_module_arrays"] = {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()}
-            state["_optimizer_arrays"] = [t.detach().cpu().numpy() for t in optimizer.state_tensors()]
-            state["_optimizer_attrs"] = _optimizer_attributes(optimizer)
-            monitor = state["_monitor"]
-            if monitor.best_state is not None:
-                state["_monitor"] = _copy_monitor(
-                    monitor, {k: v.cpu().numpy() for k, v in monitor.best_state.items()}
-                )
+        if state.get("_module") is not None:
+            state.update(FittedState.of(self).to_arrays())
+        for name in ("_module", "_optimizer", "_generator"):
+            state.pop(name, None)
         return state
 
     def __setstate__(self, state):
-        arrays = state.pop("_module_arrays", None)
-        optimizer_arrays = state.pop("_optimizer_arrays", None)
-        optimizer_attrs = state.pop("_optimizer_attrs", None)
-        generator_state = state.pop("_generator_state", None)
+        arrays = {key: state.pop(key) for key in ARRAY_KEYS if key in state}
         saved_version = state.pop("_skqat_version", None)
         if saved_version is not None and saved_version != __version__:
             warnings.warn(
@@ -672,29 +574,20 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                 stacklevel=2,
             )
         super().__setstate__(state)
-        if arrays is None:
+        if "_module_arrays" not in arrays:
             return
-        device = torch.device("cpu")
-        self._module = build_module(self._spec, device)
-        self._module.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()})
-        self._module.eval()
-        self._generator = torch.Generator(device=device)
-        if generator_state is not None:
-            self._generator.set_state(torch.from_numpy(np.array(generator_state)))
-        self._module.set_generator(self._generator)
         if hasattr(self, "_frozen"):
             # A pickle or skops file travels between machines: check the record before using it.
             check_network(self._frozen, f"this {type(self).__name__}'s file")
             self._plan = plan_from_network(self._frozen)
-        self._optimizer = self._new_optimizer(self._module)
-        for target, saved in zip(self._optimizer.state_tensors(), optimizer_arrays):
-            target.copy_(torch.from_numpy(np.array(saved)))
-        for key, value in optimizer_attrs.items():
-            setattr(self._optimizer, key, value)
-        if self._monitor.best_state is not None:
-            self._monitor = _copy_monitor(
-                self._monitor, {k: torch.from_numpy(np.array(v)) for k, v in self._monitor.best_state.items()}
-            )
+        device = torch.device("cpu")
+        module = build_module(self._spec, device)
+        generator = torch.Generator(device=device)
+        fitted = FittedState(module, self._new_optimizer(module), generator, self._monitor)
+        fitted.load_arrays(arrays)
+        module.set_generator(generator)
+        self._module, self._optimizer, self._generator = module, fitted.optimizer, generator
+        self._monitor = fitted.monitor
 
     # ------------------------------------------------------------------
     # Inference
@@ -731,11 +624,11 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             and np.isfinite(X).all()
         ):
             return X
-        with _explain_non_numeric(X):
+        with explain_non_numeric(X):
             X = validate_data(
                 self, X, reset=False, accept_sparse=["csr", "csc"], dtype=(np.float64, np.float32)
             )
-        return np.asarray(_dense(X), dtype=dtype)
+        return np.asarray(dense(X), dtype=dtype)
 
     # ------------------------------------------------------------------
     # Export and reporting
@@ -842,75 +735,3 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self)
         return quantization_report(self._frozen)
-
-
-def _non_numeric_columns(X) -> list[str]:
-    """Names (or kinds) of the columns of ``X`` that are not real numbers."""
-    dtypes = getattr(X, "dtypes", None)
-    if dtypes is not None and hasattr(dtypes, "items"):
-        return [
-            f"{name!r} ({dtype})"
-            for name, dtype in dtypes.items()
-            if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_complex_dtype(dtype)
-        ]
-    kind = getattr(getattr(X, "dtype", None), "kind", None)
-    return [f"all columns ({X.dtype})"] if kind in tuple("OUSMmc") else []
-
-
-@contextlib.contextmanager
-def _explain_non_numeric(X):
-    """Add what to do to validation failures on text, date or complex columns."""
-    try:
-        yield
-    except (ValueError, TypeError) as exc:
-        columns = _non_numeric_columns(X)
-        if not columns:
-            raise
-        hint = (
-            f"X has columns that are not real numbers: {', '.join(columns[:8])}"
-            f"{' ...' if len(columns) > 8 else ''}. skqat's networks take numeric features: encode "
-            "categorical or text columns with OneHotEncoder (or OrdinalEncoder), turn dates into numbers "
-            "(for example year, month, day), split complex values into real parts, and combine them with a "
-            "ColumnTransformer in a Pipeline before the estimator."
-        )
-        # The same kind of error, the original message first: callers matching on either keep working.
-        kind = ValueError if isinstance(exc, ValueError) else TypeError
-        raise kind(f"{exc}\n{hint}") from exc
-
-
-#: Frames in these folders are library code, not the user's: skqat's own, and scikit-learn's
-#: (``fit`` runs inside its ``_fit_context`` wrapper; a meta-estimator may call ``fit`` too).
-_LIBRARY_DIRS = tuple(os.path.dirname(path) + os.sep for path in (__file__, sklearn.__file__))
-
-
-def _user_stacklevel() -> int:
-    """The ``stacklevel`` that points a warning raised by the caller at the user's line.
-
-    That is the first frame outside skqat and scikit-learn: the user's ``fit`` call, however many
-    frames wrappers add in between. When every frame is library code, the outermost one.
-    """
-    here = inspect.currentframe()
-    frame = here.f_back if here is not None else None  # the frame calling warnings.warn: stacklevel 1
-    level = 1
-    while (
-        frame is not None and frame.f_back is not None and frame.f_code.co_filename.startswith(_LIBRARY_DIRS)
-    ):
-        frame = frame.f_back
-        level += 1
-    return level
-
-
-def _dense(X):
-    """Sparse input (one-hot encoded features, say) becomes a dense array: the network is dense."""
-    return X.toarray() if hasattr(X, "toarray") else X
-
-
-def _optimizer_attributes(optimizer) -> dict:
-    """The optimizer's scalar state (step count, learning rate), what a restored copy needs."""
-    return {k: v for k, v in vars(optimizer).items() if not isinstance(v, list) and not k.startswith("_")}
-
-
-def _copy_monitor(monitor: ProgressMonitor, best_state) -> ProgressMonitor:
-    copy = ProgressMonitor(**{k: getattr(monitor, k) for k in monitor.__dataclass_fields__})
-    copy.best_state = best_state
-    return copy

@@ -11,6 +11,7 @@ from sklearn.model_selection import GridSearchCV
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 from skqat._allocation import mean_bits, solve_allocation
+from skqat._schedules import Schedule
 
 LEARNED = dict(hidden_layer_sizes=(32,), weight_bits="learned", max_iter=20, random_state=0)
 
@@ -195,7 +196,7 @@ def test_early_stopping_restores_an_allocated_epoch(digits_split):
         LEARNED, max_iter=40, target_bits=1, bit_bounds=(1, 8), early_stopping=True, learning_rate_init=0.01
     )
     clf = QuantizedMLPClassifier(**params).fit(X_train, y_train)
-    allocation_epoch = clf._allocation_epoch()
+    allocation_epoch = Schedule.of(clf).allocation_epoch()
     assert max(clf.validation_scores_[:allocation_epoch]) > max(clf.validation_scores_[allocation_epoch:])
     assert clf._module.layers[0].weight_quantizer.allocated
     assert clf.weight_bits_ == [1, 1]

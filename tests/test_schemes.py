@@ -17,6 +17,7 @@ from skqat._quantizers import (
     PACTQuantizer,
     PenaltyQuantizer,
 )
+from skqat._schedules import Schedule
 
 SCHEMES = ["lsq", "pact", "minmax", "noise", "penalty"]
 FAST = {
@@ -188,9 +189,9 @@ def test_quant_delay_holds_across_partial_fit(iris):
 
 def test_linear_lambda_schedule_ramps_up():
     clf = QuantizedMLPClassifier(quant_lambda=0.1, quant_lambda_schedule="linear", quant_delay=2, max_iter=12)
-    ramp = [clf._quant_lambda_at(epoch) for epoch in range(2, 12)]
+    ramp = [Schedule.of(clf).quant_lambda_at(epoch) for epoch in range(2, 12)]
     np.testing.assert_allclose(ramp, 0.1 * np.arange(1, 11) / 10)
-    assert clf.set_params(quant_lambda_schedule="constant")._quant_lambda_at(3) == 0.1
+    assert Schedule.of(clf.set_params(quant_lambda_schedule="constant")).quant_lambda_at(3) == 0.1
 
 
 def test_mixed_precision_per_layer(iris):
@@ -263,7 +264,7 @@ def test_sparsity_gives_exact_zeros(iris, symmetric):
 
 def test_sparsity_ramps_gradually():
     clf = QuantizedMLPClassifier(sparsity=0.8, max_iter=20)
-    ramp = [clf._sparsity_at(epoch) for epoch in range(20)]
+    ramp = [Schedule.of(clf).sparsity_at(epoch) for epoch in range(20)]
     assert ramp[0] > 0 and np.all(np.diff(ramp) >= 0) and ramp[9] == pytest.approx(0.8) and ramp[-1] == 0.8
 
 

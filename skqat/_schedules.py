@@ -1,0 +1,139 @@
+"""The per-epoch schedules of one fit: quantization delay, penalty ramp, gradual pruning, bit allocation.
+
+A :class:`Schedule` is read from the estimator's parameters at the start of
+each ``fit`` or ``partial_fit`` (scikit-learn reads parameters at every call,
+so ``set_params`` between warm starts takes effect). The training loop calls
+:meth:`Schedule.before_epoch` before every epoch and :meth:`Schedule.finish`
+once after the last one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ._allocation import allocate_weight_bits
+from ._spec import fixed_nbytes, layer_weight_nbytes
+from ._training import Objective, TrainingData
+
+__all__ = ["CALIBRATION_ROWS", "Schedule", "calibration_batch"]
+
+#: Rows used to initialise the input and activation grids.
+CALIBRATION_ROWS = 2048
+
+
+def calibration_batch(data: TrainingData) -> torch.Tensor:
+    """The first rows that carry weight: what input and activation grids start from."""
+    X = data.X
+    if data.sample_weight is not None and bool((data.sample_weight > 0).any()):
+        X = X[data.sample_weight > 0]
+    return X[:CALIBRATION_ROWS]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """What changes from epoch to epoch of a fit, and what is settled at its end.
+
+    Parameters
+    ----------
+    quant_delay, max_iter : int
+        The estimator's parameters: quantization starts at epoch
+        ``quant_delay``; the ramps span ``max_iter``.
+    quant_lambda : float
+    quant_lambda_schedule : {"constant", "linear"}
+    sparsity : float
+    spec : dict or None
+        The network spec (bit bounds and budgets of ``weight_bits="learned"``).
+    loss_name : str or None
+        The loss the allocation measures sensitivity with.
+    """
+
+    quant_delay: int
+    max_iter: int
+    quant_lambda: float
+    quant_lambda_schedule: str
+    sparsity: float
+    spec: dict | None = None
+    loss_name: str | None = None
+
+    @classmethod
+    def of(cls, estimator) -> Schedule:
+        """The schedule of ``estimator``'s current parameters (and network spec, once it has one)."""
+        return cls(
+            quant_delay=estimator.quant_delay,
+            max_iter=estimator.max_iter,
+            quant_lambda=float(estimator.quant_lambda),
+            quant_lambda_schedule=estimator.quant_lambda_schedule,
+            sparsity=float(estimator.sparsity or 0.0),
+            spec=getattr(estimator, "_spec", None),
+            loss_name=estimator._loss_name() if hasattr(estimator, "out_activation_") else None,
+        )
+
+    # -- the ramps -----------------------------------------------------
+    def quant_lambda_at(self, epoch: int) -> float:
+        """``quant_lambda``, or its linear ramp from the first quantized epoch to ``max_iter``."""
+        if self.quant_lambda_schedule == "constant":
+            return self.quant_lambda
+        span = max(1, self.max_iter - self.quant_delay)
+        return self.quant_lambda * min(1.0, (epoch - self.quant_delay + 1) / span)
+
+    def sparsity_at(self, epoch: int) -> float:
+        """Gradual pruning (Zhu and Gupta 2017): cubic ramp to ``sparsity`` over half of ``max_iter``."""
+        span = max(1, self.max_iter // 2)
+        progress = min(1.0, (epoch + 1) / span)
+        return self.sparsity * (1.0 - (1.0 - progress) ** 3)
+
+    def allocation_epoch(self) -> int:
+        """When ``weight_bits="learned"`` chooses its widths: after a quarter of the quantized epochs."""
+        return self.quant_delay + max(1, (self.max_iter - self.quant_delay) // 4)
+
+    # -- the hooks of the training loop --------------------------------
+    def before_epoch(self, module, epoch: int, data: TrainingData, objective: Objective) -> None:
+        """Apply the schedules for ``epoch`` (counting every epoch the model has trained)."""
+        if not module._quantizing and epoch >= self.quant_delay:
+            module.start_quantization(calibration_batch(data))
+        objective.quant_lambda = self.quant_lambda_at(epoch) if module._quantizing else 0.0
+        if self.sparsity:
+            module.prune(self.sparsity_at(epoch))
+        if module._quantizing and module.bits_unallocated() and epoch >= self.allocation_epoch():
+            self.allocate(module, data)
+
+    def finish(self, module, data: TrainingData, incremental: bool) -> float:
+        """Leave a fully quantized model whatever the schedules reached; return its grid distance."""
+        if not module._quantizing:
+            # Training ended inside quant_delay: quantize after training for
+            # inference; training goes on in float until the delay is over.
+            module.initialize_grids(calibration_batch(data))
+        if self.sparsity and not incremental:
+            module.prune(self.sparsity)
+        if module.bits_unallocated():
+            # Training stopped before the warm-up ended (or partial_fit): the
+            # budget holds for every fitted model, so allocate now.
+            self.allocate(module, data)
+        distance = module.grid_distance()
+        # The penalty scheme's grid learns only through quant_lambda; without
+        # it, fit the grid to the final weights (post-training rounding).
+        module.refit_unlearned_grids(self.quant_lambda == 0)
+        return distance
+
+    def allocate(self, module, data: TrainingData) -> None:
+        """Choose the learned-bit layers' widths under the budget (:mod:`skqat._allocation`)."""
+        spec = self.spec
+        assert spec is not None and self.loss_name is not None, "a fitted network's schedule"
+        # Evenly spaced rows: data sorted by class still gives every class its share.
+        n_rows = min(data.n_samples, CALIBRATION_ROWS)
+        rows = torch.linspace(0, data.n_samples - 1, n_rows, device=data.X.device).round().long()
+        budget = spec["target_bytes"]
+        allocate_weight_bits(
+            module,
+            data.X[rows],
+            data.y[rows],
+            None if data.sample_weight is None else data.sample_weight[rows],
+            self.loss_name,
+            bit_bounds=spec["bit_bounds"],
+            target_bits=spec["target_bits"],
+            bit_lambda=spec["bit_lambda"],
+            weight_bytes=lambda index, bits: layer_weight_nbytes(spec, index, bits),
+            byte_budget=None if budget is None else budget - fixed_nbytes(spec),
+        )
