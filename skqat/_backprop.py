@@ -151,6 +151,9 @@ def explicit_gradients_supported(module, loss_name: str) -> bool:
         return False
     if module.activation not in ACTIVATIONS or ACTIVATIONS[module.activation].backward is None:
         return False
+    if getattr(module, "folds_input", False):
+        # The folded first layer's weight path (q(W * s) / s) is autograd's.
+        return False
     for layer in module.layers:
         if not _explicit(layer.weight_quantizer):
             return False

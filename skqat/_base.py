@@ -103,6 +103,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         "target_bytes": [Interval(Integral, 1, None, closed="left"), None],
         "bit_bounds": ["array-like"],
         "input_bits": [Interval(Integral, 2, 16, closed="both"), None],
+        "input_granularity": [StrOptions({"per_feature", "per_tensor"})],
         "bias_bits": [Interval(Integral, 2, 32, closed="both"), None],
         "sparsity": [Interval(Real, 0, 1, closed="left")],
     }
@@ -149,6 +150,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         target_bits,
         target_bytes,
         input_bits,
+        input_granularity,
         bias_bits,
         sparsity,
     ):
@@ -190,6 +192,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.target_bits = target_bits
         self.target_bytes = target_bytes
         self.input_bits = input_bits
+        self.input_granularity = input_granularity
         self.bias_bits = bias_bits
         self.sparsity = sparsity
 

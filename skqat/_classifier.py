@@ -106,6 +106,7 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
         target_bits=None,
         target_bytes=None,
         input_bits=None,
+        input_granularity="per_tensor",
         bias_bits=None,
         sparsity=0.0,
     ):
@@ -148,6 +149,7 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
             target_bits=target_bits,
             target_bytes=target_bytes,
             input_bits=input_bits,
+            input_granularity=input_granularity,
             bias_bits=bias_bits,
             sparsity=sparsity,
         )

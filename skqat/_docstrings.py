@@ -183,9 +183,17 @@ NETWORK_PARAMETERS = """\
         model with every layer at ``bit_bounds[0]`` raises ``ValueError``.
 
     input_bits : int in [2, 16] or None, default=None
-        Quantize the input features on a learned signed grid (one scale for
-        all features, so standardize them first): the features become
-        ``input_bits``-bit integers.
+        Quantize the input features on a learned signed grid: the features
+        become ``input_bits``-bit integers.
+
+    input_granularity : {"per_feature", "per_tensor"}, default="per_tensor"
+        With ``input_bits``: one learned scale (and zero point) per feature,
+        each initialised from its column's range, so raw columns of very
+        different ranges keep their resolution; or one for all features
+        (standardize them first). Per feature, the scales fold into the
+        first layer's weight grid, whose weights then multiply the input
+        codes; the integer model, the C header and the ONNX and QONNX graphs
+        quantize each feature on its own grid.
 
     bias_bits : int in [2, 32] or None, default=None
         Quantize each bias on a signed grid with scale ``s_w * s_in`` (weight

@@ -37,10 +37,11 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy()
 
 
-def _quantizer_grid(quantizer: Quantizer, per_channel: bool) -> FrozenGrid:
-    """A trained quantizer's grid."""
+def _quantizer_grid(quantizer: Quantizer, per_channel: bool, axis: int = 0) -> FrozenGrid:
+    """A trained quantizer's grid; a per-feature input grid (``axis=-1``) keeps its shape for one feature."""
     scale = _numpy(quantizer.effective_scale())
-    scale = scale.reshape(-1) if per_channel and scale.size > 1 else scale.reshape(())
+    keep = per_channel and (scale.size > 1 or axis != 0)
+    scale = scale.reshape(-1) if keep else scale.reshape(())
     zero = quantizer.effective_zero_point()
     zero_point = (
         np.zeros(scale.shape, np.int32)
@@ -48,7 +49,7 @@ def _quantizer_grid(quantizer: Quantizer, per_channel: bool) -> FrozenGrid:
         else _numpy(zero).astype(np.int32).reshape(scale.shape)
     )
     return FrozenGrid(
-        quantizer.bits, quantizer.qmin, quantizer.qmax, scale, zero_point, symmetric=zero is None
+        quantizer.bits, quantizer.qmin, quantizer.qmax, scale, zero_point, symmetric=zero is None, axis=axis
     )
 
 
@@ -178,18 +179,25 @@ def freeze(module, coefs, intercepts, head, *, input_range=None, calibration=Non
     """
     dtype = coefs[0].dtype
     per_channel = [len(getattr(layer.weight_quantizer, "param_shape", ())) > 0 for layer in module.layers]
+    input_grid = None
+    if isinstance(module.input_quantizer, Quantizer):
+        folded = module.folds_input
+        input_grid = _quantizer_grid(module.input_quantizer, folded, axis=-1 if folded else 0)
     layers = []
-    for layer, coef, intercept, channel in zip(module.layers, coefs, intercepts, per_channel):
+    for i, (layer, coef, intercept, channel) in enumerate(zip(module.layers, coefs, intercepts, per_channel)):
         weight = np.ascontiguousarray(coef.T)
         quantizer = layer.weight_quantizer
         grid = codes = None
         if quantizer is not None:
             grid = _quantizer_grid(quantizer, channel)
-            codes = quantize_codes(weight, grid)
+            # A per-feature input grid's scales live in the first layer's codes (the weights multiply codes).
+            on_grid = (
+                weight * input_grid.scale
+                if i == 0 and input_grid is not None and input_grid.per_feature
+                else weight
+            )
+            codes = quantize_codes(on_grid, grid)
         layers.append(FrozenLayer(weight, np.asarray(intercept), grid, codes, None, layer.bias_bits))
-    input_grid = None
-    if isinstance(module.input_quantizer, Quantizer):
-        input_grid = _quantizer_grid(module.input_quantizer, False)
     grids = [
         _quantizer_grid(q, False) if isinstance(q, Quantizer) else None for q in module.activation_quantizers
     ]

@@ -131,6 +131,7 @@ def network_nbytes(
     bias_bits=None,
     input_bits=None,
     activation_bits=None,
+    per_feature_input: bool = False,
 ) -> int:
     """Packed bytes of a network before it is trained: what :meth:`FrozenNetwork.nbytes` will count.
 
@@ -146,6 +147,8 @@ def network_nbytes(
         As the estimators' parameters. An all-integer network without
         ``input_bits`` (or ``activation_bits``) stores the 8-bit grid
         calibrated at the end of fit instead.
+    per_feature_input : bool, default=False
+        One input scale (and zero point) per feature (``input_granularity``).
 
     Returns
     -------
@@ -161,9 +164,11 @@ def network_nbytes(
         total += weight_matrix_nbytes(n_in, n_out, bits, per_channel, asymmetric)
         total += tensor_nbytes(n_out, bias_bits or 32)
     integer = all(b is not None for b in layer_bits)
-    for grid_bits in [input_bits] + [activation_bits] * (len(layer_sizes) - 2):
+    scales = [layer_sizes[0] if per_feature_input and input_bits is not None else 1]
+    scales += [1] * (len(layer_sizes) - 2)
+    for grid_bits, n_scales in zip([input_bits] + [activation_bits] * (len(layer_sizes) - 2), scales):
         if grid_bits is not None:
-            total += tensor_nbytes(0, grid_bits, 1, asymmetric)
+            total += tensor_nbytes(0, grid_bits, n_scales, asymmetric)
         elif integer:
             total += tensor_nbytes(0, CALIBRATED_BITS, 1, True)
     return total
@@ -227,8 +232,9 @@ class FrozenGrid:
     qmin, qmax : int
         Inclusive code range.
     scale : ndarray
-        ``()`` per tensor or ``(n,)`` per channel (one per output unit of a
-        weight matrix), in the training float type.
+        ``()`` per tensor or ``(n,)`` per channel, in the training float type:
+        one per output unit of a weight matrix (``axis=0``), or one per input
+        feature (``axis=-1``, a per-feature input grid).
     zero_point : ndarray of int32
         Same shape as ``scale``; 0 for symmetric grids.
     symmetric : bool, default=True
@@ -238,6 +244,9 @@ class FrozenGrid:
         for integer deployment (the input without ``input_bits``, hidden
         activations without ``activation_bits``); ``predict`` does not apply
         those.
+    axis : {0, -1}, default=0
+        The axis per-channel values run along: the rows of a weight matrix
+        (0), or the features of an input (-1).
     """
 
     bits: int
@@ -247,6 +256,7 @@ class FrozenGrid:
     zero_point: np.ndarray
     symmetric: bool = True
     calibrated: bool = False
+    axis: int = 0
 
     @property
     def binary(self) -> bool:
@@ -261,13 +271,22 @@ class FrozenGrid:
         return np.ndim(self.scale) > 0
 
     @property
+    def per_feature(self) -> bool:
+        """A per-feature input grid: its scales fold into the first layer's weights, which multiply codes."""
+        return self.axis != 0 and self.per_channel
+
+    @property
     def n_scales(self) -> int:
         return int(np.size(self.scale))
 
     def broadcast(self, values: np.ndarray, ndim: int) -> np.ndarray:
-        """Per-channel ``values`` shaped to broadcast along the rows of a 2-d ``(n, ...)`` tensor."""
+        """Per-channel ``values`` shaped to broadcast along this grid's axis of an ``ndim``-d tensor.
+
+        Along the rows of a 2-d ``(n, ...)`` weight matrix (``axis=0``), or
+        along the last axis, the features (``axis=-1``: as they are).
+        """
         values = np.asarray(values)
-        if values.ndim == 0 or ndim < 2:
+        if values.ndim == 0 or ndim < 2 or self.axis != 0:
             return values
         return values.reshape(-1, *([1] * (ndim - 1)))
 
@@ -284,11 +303,15 @@ class FrozenGrid:
 def accumulator_scale(weight_grid: FrozenGrid, input_grid: FrozenGrid | None) -> np.ndarray:
     """``s_in * s_w`` in float64: the scale of a layer's accumulator and of its int32 bias.
 
-    ``s_w`` alone for a float input (``input_grid`` None). Per tensor
-    (``()``) or per output unit, as ``weight_grid.scale``.
+    ``s_w`` alone for a float input (``input_grid`` None) and for a
+    per-feature input grid, whose scales live in the first layer's weights
+    (the weights multiply the input codes). Per tensor (``()``) or per output
+    unit, as ``weight_grid.scale``.
     """
     scale = np.asarray(weight_grid.scale, np.float64)
-    return scale if input_grid is None else scale * float(input_grid.scale)
+    if input_grid is None or input_grid.per_feature:
+        return scale
+    return scale * float(input_grid.scale)
 
 
 @dataclass(frozen=True)

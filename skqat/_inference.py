@@ -29,7 +29,7 @@ class GridParams:
 
     scale: np.ndarray
     inverse: np.ndarray
-    zero: float | None
+    zero: np.ndarray | None
     qmin: int
     qmax: int
 
@@ -39,7 +39,8 @@ class GridParams:
         if grid is None or grid.calibrated:
             return None
         scale = np.asarray(grid.scale, dtype=dtype)
-        zero = float(grid.zero_point) if grid.nonzero_zero_point else None
+        # Per feature for a per-feature input grid: arrays broadcast along the features.
+        zero = np.asarray(grid.zero_point, dtype=dtype) if grid.nonzero_zero_point else None
         return cls(scale, np.reciprocal(scale), zero, grid.qmin, grid.qmax)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:

@@ -55,8 +55,8 @@ def weight_levels(layer: FrozenLayer) -> np.ndarray:
 
 def level_bound(grid: FrozenGrid) -> int:
     """The largest ``|q - zp|`` of a per-tensor grid: what an input level can reach."""
-    zero = int(grid.zero_point)
-    return max(abs(grid.qmin - zero), abs(grid.qmax - zero))
+    zero = np.asarray(grid.zero_point, np.int64)  # per feature for a per-feature input grid
+    return int(np.max(np.maximum(np.abs(grid.qmin - zero), np.abs(grid.qmax - zero))))
 
 
 def accumulator_bits(layer: FrozenLayer, input_grid: FrozenGrid) -> int:

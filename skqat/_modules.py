@@ -54,11 +54,40 @@ class QuantLinear(nn.Module):
         else:
             self.mask = None
 
+    def fold_input_scales(self, input_quantizer: Quantizer) -> None:
+        """Put the weight grid on ``W * s`` (``s`` the per-feature input scales): the weights multiply codes.
+
+        With a per-feature input grid each feature has its own scale, so no
+        one accumulator scale covers the products ``x_j * w_ij``. Folding
+        ``s_j`` into column ``j`` before quantizing makes the grid's weights
+        multiply the input codes ``q_j - zp_j`` directly: the forward pass
+        uses ``q(W * s) / s`` on the dequantized inputs, the same products.
+        """
+        # A plain attribute, not a submodule: the quantizer belongs to the network, not to this layer.
+        object.__setattr__(self, "_fold_source", input_quantizer)
+
+    def input_fold(self) -> torch.Tensor | None:
+        """The per-feature input scales folded into this layer's weight grid, shape (1, n_in), or None."""
+        source = self.__dict__.get("_fold_source")
+        return None if source is None else source.effective_scale().reshape(1, -1)
+
+    def folded(self, weight: torch.Tensor) -> torch.Tensor:
+        """``weight`` times the folded input scales (unchanged for a layer that folds none)."""
+        fold = self.input_fold()
+        return weight if fold is None else weight * fold
+
+    def grid_weight(self) -> torch.Tensor:
+        """What the weight grid quantizes: the masked latent weight, times the folded input scales."""
+        return self.folded(self.masked_weight())
+
     def quantized_weight(self, quantize: bool = True) -> torch.Tensor:
-        """The weight the forward pass uses: ``q(W)`` (times the pruning mask)."""
+        """The weight the forward pass uses: ``q(W)``, or ``q(W * s) / s`` folded (times the pruning mask)."""
         weight = self.weight
         if quantize and self.weight_quantizer is not None:
-            weight = self.weight_quantizer(weight)
+            fold = self.input_fold()
+            weight = (
+                self.weight_quantizer(weight) if fold is None else self.weight_quantizer(weight * fold) / fold
+            )
         return weight if self.mask is None else weight * self.mask
 
     def masked_weight(self) -> torch.Tensor:
@@ -160,6 +189,10 @@ class QuantMLP(nn.Module):
         )
         self.register_buffer("quantizing", torch.tensor(False, device=device))
         self._quantizing = False
+        # A per-feature input grid (scale shape (1, n_features)) folds into the first layer.
+        self.folds_input = isinstance(input_quantizer, Quantizer) and len(input_quantizer.param_shape) == 2
+        if self.folds_input:
+            self.layers[0].fold_input_scales(input_quantizer)
 
     def _load_from_state_dict(self, *args, **kwargs):
         super()._load_from_state_dict(*args, **kwargs)
@@ -171,7 +204,7 @@ class QuantMLP(nn.Module):
         scale = None
         if quantize and self.input_quantizer is not None:
             x = self.input_quantizer(x)
-            scale = self.input_quantizer.effective_scale() if self.layers[0].bias_bits else None
+            scale = self.input_scales()[0] if self.layers[0].bias_bits else None
         *hidden, last = self.layers
         relu = self.activation == "relu"
         for layer, quantizer in zip(hidden, self.activation_quantizers):
@@ -206,14 +239,15 @@ class QuantMLP(nn.Module):
         Weight grids come from the weights, input and activation grids from a
         forward pass over ``x``.
         """
-        for layer in self.layers:
-            if layer.weight_quantizer is not None:
-                layer.weight_quantizer.initialize(layer.masked_weight())
         was_training = self.training
         self.eval()
+        # The input grid first: a folded first layer's weight grid is fitted to W * s_in.
         if self.input_quantizer is not None:
             self.input_quantizer.initialize(x)
             x = self.input_quantizer(x)
+        for layer in self.layers:
+            if layer.weight_quantizer is not None:
+                layer.weight_quantizer.initialize(layer.grid_weight())
         *hidden, _ = self.layers
         for layer, quantizer in zip(hidden, self.activation_quantizers):
             x = self._activation_fn(layer(x, None, True))
@@ -275,8 +309,8 @@ class QuantMLP(nn.Module):
     def grid_distance(self) -> float:
         """Mean distance of the latent weights to their grids, in grid steps."""
         distances = [
-            float(quantizer.grid_distance(weight)) * weight.numel()
-            for weight, quantizer in zip(self.latent_weights(), self.weight_quantizers())
+            float(quantizer.grid_distance(layer.folded(layer.weight))) * layer.weight.numel()
+            for layer, quantizer in zip(self.layers, self.weight_quantizers())
             if quantizer is not None
         ]
         n = sum(w.numel() for w, q in zip(self.latent_weights(), self.weight_quantizers()) if q is not None)
@@ -289,12 +323,19 @@ class QuantMLP(nn.Module):
             return
         for layer in self.layers:
             if layer.weight_quantizer is not None:
-                layer.weight_quantizer.refit(layer.masked_weight())
+                layer.weight_quantizer.refit(layer.grid_weight())
 
     def input_scales(self) -> list[torch.Tensor | None]:
-        """Scale of each layer's quantized input (detached), None where the input is float."""
-        quantizers = [self.input_quantizer, *self.activation_quantizers]
+        """Scale of each layer's quantized input (detached): None where the input is float, or codes.
+
+        A folded first layer multiplies the input codes, of scale 1: None too.
+        """
+        quantizers = [None if self.folds_input else self.input_quantizer, *self.activation_quantizers]
         return [q.effective_scale() if isinstance(q, Quantizer) else None for q in quantizers]
+
+    def grid_weights(self) -> list[torch.Tensor]:
+        """What each layer's weight grid quantizes (:meth:`QuantLinear.grid_weight`)."""
+        return [layer.grid_weight() for layer in self.layers]
 
     @torch.no_grad()
     def dequantized_parameters(self) -> list[tuple[torch.Tensor, torch.Tensor]]:

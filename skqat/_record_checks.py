@@ -93,6 +93,8 @@ def _check_weight_codes(source, field: str, layer: FrozenLayer, n_out: int, dtyp
     grid = layer.weight_grid
     assert grid is not None
     _check_grid(source, f"{field} weight grid", grid, dtype, n_out)
+    if grid.axis != 0:
+        fail(source, f"{field} weight grid", "runs along the features; a weight grid runs along the rows")
     codes = layer.weight_codes
     if codes is None or np.shape(codes) != np.shape(layer.weight) or np.asarray(codes).dtype.kind not in "iu":
         fail(source, f"{field} weight codes", "are missing or do not match the weight's shape")
@@ -166,7 +168,9 @@ def check_network(network: FrozenNetwork, source="the model") -> FrozenNetwork:
     for i, grid in enumerate(network.grids()):
         field = "input grid" if i == 0 else f"activation grid {i - 1}"
         if grid is not None:
-            _check_grid(source, field, grid, dtype, None, max_bits=16)
+            # Only the input grid may be per feature (one scale per column).
+            per_feature = i == 0 and grid.axis != 0
+            _check_grid(source, field, grid, dtype, network.n_features if per_feature else None, max_bits=16)
         elif integer:
             fail(source, field, "is missing in an integer model")
     table = ACTIVATIONS[network.activation].integer == "table"

@@ -133,6 +133,9 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype, *, si
         "layer_bits": layer_bits,
         "activation_bits": params["activation_bits"],
         "input_bits": params["input_bits"],
+        # Read with .get: specs pickled before input_granularity existed are per tensor.
+        "per_feature_input": params["input_bits"] is not None
+        and params["input_granularity"] == "per_feature",
         "bias_bits": params["bias_bits"],
         "quantizer": scheme,
         "per_channel": params["granularity"] == "per_channel",
@@ -178,6 +181,7 @@ def fixed_nbytes(spec: dict) -> int:
         bias_bits=spec["bias_bits"],
         input_bits=spec["input_bits"],
         activation_bits=spec["activation_bits"],
+        per_feature_input=spec.get("per_feature_input", False),
     )
     return total - sum(layer_weight_nbytes(spec, i, bits) for i in range(n_layers))
 
@@ -226,8 +230,16 @@ def build_module(spec: dict, device: torch.device) -> QuantMLP:
         )
 
     n_features = spec["layer_sizes"][0]
+    per_feature = spec.get("per_feature_input", False)
     input_quantizer = make_quantizer(
-        spec["quantizer"], "input", spec["input_bits"], signed=True, group_size=n_features, **common
+        spec["quantizer"],
+        "input",
+        spec["input_bits"],
+        signed=True,
+        # Per feature: a scale per column, shared by one value per sample.
+        param_shape=(1, n_features) if per_feature else (),
+        group_size=1 if per_feature else n_features,
+        **common,
     )
     return QuantMLP(
         spec["layer_sizes"],

@@ -79,6 +79,7 @@ def model_bytes(params: dict, reference) -> int:
         bias_bits=_param(params, "bias_bits", reference.bias_bits),
         input_bits=_param(params, "input_bits", reference.input_bits),
         activation_bits=_param(params, "activation_bits", reference.activation_bits),
+        per_feature_input=_param(params, "input_granularity", reference.input_granularity) == "per_feature",
     )
     return size if budget is None else min(size, int(budget))
 

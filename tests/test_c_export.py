@@ -76,6 +76,10 @@ def _data(kind, iris, digits_split, counts):
         return iris
     if kind == "iris32":
         return iris[0].astype(np.float32), iris[1]
+    if kind in ("ranges", "ranges32"):
+        # Raw columns whose ranges differ by 1e9: a per-feature input grid's case.
+        X = iris[0] * np.array([1e-3, 1.0, 1e3, 1e6])
+        return (X.astype(np.float32) if kind == "ranges32" else X), iris[1]
     if kind == "digits":
         return digits_split[0], digits_split[2]
     if kind == "binary":
@@ -113,6 +117,14 @@ CASES = {
         dict(weight_bits=16, input_bits=16, bias_bits=32, activation_bits=16, hidden_layer_sizes=(16,)),
     ),
     "w1_asymmetric_no_hidden_layer": ("digits", dict(weight_bits=1, symmetric=False, hidden_layer_sizes=())),
+    "per_feature_input8_raw_ranges": (
+        "ranges",
+        dict(weight_bits=4, input_bits=8, input_granularity="per_feature", symmetric=False, bias_bits=32),
+    ),
+    "float32_per_feature_input6_tanh": (
+        "ranges32",
+        dict(weight_bits=8, input_bits=6, input_granularity="per_feature", activation="tanh"),
+    ),
 }
 
 
@@ -255,10 +267,16 @@ def built(request, fitted, gcc, tmp_path_factory):
 # ----------------------------------------------------------------------
 # Inputs
 # ----------------------------------------------------------------------
-def _grid_values(grid):
-    """Float32 values that probe the input grid: its ends, just past them, grid points, half-way points."""
+def _at(values, j):
+    """Feature ``j``'s value of a per-feature array, or the one value of a per-tensor one."""
+    values = np.asarray(values).reshape(-1)
+    return values[j if values.size > 1 else 0]
+
+
+def _grid_values(grid, j=0):
+    """Float32 values probing feature ``j``'s input grid: ends, just past them, grid and half-way points."""
     rng = np.random.default_rng(1)
-    s, zp = float(grid.scale), int(grid.zero_point)
+    s, zp = float(_at(grid.scale, j)), int(_at(grid.zero_point, j))
     low, high = s * (grid.qmin - zp), s * (grid.qmax - zp)
     levels = rng.integers(grid.qmin, grid.qmax + 1, 64)
     points = np.concatenate(
@@ -280,11 +298,11 @@ def feature_rows(model, X):
     rng = np.random.default_rng(0)
     X = np.asarray(X, dtype=np.float32)
     real = X[rng.permutation(len(X))[:200]]
-    probes = _grid_values(model.input_grid)
     n = ROWS - len(real)
     mixed = X[rng.integers(0, len(X), n)].copy()
     pick = rng.random(mixed.shape) < 0.7
-    mixed[pick] = rng.choice(probes, int(pick.sum()))
+    for j in range(X.shape[1]):  # each feature's own grid (one grid for all, per tensor)
+        mixed[pick[:, j], j] = rng.choice(_grid_values(model.input_grid, j), int(pick[:, j].sum()))
     mixed[-20:, rng.integers(0, X.shape[1])] = np.nan
     return np.vstack([real, mixed])
 
@@ -300,8 +318,9 @@ def exact_ties(model, rows):
     """How many values of ``rows`` land exactly half-way between two codes (in the model's dtype)."""
     grid, dtype = model.input_grid, model.network.dtype
     with np.errstate(invalid="ignore", over="ignore"):
-        u = rows.astype(dtype) * np.reciprocal(np.asarray(grid.scale, dtype)) + dtype.type(
-            int(grid.zero_point)
+        # Per feature, scales and zero points broadcast along the columns.
+        u = rows.astype(dtype) * np.reciprocal(np.asarray(grid.scale, dtype)) + np.asarray(
+            grid.zero_point, dtype
         )
         inside = np.isfinite(u) & (u > grid.qmin) & (u < grid.qmax)
         return int(np.sum(inside & (u - np.floor(u) == 0.5)))
@@ -313,7 +332,7 @@ def code_rows(model):
     rng = np.random.default_rng(2)
     rows = rng.integers(grid.qmin, grid.qmax + 1, (ROWS, n))
     rows[: ROWS // 4] = rng.choice([grid.qmin, grid.qmax], (ROWS // 4, n))
-    rows[0], rows[1], rows[2] = grid.qmin, grid.qmax, int(grid.zero_point)
+    rows[0], rows[1], rows[2] = grid.qmin, grid.qmax, np.broadcast_to(grid.zero_point, (n,))
     rows[3] = np.where(np.arange(n) % 2 == 0, grid.qmin, grid.qmax)
     rows[4] = np.where(np.arange(n) % 2 == 0, grid.qmax, grid.qmin)
     return rows.astype(np.int32)

@@ -1,7 +1,7 @@
 """Loading an IntegerMLP file trusts nothing: every mutation gives one ValueError naming file and field.
 
-Valid files of four models (multiclass relu, multiclass per-channel asymmetric
-tanh, multilabel logistic, Poisson regressor) are mutated one array at a
+Valid files of five models (multiclass relu, multiclass per-channel asymmetric
+tanh, multilabel logistic, Poisson regressor, per-feature input grid) are mutated one array at a
 time: dropped, truncated, cast to another type, set to extreme and
 non-finite values, given a huge shape. ``IntegerMLP.load`` must raise a
 ``ValueError`` that names the file and the array, or give a model identical
@@ -32,6 +32,8 @@ CONFIGS = {
     ),
     "logistic": ("multilabel", dict(weight_bits=2, activation="logistic", hidden_layer_sizes=(6, 5))),
     "poisson": ("poisson", dict(loss="poisson", weight_bits=4)),
+    # One input scale and zero point per feature (input_granularity="per_feature").
+    "per_feature": ("multiclass", dict(weight_bits=4, input_granularity="per_feature", symmetric=False)),
 }
 
 

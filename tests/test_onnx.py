@@ -84,8 +84,12 @@ def _stress_rows(X, grid_scale, n=1000, seed=0):
 @pytest.mark.parametrize("bits", [2, 4, 8])
 @pytest.mark.parametrize(
     "params",
-    [{}, {"granularity": "per_channel", "symmetric": False, "input_bits": 8}],
-    ids=["lsq", "per_channel"],
+    [
+        {},
+        {"granularity": "per_channel", "symmetric": False, "input_bits": 8},
+        {"input_bits": 8, "input_granularity": "per_feature", "symmetric": False},
+    ],
+    ids=["lsq", "per_channel", "per_feature_input"],
 )
 def test_classifier_onnx_parity(digits_split, bits, params):
     X_train, X_test, y_train, _ = digits_split
@@ -241,6 +245,10 @@ def test_to_onnx_checks_the_sample(iris):
 # Integer graph: export_integer(requantize="float32") bit for bit
 # ----------------------------------------------------------------------
 def _task_data(task):
+    if task == "raw":
+        # Raw columns whose ranges span 1e-3 to 1e6: per-feature input grids.
+        X, y = make_classification(n_samples=400, n_features=12, n_informative=6, n_classes=3, random_state=0)
+        return X * np.logspace(-3, 6, 12), y
     if task == "binary":
         X, y = make_classification(n_samples=400, n_features=12, n_informative=6, random_state=0)
     elif task == "multiclass":
@@ -282,6 +290,9 @@ INTEGER_CONFIGS = [
         dict(weight_bits="learned", target_bits=3.5, granularity="per_channel", activation="tanh"),
     ),
     ("binary", dict(weight_bits=1, symmetric=False, activation="tanh", activation_bits=2)),
+    ("raw", dict(weight_bits=8, input_bits=8, input_granularity="per_feature", symmetric=False)),
+    ("raw", dict(weight_bits=4, input_bits=6, input_granularity="per_feature", activation="tanh")),
+    ("raw", dict(weight_bits=2, input_bits=8, input_granularity="per_feature", hidden_layer_sizes=())),
 ]
 
 
@@ -292,7 +303,7 @@ def _integer_parity(task, params, input_dtype=np.float32):
     estimator = QuantizedMLPRegressor if task in ("regressor", "poisson") else QuantizedMLPClassifier
     model = estimator(**params).fit(X, y)
     reference = model.export_integer(requantize="float32")
-    rows = _stress_rows(X, float(reference.input_grid.scale)).astype(input_dtype)
+    rows = _stress_rows(X, np.asarray(reference.input_grid.scale)).astype(input_dtype)
     outputs = _run(to_onnx(model, rows[:1], integer_ops=True), rows)
     logits = outputs[-1]
     assert logits.dtype == np.int32
@@ -342,7 +353,7 @@ def test_integer_graph_of_a_float32_model(params, input_dtype):
     X = X.astype(np.float32)
     clf = QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=15, random_state=0, **params).fit(X, y)
     reference = clf.export_integer(requantize="float32")
-    rows = _stress_rows(X, float(reference.input_grid.scale)).astype(input_dtype)
+    rows = _stress_rows(X, np.asarray(reference.input_grid.scale)).astype(input_dtype)
     graph = to_onnx(clf, rows[:1], integer_ops=True)
     assert "QuantizeLinear" in {node.op_type for node in graph.graph.node}
     labels, _, logits = _run(graph, rows)
@@ -363,7 +374,7 @@ def test_integer_graph_relu_clamps_at_a_nonzero_zero_point():
     )
     clf._frozen = dataclasses.replace(network, activation_grids=grids)
     reference = clf.export_integer(requantize="float32")
-    rows = _stress_rows(X, float(reference.input_grid.scale)).astype(np.float32)
+    rows = _stress_rows(X, np.asarray(reference.input_grid.scale)).astype(np.float32)
     model = to_onnx(clf, rows[:1], integer_ops=True)
     assert sum(node.op_type == "Clip" for node in model.graph.node) == 3  # the input's, then one per layer
     np.testing.assert_array_equal(

@@ -51,6 +51,10 @@ CONFIGS = {
         dict(weight_bits=8, symmetric=False, activation="logistic", quantizer="minmax"),
     ),
     "4-bit": ("binary", dict(weight_bits=4, granularity="per_channel", symmetric=False, input_bits=8)),
+    "per-feature-raw-columns": (
+        "raw",
+        dict(weight_bits=8, input_bits=8, input_granularity="per_feature", symmetric=False),
+    ),
 }
 
 CHILD = textwrap.dedent(
@@ -106,7 +110,7 @@ def _model(task, params):
     params = {"hidden_layer_sizes": (16,), "max_iter": 15, "random_state": 0, **params}
     estimator = QuantizedMLPRegressor if task in ("regressor", "poisson") else QuantizedMLPClassifier
     model = estimator(**params).fit(X, y)
-    rows = _stress_rows(X, float(model.export_integer().input_grid.scale)).astype(np.float32)
+    rows = _stress_rows(X, np.asarray(model.export_integer().input_grid.scale)).astype(np.float32)
     return model, rows
 
 

@@ -168,6 +168,10 @@ CONFIGS = [
         {"weight_bits": "learned", "target_bits": 3, "hidden_layer_sizes": (16, 8)}, id="learned-widths"
     ),
     pytest.param({"bias_bits": 16, "activation_bits": None}, id="bias16-float-input"),
+    pytest.param(
+        {"input_bits": 8, "input_granularity": "per_feature", "symmetric": False, "bias_bits": 32},
+        id="per-feature-input",
+    ),
     pytest.param({"weight_bits": (8, None)}, id="float-last-layer"),
 ]
 

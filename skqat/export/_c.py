@@ -116,6 +116,14 @@ class _Writer(InterfaceParts):
         self.add_table(ctype, table, values)
         return f"{table}[{index}]"
 
+    def input_zero(self) -> str:
+        """The per-feature input zero point of feature ``i``: a constant, or a table written once."""
+        if not hasattr(self, "_input_zero"):
+            zeros = np.asarray(self.net.input_grid.zero_point)
+            ctype = _ctype(min(zeros.min(), 0), max(zeros.max(), 0))
+            self._input_zero = self.per_unit(f"{self.name}_input_zero", ctype, zeros, "i")
+        return self._input_zero
+
     # -- layers --------------------------------------------------------
     def layer(self, i: int) -> None:
         name = self.name
@@ -157,8 +165,10 @@ class _Writer(InterfaceParts):
             shifts = np.asarray(requant.shift)
             mult = self.per_unit(f"{prefix}_multiplier", "int32_t", requant.fixed_multiplier)
             shift = self.per_unit(f"{prefix}_shift", _ctype(shifts.min(), shifts.max()), shifts)
-        zero_x = int(grid_in.zero_point)
-        x_level = f"(int32_t)x[i]{_offset(-zero_x)}"
+        if grid_in.per_feature:
+            x_level = f"(int32_t)x[i] - (int32_t){self.input_zero()}"
+        else:
+            x_level = f"(int32_t)x[i]{_offset(-int(grid_in.zero_point))}"
         term = f"(int64_t)({x_level}) * w" if acc_bits == 64 else f"({x_level}) * w"
 
         in_t = f"{name}_code_t" if i == 0 else f"{name}_act_t"
@@ -223,20 +233,34 @@ class _Writer(InterfaceParts):
         ).replace("NAME", macro)
         if grid.binary:
             return head + "        codes[i] = (x[i] >= 0.0f) ? 1 : -1; /* NaN: -1 */\n    }\n}\n"
-        if self.dtype == np.float32:
-            real, suffix, magic = "float", "f", "0x1.8p+23f"
-            product = f"x[i] * {_float_literal(float(np.reciprocal(np.float32(grid.scale))), self.dtype)}"
-        else:
-            real, suffix, magic = "double", "", "0x1.8p+52"
-            inverse = np.reciprocal(np.asarray(grid.scale, np.float64))
-            product = f"(double)x[i] * {_float_literal(float(inverse), self.dtype)}"
-        zero = int(grid.zero_point)
-        low, high, zp = (f"{v}.0{suffix}" for v in (grid.qmin, grid.qmax, zero))
-        add_zero = f" + {zp}" if zero else ""
-        # NaN fails every comparison and lands in the second branch.
-        below = (
-            f"u = {low};" if zero == grid.qmin else f"u = (u < {low}) ? {low} : {zp}; /* NaN: zero point */"
+        real, suffix, magic = (
+            ("float", "f", "0x1.8p+23f") if self.dtype == np.float32 else ("double", "", "0x1.8p+52")
         )
+        # 1/s rounded once in the model's float type, as numpy's quantize_codes computes it.
+        inverse = np.reciprocal(np.asarray(grid.scale, self.dtype))
+        cast = "" if self.dtype == np.float32 else "(double)"
+        low, high = (f"{v}.0{suffix}" for v in (grid.qmin, grid.qmax))
+        if grid.per_feature:
+            # One scale and zero point per feature: tables indexed by the feature.
+            literals = ", ".join(_float_literal(float(v), self.dtype) for v in inverse)
+            self.tables.append(
+                f"static const {real} {name}_input_inverse[{inverse.size}] = {{\n    {literals}\n}};\n"
+            )
+            self.table_bytes += inverse.nbytes
+            zeros = np.asarray(grid.zero_point)
+            zero_table = self.input_zero()
+            product = f"{cast}x[i] * {name}_input_inverse[i]"
+            zp = f"({real}){zero_table}"
+            add_zero = f" + {zp}" if np.any(zeros) else ""
+            at_qmin = bool(np.all(zeros == grid.qmin))
+        else:
+            product = f"{cast}x[i] * {_float_literal(float(inverse), self.dtype)}"
+            zero = int(grid.zero_point)
+            zp = f"{zero}.0{suffix}"
+            add_zero = f" + {zp}" if zero else ""
+            at_qmin = zero == grid.qmin
+        # NaN fails every comparison and lands in the second branch.
+        below = f"u = {low};" if at_qmin else f"u = (u < {low}) ? {low} : {zp}; /* NaN: zero point */"
         return head + (
             "        /* volatile: the product is rounded and stored on its own, so no compiler fuses\n"
             "           x * (1/s) + zp into one FMA (rounded once, it could move a half-way code). */\n"
@@ -372,6 +396,8 @@ def c_header_source(model, name: str = "skqat_model") -> str:
     writer = _Writer(model, name)
     for i in range(len(model.network.layers)):
         writer.layer(i)
+    # Before the tables are joined: a per-feature input grid adds its own.
+    input_source = writer.input_function()
     guard = f"{writer.macro}_H"
     input_type = _ctype(grid.qmin, grid.qmax)
     typedefs = f"/* Input codes, in [{writer.macro}_INPUT_QMIN, {writer.macro}_INPUT_QMAX]. */\n"
@@ -389,7 +415,7 @@ def c_header_source(model, name: str = "skqat_model") -> str:
         + "\n".join(writer.tables),
         writer.helpers(),
         "\n".join(writer.functions),
-        writer.input_function(),
+        input_source,
         writer.api(),
         f"#endif /* {guard} */\n",
     ]

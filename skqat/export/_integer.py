@@ -116,7 +116,9 @@ class IntegerMLP:
             dtype = np.int32 if accumulator_bits(layer, grid) == 32 else np.int64
             weights = np.ascontiguousarray(weight_levels(layer).T, dtype=dtype)
             assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
-            self._steps.append((dtype, weights, layer.bias_codes.astype(dtype), dtype(int(grid.zero_point))))
+            # The input zero point is a vector for a per-feature input grid.
+            zero = np.asarray(grid.zero_point).astype(dtype)
+            self._steps.append((dtype, weights, layer.bias_codes.astype(dtype), zero))
 
     # ------------------------------------------------------------------
     # Structure

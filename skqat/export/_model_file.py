@@ -44,7 +44,7 @@ _REQUANT_FIELDS = ("fixed_multiplier", "shift", "float32_multiplier")
 def _grid_arrays(grid: FrozenGrid, prefix: str) -> dict:
     return {
         f"{prefix}_grid": np.array(
-            [grid.bits, grid.qmin, grid.qmax, grid.symmetric, grid.calibrated], dtype=np.int64
+            [grid.bits, grid.qmin, grid.qmax, grid.symmetric, grid.calibrated, grid.axis], dtype=np.int64
         ),
         f"{prefix}_scale": np.asarray(grid.scale),
         f"{prefix}_zero_point": np.asarray(grid.zero_point, np.int32),
@@ -165,17 +165,19 @@ class _Archive:
         return self.array(field, kinds, shape=()).item()
 
     def grid(self, prefix: str, dtype) -> FrozenGrid:
-        bits, qmin, qmax, symmetric, calibrated = (
-            int(v) for v in self.array(f"{prefix}_grid", "i", shape=(5,))
+        bits, qmin, qmax, symmetric, calibrated, axis = (
+            int(v) for v in self.array(f"{prefix}_grid", "i", shape=(6,))
         )
-        if symmetric not in (0, 1) or calibrated not in (0, 1):
-            fail(self.source, f"{prefix}_grid", "holds flags other than 0 and 1")
+        if symmetric not in (0, 1) or calibrated not in (0, 1) or axis not in (0, -1):
+            fail(
+                self.source, f"{prefix}_grid", "holds flags other than 0 and 1 or an axis other than 0 and -1"
+            )
         scale = self.array(f"{prefix}_scale", "f")
         if scale.dtype != dtype:
             fail(self.source, f"{prefix}_scale", f"has type {scale.dtype}; expected {dtype}")
         zero = self.array(f"{prefix}_zero_point", "iu", shape=scale.shape)
         return FrozenGrid(
-            bits, qmin, qmax, scale, zero, symmetric=bool(symmetric), calibrated=bool(calibrated)
+            bits, qmin, qmax, scale, zero, symmetric=bool(symmetric), calibrated=bool(calibrated), axis=axis
         )
 
     def layer(self, prefix: str, dtype) -> FrozenLayer:

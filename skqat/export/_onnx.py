@@ -198,15 +198,17 @@ def _applied(grid: FrozenGrid | None) -> bool:
     return grid is not None and not grid.calibrated
 
 
-def _float_weight(g: GraphBuilder, layer: FrozenLayer, hint: str, dtype) -> str:
+def _float_weight(g: GraphBuilder, layer: FrozenLayer, hint: str, dtype, folded: bool = False) -> str:
     """The (n_in, n_out) weight ``predict`` multiplies by, from the integer codes when it has them.
 
     ``FrozenGrid.dequantize`` transposed, ``(codes - zp) * s`` with ``zp`` and
     ``s`` per column; in another dtype than the training one, the same
-    operations in that dtype.
+    operations in that dtype. A ``folded`` layer (the first, under a
+    per-feature input grid) has codes of ``W * s_in``: its float weights
+    are ``predict``'s, cast.
     """
     grid = layer.weight_grid
-    if grid is None or layer.weight_codes is None:  # a float layer
+    if grid is None or layer.weight_codes is None or folded:  # a float layer, or codes of W * s_in
         return g.constant(f"{hint}_w", np.ascontiguousarray(layer.weight.T, dtype=dtype))
     if dtype == layer.weight.dtype and not np.array_equal(
         grid.dequantize(layer.weight_codes, dtype), layer.weight
@@ -226,7 +228,8 @@ def build_float_network(g: GraphBuilder, network: FrozenNetwork, x: str, dtype) 
         x = _fake_quantize(g, x, network.input_grid, "input", dtype)
     n_hidden = len(network.layers) - 1
     for i, layer in enumerate(network.layers):
-        weight = _float_weight(g, layer, f"layer{i}", dtype)
+        folded = i == 0 and network.input_grid is not None and network.input_grid.per_feature
+        weight = _float_weight(g, layer, f"layer{i}", dtype, folded)
         bias = g.constant(f"layer{i}_bias", np.asarray(layer.bias, dtype))
         x = g.node("Add", [g.node("MatMul", [x, weight], f"layer{i}_mm"), bias], f"layer{i}_out")
         if i < n_hidden:

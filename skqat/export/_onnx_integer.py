@@ -112,6 +112,29 @@ def _input_zero(grid: FrozenGrid) -> int:
     return int(grid.zero_point) + _code_shift(grid)
 
 
+def _zero_and_bias(layer: FrozenLayer, input_grid: FrozenGrid) -> tuple[int, np.ndarray]:
+    """The kernel's scalar uint8 input zero point and the layer's int32 bias (``C``).
+
+    The kernels take one input zero point. A per-feature input grid's zero
+    points (shifted into uint8 like the codes) move into the bias instead:
+    ``sum_j (a_j - z_j) w_ij + b_i = sum_j a_j w_ij + (b_i - sum_j z_j w_ij)``,
+    the same integers, with ``w`` the weight levels ``q_w - zp_w``.
+    """
+    assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
+    bias = layer.bias_codes.astype(np.int64)
+    if not input_grid.per_feature:
+        return _input_zero(input_grid), bias.astype(np.int32)
+    zeros = np.asarray(input_grid.zero_point, np.int64) + _code_shift(input_grid)
+    bias = bias - weight_levels(layer).astype(np.int64) @ zeros
+    if np.any(np.abs(bias) > INT32_MAX):
+        raise ValueError(
+            "integer_ops=True: the first layer's bias with the per-feature input zero points folded in "
+            "overflows int32, which onnxruntime's integer kernels use; export the float graph "
+            "(integer_ops=False)."
+        )
+    return 0, bias.astype(np.int32)
+
+
 def _qgemm(
     g: GraphBuilder,
     codes: str,
@@ -132,15 +155,15 @@ def _qgemm(
     multiplier = np.broadcast_to(np.asarray(multiplier, np.float32), weight_zero.shape)
     multiplier, weight_zero = _column_params(multiplier, weight_zero)
     one = g.constant(f"{hint}_one", np.float32(1.0))
-    assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
+    zero, bias = _zero_and_bias(layer, input_grid)
     inputs = [
         codes,
         one,
-        g.constant(f"{hint}_xzp", np.uint8(_input_zero(input_grid))),
+        g.constant(f"{hint}_xzp", np.uint8(zero)),
         g.constant(f"{hint}_w", weight),
         g.constant(f"{hint}_m", multiplier),
         g.constant(f"{hint}_wzp", weight_zero),
-        g.constant(f"{hint}_bias", layer.bias_codes.astype(np.int32)),
+        g.constant(f"{hint}_bias", bias),
     ]
     if out_zero is not None:
         inputs += [one, g.constant(f"{hint}_yzp", np.uint8(out_zero))]
@@ -239,16 +262,22 @@ def _last_layer(g: GraphBuilder, codes: str, input_grid: FrozenGrid, layer: Froz
         return _qgemm(g, codes, input_grid, layer, 1.0, hint), np.dtype(np.float32)
     weight, weight_zero = _gemm_weight(layer, input_grid)
     (weight_zero,) = _column_params(weight_zero)
-    zero = g.constant(f"{hint}_xzp", np.uint8(_input_zero(input_grid)))
+    zero_point, bias_codes = _zero_and_bias(layer, input_grid)
+    zero = g.constant(f"{hint}_xzp", np.uint8(zero_point))
     inputs = [codes, g.constant(f"{hint}_w", weight), zero]
     acc = g.node("MatMulInteger", [*inputs, g.constant(f"{hint}_wzp", weight_zero)], f"{hint}_mm")
-    assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
-    bias = g.constant(f"{hint}_bias", layer.bias_codes.astype(np.int32))
+    bias = g.constant(f"{hint}_bias", bias_codes)
     return g.node("Add", [acc, bias], f"{hint}_logits"), np.dtype(np.int32)
 
 
 def _input_bounds(grid: FrozenGrid, x_dtype, dtype) -> np.ndarray | None:
-    """Inputs (of ``x_dtype``) whose codes are ``q_min`` and ``q_max``: the middles of the end steps."""
+    """Inputs (of ``x_dtype``) whose codes are ``q_min`` and ``q_max``: the middles of the end steps.
+
+    None for a per-feature grid (ONNX's ``Clip`` takes scalar bounds): its
+    codes are clipped after rounding instead.
+    """
+    if grid.per_feature:
+        return None
     middles = ((np.array([grid.qmin, grid.qmax]) - int(grid.zero_point)) * float(grid.scale)).astype(x_dtype)
     codes = quantize_codes(middles.astype(dtype), grid)
     return middles if codes.tolist() == [grid.qmin, grid.qmax] else None

@@ -240,11 +240,22 @@ def _bias_grid(network: FrozenNetwork, i: int) -> FrozenGrid | None:
 def _build(network: FrozenNetwork, g: _Graph, x: str, batch_size: int, calibrated_grids: bool) -> str:
     """Nodes from the input ``x`` to the last layer's ``Add`` (the logits); returns its output."""
     input_grid = _applied(network.input_grid, calibrated_grids)
+    folded = input_grid is not None and input_grid.per_feature
     if input_grid is not None:
-        x = g.quantize(x, input_grid, "input", (batch_size, network.n_features))
+        shape = (batch_size, network.n_features)
+        x = g.quantize(x, input_grid, "input", shape, channel_axis=1 if folded else 0)
+    if folded:
+        # A per-feature grid's scales live in the first layer's weight grid: the MatMul takes the
+        # codes, q - zp = x_hat * (1/s), and the weights W * s on their grid.
+        assert input_grid is not None
+        inverse = np.reciprocal(np.asarray(input_grid.scale, np.float32)).reshape(1, -1)
+        x = g.node("Mul", [x, g.constant("input_inverse", inverse)], "input_codes", shape)
     for i, layer in enumerate(network.layers):
         n_out, n_in = layer.weight.shape
-        weight = g.constant(f"layer{i}_weight", layer.weight.T)
+        on_grid = (
+            layer.weight * input_grid.scale if i == 0 and folded and input_grid is not None else layer.weight
+        )
+        weight = g.constant(f"layer{i}_weight", on_grid.T)
         if layer.weight_grid is not None:
             weight = g.quantize(weight, layer.weight_grid, f"layer{i}_weight", (n_in, n_out), channel_axis=1)
         bias = g.constant(f"layer{i}_bias", layer.bias)

@@ -1,0 +1,90 @@
+"""Per-feature input grids (``input_granularity="per_feature"``): one learned scale per column.
+
+Raw columns of very different ranges each get a grid of their own, whose
+scales fold into the first layer's weight grid (the weights multiply the
+input codes). The exports' exactness on such grids is checked with the
+other configurations: ``test_c_export.py`` (``per_feature_*`` cases),
+``test_onnx.py`` (``raw`` integer configurations and the float-graph
+parity), ``test_onnx_cpus.py`` and ``test_qonnx.py``.
+"""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
+
+
+@pytest.fixture(scope="module")
+def mixed_columns():
+    """A wide-range column, a constant one, a binary one and a four-valued one."""
+    rng = np.random.default_rng(0)
+    n = 600
+    X = np.column_stack(
+        [rng.normal(0, 1e5, n), np.full(n, 7.0), rng.integers(0, 2, n), rng.integers(0, 4, n)]
+    ).astype(np.float64)
+    y = ((X[:, 0] > 0) ^ (X[:, 2] > 0)).astype(int)
+    return X, y
+
+
+def _fit(X, y, granularity, **params):
+    params = {
+        "hidden_layer_sizes": (16,),
+        "weight_bits": 4,
+        "input_bits": 8,
+        "max_iter": 30,
+        "random_state": 0,
+        **params,
+    }
+    return QuantizedMLPClassifier(input_granularity=granularity, **params).fit(X, y)
+
+
+def test_one_scale_per_feature_from_each_column(mixed_columns):
+    X, y = mixed_columns
+    grid = _fit(X, y, "per_feature").export_integer().input_grid
+    assert grid.per_feature and np.shape(grid.scale) == (X.shape[1],)
+    # Initialised from each column's own range: the wide column's step is ~1e5 times the binary one's.
+    assert grid.scale[0] / grid.scale[2] > 1e4
+    assert not _fit(X, y, "per_tensor").export_integer().input_grid.per_feature
+
+
+def test_few_valued_columns_keep_their_values_apart(mixed_columns):
+    X, y = mixed_columns
+    per_feature = _fit(X, y, "per_feature").export_integer().quantize_input(X)
+    per_tensor = _fit(X, y, "per_tensor").export_integer().quantize_input(X)
+    distinct = [len(np.unique(X[:, j])) for j in (1, 2, 3)]
+    assert [len(np.unique(per_feature[:, j])) for j in (1, 2, 3)] == distinct
+    # The control: one grid for all, spanning 1e5, puts the binary and four-valued columns on one code.
+    assert [len(np.unique(per_tensor[:, j])) for j in (2, 3)] == [1, 1]
+
+
+@pytest.mark.parametrize("quantizer", ["lsq", "pact", "minmax", "noise", "penalty"])
+def test_every_scheme_learns_a_grid_per_feature(mixed_columns, quantizer):
+    X, y = mixed_columns
+    clf = _fit(X, y, "per_feature", quantizer=quantizer, symmetric=quantizer != "pact")
+    model = clf.export_integer()
+    assert model.input_grid.per_feature
+    codes = model.quantize_input(X)
+    assert [len(np.unique(codes[:, j])) for j in (2, 3)] == [2, 4]
+
+
+def test_warm_start_pickle_and_changing_granularity(mixed_columns):
+    X, y = mixed_columns
+    clf = _fit(X, y, "per_feature", warm_start=True, max_iter=5)
+    clf.fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict(X), clf.predict(X))
+    with pytest.raises(ValueError, match="per_feature_input"):
+        clf.set_params(input_granularity="per_tensor").fit(X, y)
+
+
+def test_regressor_per_feature(mixed_columns):
+    X, _ = mixed_columns
+    y = X[:, 0] / 1e5 + X[:, 3]
+    reg = QuantizedMLPRegressor(
+        hidden_layer_sizes=(16,), input_bits=8, input_granularity="per_feature", max_iter=5, random_state=0
+    ).fit(X, y)
+    model = reg.export_integer()
+    assert model.input_grid.per_feature and np.shape(model.input_grid.scale) == (X.shape[1],)
+    assert np.isfinite(model.predict(X)).all()
