@@ -192,8 +192,9 @@ NETWORK_PARAMETERS = """\
         different ranges keep their resolution; or one for all features
         (standardize them first). Per feature, the scales fold into the
         first layer's weight grid, whose weights then multiply the input
-        codes; the integer model, the C header and the ONNX and QONNX graphs
-        quantize each feature on its own grid.
+        codes (normalized to about unit spread, so raw columns train like
+        standardized ones); the integer model, the C header and the ONNX and
+        QONNX graphs quantize each feature on its own grid.
 
     bias_bits : int in [2, 32] or None, default=None
         Quantize each bias on a signed grid with scale ``s_w * s_in`` (weight

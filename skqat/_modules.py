@@ -14,6 +14,7 @@ from torch import nn
 
 from ._activations import get_activation
 from ._allocation import mean_bits
+from ._frozen import code_unit
 from ._functional import fake_quantize, grid_limits
 from ._quantizers import Quantizer
 
@@ -55,39 +56,40 @@ class QuantLinear(nn.Module):
             self.mask = None
 
     def fold_input_scales(self, input_quantizer: Quantizer) -> None:
-        """Put the weight grid on ``W * s`` (``s`` the per-feature input scales): the weights multiply codes.
+        """Train this layer on the input codes of a per-feature grid: the weights multiply codes.
 
-        With a per-feature input grid each feature has its own scale, so no
-        one accumulator scale covers the products ``x_j * w_ij``. Folding
-        ``s_j`` into column ``j`` before quantizing makes the grid's weights
-        multiply the input codes ``q_j - zp_j`` directly: the forward pass
-        uses ``q(W * s) / s`` on the dequantized inputs, the same products.
+        With a per-feature input grid each feature has its own scale ``s_j``,
+        so no one accumulator scale covers the products ``x_j * w_ij``. The
+        layer's latent weight ``V`` lives in code units instead: it multiplies
+        the normalized codes ``(q_j - zp_j) / k`` (``k``,
+        :func:`skqat._frozen.code_unit`, a power of two), so its weight grid
+        quantizes ``V`` itself and the integer model multiplies codes. On the
+        dequantized inputs the forward pass uses ``q(V) / (s * k)``, the same
+        products. ``V`` has the size of weights on standardized features
+        whatever the columns' ranges: raw columns train like scaled ones.
         """
         # A plain attribute, not a submodule: the quantizer belongs to the network, not to this layer.
         object.__setattr__(self, "_fold_source", input_quantizer)
 
     def input_fold(self) -> torch.Tensor | None:
-        """The per-feature input scales folded into this layer's weight grid, shape (1, n_in), or None."""
+        """``s * k`` per input feature, shape (1, n_in): what the folded weight is divided by; or None."""
         source = self.__dict__.get("_fold_source")
-        return None if source is None else source.effective_scale().reshape(1, -1)
-
-    def folded(self, weight: torch.Tensor) -> torch.Tensor:
-        """``weight`` times the folded input scales (unchanged for a layer that folds none)."""
-        fold = self.input_fold()
-        return weight if fold is None else weight * fold
+        if source is None:
+            return None
+        return source.effective_scale().reshape(1, -1) * code_unit(source.bits)
 
     def grid_weight(self) -> torch.Tensor:
-        """What the weight grid quantizes: the masked latent weight, times the folded input scales."""
-        return self.folded(self.masked_weight())
+        """What the weight grid quantizes: the masked latent weight."""
+        return self.masked_weight()
 
     def quantized_weight(self, quantize: bool = True) -> torch.Tensor:
-        """The weight the forward pass uses: ``q(W)``, or ``q(W * s) / s`` folded (times the pruning mask)."""
+        """The weight the forward pass uses: ``q(W)``, or ``q(V) / (s * k)`` folded (times the mask)."""
         weight = self.weight
         if quantize and self.weight_quantizer is not None:
-            fold = self.input_fold()
-            weight = (
-                self.weight_quantizer(weight) if fold is None else self.weight_quantizer(weight * fold) / fold
-            )
+            weight = self.weight_quantizer(weight)
+        fold = self.input_fold()
+        if fold is not None:
+            weight = weight / fold
         return weight if self.mask is None else weight * self.mask
 
     def masked_weight(self) -> torch.Tensor:
@@ -241,9 +243,10 @@ class QuantMLP(nn.Module):
         """
         was_training = self.training
         self.eval()
-        # The input grid first: a folded first layer's weight grid is fitted to W * s_in.
+        # A per-feature input grid is set once (prepare_input_grid): the first layer's units are its.
         if self.input_quantizer is not None:
-            self.input_quantizer.initialize(x)
+            if not (self.folds_input and bool(self.input_quantizer.initialized)):
+                self.input_quantizer.initialize(x)
             x = self.input_quantizer(x)
         for layer in self.layers:
             if layer.weight_quantizer is not None:
@@ -309,8 +312,8 @@ class QuantMLP(nn.Module):
     def grid_distance(self) -> float:
         """Mean distance of the latent weights to their grids, in grid steps."""
         distances = [
-            float(quantizer.grid_distance(layer.folded(layer.weight))) * layer.weight.numel()
-            for layer, quantizer in zip(self.layers, self.weight_quantizers())
+            float(quantizer.grid_distance(weight)) * weight.numel()
+            for weight, quantizer in zip(self.latent_weights(), self.weight_quantizers())
             if quantizer is not None
         ]
         n = sum(w.numel() for w, q in zip(self.latent_weights(), self.weight_quantizers()) if q is not None)
@@ -326,12 +329,24 @@ class QuantMLP(nn.Module):
                 layer.weight_quantizer.refit(layer.grid_weight())
 
     def input_scales(self) -> list[torch.Tensor | None]:
-        """Scale of each layer's quantized input (detached): None where the input is float, or codes.
+        """Scale of each layer's quantized input (detached), None where the input is float.
 
-        A folded first layer multiplies the input codes, of scale 1: None too.
+        A folded first layer takes the normalized codes ``(q - zp) / k``, of scale ``1 / k``.
         """
-        quantizers = [None if self.folds_input else self.input_quantizer, *self.activation_quantizers]
-        return [q.effective_scale() if isinstance(q, Quantizer) else None for q in quantizers]
+        scales = [
+            q.effective_scale() if isinstance(q, Quantizer) else None for q in self.activation_quantizers
+        ]
+        first = self.input_quantizer
+        if self.folds_input:
+            unit = 1.0 / code_unit(first.bits)
+            return [first.effective_scale().new_tensor(unit), *scales]
+        return [first.effective_scale() if isinstance(first, Quantizer) else None, *scales]
+
+    @torch.no_grad()
+    def prepare_input_grid(self, x: torch.Tensor) -> None:
+        """Initialise a per-feature input grid once, before training: the first layer's units are its."""
+        if self.folds_input and not bool(self.input_quantizer.initialized):
+            self.input_quantizer.initialize(x)
 
     def grid_weights(self) -> list[torch.Tensor]:
         """What each layer's weight grid quantizes (:meth:`QuantLinear.grid_weight`)."""

@@ -31,11 +31,9 @@ def grid_penalty(module) -> torch.Tensor:
         A scalar.
     """
     total = None
-    for layer, quantizer in zip(module.layers, module.weight_quantizers()):
+    for weight, quantizer in zip(module.latent_weights(), module.weight_quantizers()):
         if quantizer is None:
             continue
-        # On the grid's own units: a folded first layer's grid holds W * s_in.
-        weight = layer.folded(layer.weight)
         term = (weight - quantizer.quantize(weight.detach())).square().sum()
         total = term if total is None else total + term
     if total is None:

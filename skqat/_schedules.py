@@ -91,6 +91,8 @@ class Schedule:
     # -- the hooks of the training loop --------------------------------
     def before_epoch(self, module, epoch: int, data: TrainingData, objective: Objective) -> None:
         """Apply the schedules for ``epoch`` (counting every epoch the model has trained)."""
+        if module.folds_input:
+            module.prepare_input_grid(calibration_batch(data))
         if not module._quantizing and epoch >= self.quant_delay:
             module.start_quantization(calibration_batch(data))
         objective.quant_lambda = self.quant_lambda_at(epoch) if module._quantizing else 0.0
