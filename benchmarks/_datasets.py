@@ -124,6 +124,40 @@ def mnist(data_dir=None):
     return _split(images / 255.0, labels)
 
 
+def letter_raw(data_dir=None):
+    """UCI Letter as stored: integer features 0..15, the same split, not standardized."""
+    frame = pd.read_csv(
+        Path(data_dir or DEFAULT_DATA_DIR) / "letter" / "letter-recognition.data", header=None
+    )
+    return _split(frame.iloc[:, 1:].to_numpy(float), frame.iloc[:, 0].to_numpy())
+
+
+def mnist_raw(data_dir=None):
+    """The MNIST test set with raw pixel values 0..255, the same split as :func:`mnist`."""
+    X_train, X_test, y_train, y_test = mnist(data_dir)
+    return np.rint(X_train * 255.0), np.rint(X_test * 255.0), y_train, y_test
+
+
+#: Adult's numeric columns: age ~20-90, fnlwgt ~1e4-1.5e6, capital-gain 0-99,999, ...
+ADULT_NUMERIC = ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
+
+
+def adult_numeric_raw(data_dir=None):
+    """UCI Adult's six numeric columns as stored, the official train and test files."""
+    X_train, X_test, y_train, y_test = adult_frames(data_dir)
+    return (
+        X_train[ADULT_NUMERIC].to_numpy(float),
+        X_test[ADULT_NUMERIC].to_numpy(float),
+        y_train.to_numpy(),
+        y_test.to_numpy(),
+    )
+
+
+def standardized(loader):
+    """``loader``'s split with its features standardized on the training rows."""
+    return lambda data_dir=None: _standardized(*loader(data_dir))
+
+
 def synthetic(data_dir=None):
     """A 6-class problem no one tuned for: 6,000 x 30 standardized features, 75/25 stratified split."""
     X, y = make_classification(

@@ -151,9 +151,6 @@ def explicit_gradients_supported(module, loss_name: str) -> bool:
         return False
     if module.activation not in ACTIVATIONS or ACTIVATIONS[module.activation].backward is None:
         return False
-    if getattr(module, "folds_input", False):
-        # The folded first layer's weight path (q(W * s) / s) is autograd's.
-        return False
     for layer in module.layers:
         if not _explicit(layer.weight_quantizer):
             return False
@@ -185,6 +182,10 @@ class ExplicitGradients:
         self.activation = module.activation
         self.activation_fn = module._activation_fn
         self.input_quantizer = module.input_quantizer if quantize else None
+        # A per-feature input grid: the first layer takes x / (s * k), the normalized codes, and
+        # multiplies q(V) (QuantLinear.fold_input_scales); autograd's q(V) / (s * k) on x, the same products.
+        self.input_fold = module.layers[0].input_fold if module.folds_input else None
+        self.input_offset = module.layers[0].input_offset if module.folds_input else None
         self.layers = [
             (layer.weight, layer.bias, layer.weight_quantizer if quantize else None, layer.mask)
             for layer in module.layers
@@ -238,6 +239,10 @@ class ExplicitGradients:
             x, input_state = self.input_quantizer.forward_explicit(X, out=self._buffer("input", X))
         saved = []
         last = len(self.layers) - 1
+        fold = None if self.input_fold is None else self.input_fold()
+        if fold is not None and self.input_offset is not None:
+            # The centered codes (q - zp - c) / k (QuantLinear.fold_input_scales).
+            x = x / fold - self.input_offset()
         for i, (weight, bias, quantizer, mask) in enumerate(self.layers):
             weight_state = None
             w = weight
@@ -279,6 +284,8 @@ class ExplicitGradients:
             self._store(grads, [self._bias_positions[i]], [grad.sum(0)])
             if i > 0 or input_state is not None:
                 grad_input = grad.mm(w_used)
+                if i == 0 and fold is not None:
+                    grad_input = grad_input / fold
             if mask is not None:
                 grad_w.mul_(mask)
             if quantizer is not None:

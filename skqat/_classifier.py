@@ -106,7 +106,7 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
         target_bits=None,
         target_bytes=None,
         input_bits=None,
-        input_granularity="per_tensor",
+        input_granularity="per_feature",
         bias_bits=None,
         sparsity=0.0,
     ):

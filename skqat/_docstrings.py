@@ -186,15 +186,16 @@ NETWORK_PARAMETERS = """\
         Quantize the input features on a learned signed grid: the features
         become ``input_bits``-bit integers.
 
-    input_granularity : {"per_feature", "per_tensor"}, default="per_tensor"
+    input_granularity : {"per_feature", "per_tensor"}, default="per_feature"
         With ``input_bits``: one learned scale (and zero point) per feature,
         each initialised from its column's range, so raw columns of very
         different ranges keep their resolution; or one for all features
         (standardize them first). Per feature, the scales fold into the
         first layer's weight grid, whose weights then multiply the input
-        codes (normalized to about unit spread, so raw columns train like
-        standardized ones); the integer model, the C header and the ONNX and
-        QONNX graphs quantize each feature on its own grid.
+        codes, centered on each column's mean and normalized to about unit
+        spread, so raw columns train like standardized ones; the integer
+        model, the C header and the ONNX and QONNX graphs quantize each
+        feature on its own grid. Without ``input_bits`` it has no effect.
 
     bias_bits : int in [2, 32] or None, default=None
         Quantize each bias on a signed grid with scale ``s_w * s_in`` (weight

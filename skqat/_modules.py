@@ -70,6 +70,10 @@ class QuantLinear(nn.Module):
         """
         # A plain attribute, not a submodule: the quantizer belongs to the network, not to this layer.
         object.__setattr__(self, "_fold_source", input_quantizer)
+        # Integer codes c_j near each column's mean (QuantMLP.prepare_input_grid): the layer takes
+        # the centered codes (q - zp - c) / k, so columns far from zero train like centered ones.
+        center = torch.zeros(1, self.in_features, dtype=self.weight.dtype, device=self.weight.device)
+        self.register_buffer("input_center", center)
 
     def input_fold(self) -> torch.Tensor | None:
         """``s * k`` per input feature, shape (1, n_in): what the folded weight is divided by; or None."""
@@ -111,10 +115,30 @@ class QuantLinear(nn.Module):
         # Identity gradient: the bias grid is fine enough that clipping never matters.
         return fake_quantize(self.bias, self.bias_scale(input_scale).log(), None, qmin, qmax, 1.0, False)
 
+    def input_offset(self) -> torch.Tensor | None:
+        """``c / k``: what the folded layer subtracts from ``x / (s * k)`` (None for other layers)."""
+        source = self.__dict__.get("_fold_source")
+        if source is None:
+            return None
+        center: torch.Tensor = self.input_center
+        return center / code_unit(source.bits)
+
+    def effective_bias(self, weight: torch.Tensor, input_scale, quantize: bool = True) -> torch.Tensor:
+        """The bias on the dequantized input: a folded layer's, less its weights times the centers.
+
+        ``sum_j (x_j / (s_j k) - c_j / k) V_ij + b`` is ``x @ weight.T`` plus
+        ``b - sum_j c_j s_j weight_ij`` with ``weight = V / (s k)``.
+        """
+        bias = self.quantized_bias(input_scale, quantize)
+        offset = self.input_offset()
+        fold = self.input_fold()
+        if offset is None or fold is None:
+            return bias
+        return bias - ((offset * fold) @ weight.t()).reshape(-1)
+
     def forward(self, x: torch.Tensor, input_scale: torch.Tensor | None = None, quantize: bool = True):
-        return torch.nn.functional.linear(
-            x, self.quantized_weight(quantize), self.quantized_bias(input_scale, quantize)
-        )
+        weight = self.quantized_weight(quantize)
+        return torch.nn.functional.linear(x, weight, self.effective_bias(weight, input_scale, quantize))
 
     @torch.no_grad()
     def prune(self, fraction: float) -> None:
@@ -347,6 +371,9 @@ class QuantMLP(nn.Module):
         """Initialise a per-feature input grid once, before training: the first layer's units are its."""
         if self.folds_input and not bool(self.input_quantizer.initialized):
             self.input_quantizer.initialize(x)
+            # The code of each column's mean, relative to its zero point: the centers.
+            scale = self.input_quantizer.effective_scale().reshape(1, -1)
+            self.layers[0].input_center.copy_(torch.round(x.mean(dim=0, keepdim=True) / scale))
 
     def grid_weights(self) -> list[torch.Tensor]:
         """What each layer's weight grid quantizes (:meth:`QuantLinear.grid_weight`)."""
@@ -357,9 +384,9 @@ class QuantMLP(nn.Module):
         """``(weight, bias)`` of each layer exactly as inference uses them."""
         was_training = self.training
         self.eval()
-        params = [
-            (layer.quantized_weight(), layer.quantized_bias(scale))
-            for layer, scale in zip(self.layers, self.input_scales())
-        ]
+        params = []
+        for layer, scale in zip(self.layers, self.input_scales()):
+            weight = layer.quantized_weight()
+            params.append((weight, layer.effective_bias(weight, scale)))
         self.train(was_training)
         return params

@@ -109,7 +109,7 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
         target_bits=None,
         target_bytes=None,
         input_bits=None,
-        input_granularity="per_tensor",
+        input_granularity="per_feature",
         bias_bits=None,
         sparsity=0.0,
     ):

@@ -17,7 +17,7 @@ from skqat._fixed_point import (
     quantize_multiplier,
     requantize_float32,
 )
-from skqat._frozen import FrozenGrid, quantize_codes, tensor_nbytes
+from skqat._frozen import FrozenGrid, quantize_codes, tensor_nbytes, weight_from_codes
 from skqat.plot import model_bytes
 
 CONFIGS = [
@@ -27,6 +27,13 @@ CONFIGS = [
     {"weight_bits": 2, "activation_bits": None},
     {"weight_bits": (8, 2), "activation": "tanh"},
     {"weight_bits": 1},
+    {
+        "weight_bits": 4,
+        "input_bits": 8,
+        "input_granularity": "per_feature",
+        "symmetric": False,
+        "bias_bits": 32,
+    },
     {"weight_bits": (4, None)},
 ]
 
@@ -54,16 +61,20 @@ def test_byte_count_formula():
     assert tensor_nbytes(10, 8, n_scales=5, asymmetric=True) == 10 + 40
 
 
-@pytest.mark.parametrize("params", CONFIGS[:6], ids=lambda p: "-".join(f"{k}={v}" for k, v in p.items()))
+@pytest.mark.parametrize("params", CONFIGS[:7], ids=lambda p: "-".join(f"{k}={v}" for k, v in p.items()))
 def test_record_holds_what_predict_uses(iris, params):
     X, y = iris
     clf = _clf(X, y, **params)
-    for layer, coef, intercept in zip(clf._frozen.layers, clf.coefs_, clf.intercepts_):
+    input_grid = clf._frozen.input_grid
+    folded = input_grid if input_grid is not None and input_grid.per_feature else None
+    for i, (layer, coef, intercept) in enumerate(zip(clf._frozen.layers, clf.coefs_, clf.intercepts_)):
         np.testing.assert_array_equal(layer.weight, coef.T)
         np.testing.assert_array_equal(layer.bias, intercept)
         grid = layer.weight_grid
-        # Codes and grid give back the weights exactly: s * (q - zp).
-        np.testing.assert_array_equal(grid.dequantize(layer.weight_codes, coef.dtype), coef.T)
+        # Codes and grid give back the weights exactly: s * (q - zp), over the per-feature input
+        # scales where the first layer's codes multiply input codes.
+        weight = weight_from_codes(layer.weight_codes, grid, coef.dtype, folded if i == 0 else None)
+        np.testing.assert_array_equal(weight, coef.T)
         assert grid.qmin <= layer.weight_codes.min() and layer.weight_codes.max() <= grid.qmax
         assert layer.bias_codes.dtype == np.int32
 

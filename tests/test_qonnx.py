@@ -86,7 +86,14 @@ def _check_quant(model, node, grid, op_type="IntQuant"):
 
 
 def test_nodes_on_inputs_weights_biases_and_activations(digits32):
-    clf = _classifier(digits32, hidden_layer_sizes=(16, 8), weight_bits=4, input_bits=8, bias_bits=16)
+    clf = _classifier(
+        digits32,
+        hidden_layer_sizes=(16, 8),
+        weight_bits=4,
+        input_bits=8,
+        bias_bits=16,
+        input_granularity="per_tensor",
+    )
     network = clf._frozen
     model = to_qonnx(clf)
     producers = _producers(model)
@@ -302,13 +309,14 @@ def test_checks(digits32):
 
 # hls4ml warns where it cannot move a scale below a bias Add; it keeps the scale there, still correct.
 @pytest.mark.filterwarnings("ignore:Failed to propagate quantization:UserWarning")
-def test_hls4ml_emulation_agrees_with_predict(digits32, tmp_path):
+@pytest.mark.parametrize("input_granularity", ["per_tensor", "per_feature"])
+def test_hls4ml_emulation_agrees_with_predict(digits32, tmp_path, input_granularity):
     """hls4ml converts the cleaned graph and compiles its C++ emulation with g++: same labels as predict."""
     hls4ml = pytest.importorskip("hls4ml")
     if shutil.which("g++") is None:
         pytest.skip("hls4ml's emulation library needs g++")
     _, X_test, _, _ = digits32
-    clf = _classifier(digits32, weight_bits=4, input_bits=8)
+    clf = _classifier(digits32, weight_bits=4, input_bits=8, input_granularity=input_granularity)
     # Logits: hls4ml's softmax tables need a narrow input type, and argmax needs no softmax.
     model = cleanup_model(ModelWrapper(to_qonnx(clf, output_activation=False)))
     config = hls4ml.utils.config.config_from_onnx_model(

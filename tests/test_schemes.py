@@ -223,16 +223,19 @@ def test_learned_bits_invalid_combinations(iris, change, message):
         QuantizedMLPClassifier(**dict(FAST, weight_bits="learned", target_bits=4, **change)).fit(X, y)
 
 
-def test_input_quantization_makes_features_integers(iris):
+@pytest.mark.parametrize("granularity", ["per_feature", "per_tensor"])
+def test_input_quantization_makes_features_integers(iris, granularity):
     X, y = iris
-    clf = QuantizedMLPClassifier(**dict(FAST, input_bits=4)).fit(X, y)
+    clf = QuantizedMLPClassifier(**dict(FAST, input_bits=4, input_granularity=granularity)).fit(X, y)
     report = clf.quantization_report()
     row = report[report["tensor"] == "input"].iloc[0]
     assert row["bits"] == 4
+    scale = np.asarray(row["scale"], dtype=float)  # one per feature, or one for all
+    assert scale.shape == ((X.shape[1],) if granularity == "per_feature" else ())
     quantized = clf._module.input_quantizer(torch.as_tensor(X)).detach().numpy()
-    codes = quantized / row["scale"]
+    codes = quantized / scale
     np.testing.assert_allclose(codes, np.round(codes), atol=1e-6)
-    assert len(np.unique(codes)) <= 16
+    assert max(len(np.unique(codes[:, j])) for j in range(X.shape[1])) <= 16
     assert clf.score(X, y) > 0.85
 
 
@@ -245,6 +248,8 @@ def test_bias_on_the_product_grid(iris, granularity):
         w_scale = np.broadcast_to(report.loc[(layer, "weight"), "scale"], clf.intercepts_[layer].shape)
         in_tensor = "input" if layer == 0 else "activation"
         in_scale = report.loc[(0, in_tensor), "scale"]
+        if layer == 0 and clf._frozen.input_grid.per_feature:
+            in_scale = 1.0  # the first layer multiplies input codes: its accumulator is on s_w alone
         codes = clf.intercepts_[layer] / (w_scale * in_scale)
         np.testing.assert_allclose(codes, np.round(codes), atol=1e-5)
         assert np.all(np.abs(codes) <= 128 + 1e-6)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork, Requantization
+from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork, Requantization, weight_from_codes
 from .._head import HEAD_KINDS, LabelHead
 from .._integer_codes import pack_codes, unpack_codes
 from .._record_checks import check_network, fail
@@ -180,7 +180,8 @@ class _Archive:
             bits, qmin, qmax, scale, zero, symmetric=bool(symmetric), calibrated=bool(calibrated), axis=axis
         )
 
-    def layer(self, prefix: str, dtype) -> FrozenLayer:
+    def layer(self, prefix: str, dtype, folded_input: FrozenGrid | None = None) -> FrozenLayer:
+        """Layer ``prefix``; ``folded_input``: the per-feature input grid the first layer's codes fold."""
         grid = self.grid(f"{prefix}_weight", dtype)
         if not 1 <= grid.bits <= 16:
             fail(self.source, f"{prefix}_weight_grid", f"has {grid.bits} bits, outside [1, 16]")
@@ -197,6 +198,12 @@ class _Archive:
                 f"{-(-count * grid.bits // 8)} bytes",
             )
         codes = unpack_codes(packed, count, grid.bits, grid.qmin).reshape(shape)
+        if folded_input is not None and np.shape(folded_input.scale) != (shape[1],):
+            fail(
+                self.source,
+                "input_scale",
+                f"has shape {np.shape(folded_input.scale)} for {shape[1]} features",
+            )
         requant = None
         if self.has(f"{prefix}_fixed_multiplier"):
             requant = Requantization(
@@ -208,7 +215,7 @@ class _Archive:
                 else None,
             )
         return FrozenLayer(
-            grid.dequantize(codes, dtype),
+            weight_from_codes(codes, grid, dtype, folded_input),
             self.array(f"{prefix}_bias", "f", shape=(shape[0],)),
             grid,
             codes,
@@ -283,7 +290,11 @@ def read_network(path) -> tuple[FrozenNetwork, str]:
         archive.expect_digests(meta.get("sha256"))
         archive.scalar("format_version", "iu")  # now against its digest
         dtype = np.dtype(meta["dtype"])
-        layers = tuple(archive.layer(f"layer{i}", dtype) for i in range(meta["n_layers"]))
+        input_grid = archive.grid("input", dtype)
+        folded = input_grid if input_grid.per_feature else None
+        layers = tuple(
+            archive.layer(f"layer{i}", dtype, folded if i == 0 else None) for i in range(meta["n_layers"])
+        )
         classes = archive.array("classes", "iufbU", ndim=1) if archive.has("classes") else None
         try:
             head = LabelHead(meta["head"], classes, meta.get("feature_names"))
@@ -293,7 +304,7 @@ def read_network(path) -> tuple[FrozenNetwork, str]:
             layers,
             meta["activation"],
             head,
-            archive.grid("input", dtype),
+            input_grid,
             tuple(archive.grid(f"act{i}", dtype) for i in range(meta["n_layers"] - 1)),
             meta["logit_scale"],
         )

@@ -8,7 +8,9 @@ constant inputs, ``signed``, ``narrow`` and ``rounding_mode`` as attributes.
 For hidden layers ``0 .. L-2`` and the output layer ``L-1``::
 
     global_in (batch, n_features)
-      -> IntQuant(input grid)                        only with input_bits
+      -> IntQuant(input grid)                        only with input_bits, per tensor
+      -> Mul(1/s) -> Add(zp) -> IntQuant(scale 1)    with input_bits, per feature:
+         -> Sub(zp)                                  the codes q - zp (Add/Sub where zp != 0)
     each layer i:
       W_i (n_in, n_out) -> IntQuant(weight grid)     BipolarQuant for 1-bit codes -1/+1
       b_i (n_out,)      -> IntQuant(s_in * s_w)      only with bias_bits
@@ -32,6 +34,12 @@ It is ``predict``'s network (:mod:`skqat._inference`):
   ``ROUND`` is numpy's round half to even, as in skqat. QONNX clamps before
   it rounds, which gives the same codes because the limits are integers.
   Its zero point has skqat's sign: ``round(x / s + zp)``, then ``- zp``.
+- A per-feature input grid's scales live in the first layer's weight grid
+  (``QuantLinear.fold_input_scales``): the first ``MatMul`` takes the codes
+  ``q - zp``, computed in skqat's order (``zp`` before rounding) with one
+  per-tensor ``IntQuant`` of scale 1, so no quantizer has a scale per
+  channel on activations (hls4ml converts it; ``tests/test_qonnx.py``). Its
+  weight initializer holds ``W * s``, on the grid of scale ``s_w / k``.
 - A bias trained with ``bias_bits`` is quantized on its training grid:
   signed ``bias_bits``, scale ``s_w * s_in`` (just ``s_w`` where the layer's
   input is float), zero point 0. A bias trained in float stays a float32
@@ -237,19 +245,37 @@ def _bias_grid(network: FrozenNetwork, i: int) -> FrozenGrid | None:
     return FrozenGrid(layer.bias_bits, -half, half - 1, scale, np.zeros(scale.shape, np.int32))
 
 
+def _per_feature_codes(g: _Graph, x: str, grid: FrozenGrid, shape) -> str:
+    """``q - zp`` of a per-feature input grid: what the first layer's weights multiply.
+
+    ``Mul(x, 1/s)`` and ``Add(zp)`` per feature (skqat's order: ``zp`` before
+    rounding), then one per-tensor ``IntQuant`` with scale 1 that rounds half
+    to even and clamps to the code range, then ``Sub(zp)``. The per-feature
+    scales live in the first layer's weight grid, so no quantizer needs a
+    scale per channel on activations.
+    """
+    inverse = np.reciprocal(np.asarray(grid.scale, np.float32)).reshape(1, -1)
+    u = g.node("Mul", [x, g.constant("input_inverse", inverse)], "input_u", shape)
+    zero = np.asarray(grid.zero_point, np.float32).reshape(1, -1)
+    if grid.nonzero_zero_point:
+        u = g.node("Add", [u, g.constant("input_zp", zero)], "input_shift", shape)
+    unit = FrozenGrid(grid.bits, grid.qmin, grid.qmax, np.asarray(1.0, np.float32), np.asarray(0, np.int32))
+    codes = g.quantize(u, unit, "input", shape)
+    if grid.nonzero_zero_point:
+        codes = g.node("Sub", [codes, g.constant("input_zp_levels", zero)], "input_levels", shape)
+    return codes
+
+
 def _build(network: FrozenNetwork, g: _Graph, x: str, batch_size: int, calibrated_grids: bool) -> str:
     """Nodes from the input ``x`` to the last layer's ``Add`` (the logits); returns its output."""
     input_grid = _applied(network.input_grid, calibrated_grids)
     folded = input_grid is not None and input_grid.per_feature
-    if input_grid is not None:
-        shape = (batch_size, network.n_features)
-        x = g.quantize(x, input_grid, "input", shape, channel_axis=1 if folded else 0)
+    shape = (batch_size, network.n_features)
     if folded:
-        # A per-feature grid's scales live in the first layer's weight grid: the MatMul takes the
-        # codes, q - zp = x_hat * (1/s), and the weights W * s on their grid.
         assert input_grid is not None
-        inverse = np.reciprocal(np.asarray(input_grid.scale, np.float32)).reshape(1, -1)
-        x = g.node("Mul", [x, g.constant("input_inverse", inverse)], "input_codes", shape)
+        x = _per_feature_codes(g, x, input_grid, shape)
+    elif input_grid is not None:
+        x = g.quantize(x, input_grid, "input", shape)
     for i, layer in enumerate(network.layers):
         n_out, n_in = layer.weight.shape
         on_grid = (
@@ -344,7 +370,7 @@ def to_qonnx(
     ...                              random_state=0).fit(X.astype(np.float32), y)
     >>> model = to_qonnx(clf, batch_size=len(X))
     >>> [node.op_type for node in model.graph.node]  # doctest: +NORMALIZE_WHITESPACE
-    ['IntQuant', 'IntQuant', 'MatMul', 'Add', 'Relu', 'IntQuant',
+    ['Mul', 'IntQuant', 'IntQuant', 'MatMul', 'Add', 'Relu', 'IntQuant',
      'IntQuant', 'MatMul', 'Add', 'Softmax']
 
     With qonnx installed, its executor reproduces ``predict_proba``:
