@@ -85,3 +85,20 @@ def test_profile_fit_python_profile_shows_the_fake_quantize_kernels(kernels):
     # The fused C kernels appear as calls into the extension, and only when used.
     assert ("_fused_quant.forward" in stdout) == (not kernels)
     assert ("hardtanh_backward" in stdout) == bool(kernels)
+
+
+def test_raw_columns_quick(tmp_path):
+    out = tmp_path / "raw_columns.md"
+    _run("raw_columns.py", "--quick", "--out", str(out))
+    table = out.read_text()
+    assert "| digits" in table and "raw, per feature" in table and "float, raw" in table
+
+
+def test_onnx_kernels_quick(tmp_path):
+    pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+    out = tmp_path / "onnx_kernels.md"
+    _run("onnx_kernels.py", "--quick", "--out", str(out))
+    text = out.read_text()
+    # The exported graph is exact on this CPU, whichever kind it is.
+    (row,) = [line for line in text.splitlines() if line.startswith("| digits 64-100-10 | integer ")]
+    assert "| 0 / 450 " in row
