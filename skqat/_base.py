@@ -27,7 +27,7 @@ from ._optim import make_optimizer
 from ._progress import EpochProgress
 from ._quantizers import SCHEMES
 from ._record_checks import check_network
-from ._report import quantization_report
+from ._report import input_grid_report, quantization_report
 from ._schedules import Schedule, calibration_batch
 from ._spec import build_module, network_spec, torch_dtype
 from ._threads import training_threads
@@ -738,3 +738,43 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self)
         return quantization_report(self._frozen)
+
+    def input_grid_report(self, X=None) -> pd.DataFrame:
+        """The input grid feature by feature: bits, scale, zero point and, given data, codes used.
+
+        With ``input_granularity="per_feature"`` each feature has a row of
+        its own grid; otherwise every row shows the one grid. A model
+        trained without ``input_bits`` shows the 8-bit grid its integer
+        model calibrated at the end of ``fit`` (``calibrated`` True).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), default=None
+            Rows to count the codes each feature uses on (and its distinct
+            values, for comparison).
+
+        Returns
+        -------
+        report : pandas.DataFrame
+            Indexed by feature name (``feature_names_in_``, or ``x0``,
+            ``x1``, ...), with columns ``bits``, ``scale``, ``zero_point``,
+            ``qmin``, ``qmax``, ``per_feature``, ``calibrated`` and, with
+            ``X``, ``codes_used`` and ``distinct_values``. Empty columns for
+            a model with no input grid.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skqat import QuantizedMLPClassifier
+        >>> X = np.array([[0.0, 1e4], [1.0, 3e4], [0.0, 2e4], [1.0, 5e4]] * 10)
+        >>> clf = QuantizedMLPClassifier(hidden_layer_sizes=(4,), input_bits=8, max_iter=5,
+        ...                              random_state=0).fit(X, [0, 1, 0, 1] * 10)
+        >>> report = clf.input_grid_report(X)
+        >>> report[["bits", "codes_used", "distinct_values"]]  # doctest: +NORMALIZE_WHITESPACE
+                 bits  codes_used  distinct_values
+        feature
+        x0          8           2                2
+        x1          8           4                4
+        """
+        check_is_fitted(self)
+        return input_grid_report(self._frozen, X)

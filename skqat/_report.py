@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._frozen import FrozenGrid, FrozenNetwork, accumulator_scale
+from ._frozen import FrozenGrid, FrozenNetwork, accumulator_scale, quantize_codes
 
-__all__ = ["quantization_report"]
+__all__ = ["input_grid_report", "quantization_report"]
 
 
 def _as_cell(values) -> float | np.ndarray:
@@ -86,3 +86,29 @@ def quantization_report(network: FrozenNetwork) -> pd.DataFrame:
     stored = report["float32_bytes"] > 0
     report["compression"] = (report["float32_bytes"] / report["bytes"]).where(stored)
     return report
+
+
+def input_grid_report(network: FrozenNetwork, X=None) -> pd.DataFrame:
+    """Build the table documented in ``BaseQuantizedMLP.input_grid_report``."""
+    grid = network.input_grid
+    n = network.n_features
+    names = network.head.feature_names or [f"x{j}" for j in range(n)]
+    if grid is None:
+        return pd.DataFrame(index=pd.Index(names, name="feature"))
+    table = pd.DataFrame(
+        {
+            "bits": grid.bits,
+            "scale": np.broadcast_to(np.asarray(grid.scale, np.float64), (n,)),
+            "zero_point": np.broadcast_to(np.asarray(grid.zero_point, np.int64), (n,)),
+            "qmin": grid.qmin,
+            "qmax": grid.qmax,
+            "per_feature": grid.per_feature,
+            "calibrated": grid.calibrated,
+        },
+        index=pd.Index(names, name="feature"),
+    )
+    if X is not None:
+        codes = quantize_codes(np.asarray(X, dtype=network.dtype), grid)
+        table["codes_used"] = [len(np.unique(codes[:, j])) for j in range(n)]
+        table["distinct_values"] = [len(np.unique(np.asarray(X)[:, j])) for j in range(n)]
+    return table

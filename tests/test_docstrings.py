@@ -23,6 +23,7 @@ ESTIMATOR_METHODS = [
     "score",
     "export_integer",
     "quantization_report",
+    "input_grid_report",
 ]
 
 

@@ -124,3 +124,22 @@ def test_raw_columns_train_like_standardized_ones(bits):
     standardized = accuracy(Z, "per_tensor")
     assert accuracy(X, "per_feature") >= standardized - 0.02
     assert accuracy(X, "per_tensor") < standardized - 0.2
+
+
+def test_input_grid_report_feature_by_feature(mixed_columns):
+    import pandas as pd
+
+    X, y = mixed_columns
+    frame = pd.DataFrame(X, columns=["wide", "constant", "binary", "four"])
+    clf = _fit(frame, y, "per_feature")
+    report = clf.input_grid_report(frame)
+    assert list(report.index) == ["wide", "constant", "binary", "four"]
+    np.testing.assert_array_equal(report["scale"], clf.export_integer().input_grid.scale)
+    assert report["per_feature"].all() and not report["calibrated"].any()
+    np.testing.assert_array_equal(report.loc[["constant", "binary", "four"], "codes_used"], [1, 2, 4])
+    np.testing.assert_array_equal(report["codes_used"].iloc[1:], report["distinct_values"].iloc[1:])
+    one_grid = _fit(X, y, "per_tensor").input_grid_report()
+    assert one_grid["scale"].nunique() == 1 and not one_grid["per_feature"].any()
+    assert "codes_used" not in one_grid
+    calibrated = _fit(X, y, "per_feature", input_bits=None).input_grid_report()
+    assert calibrated["calibrated"].all() and (calibrated["bits"] == 8).all()
