@@ -194,7 +194,7 @@ def layer_sensitivity(module, X, y, sample_weight, loss: str, choices: Sequence[
         saved = quantizer.grid_state()
         row = []
         for b in choices:
-            quantizer.try_bits(b, layer.grid_weight())
+            quantizer.try_bits(b, layer.masked_weight())
             row.append(float(LOSSES[loss](module(X), y, sample_weight)))
         quantizer.load_grid_state(saved)
         rows.append(row)
@@ -242,5 +242,5 @@ def allocate_weight_bits(
         byte_budget=byte_budget,
     )
     for layer, b in zip(layers, widths):
-        layer.weight_quantizer.allocate(b, layer.grid_weight())
+        layer.weight_quantizer.allocate(b, layer.masked_weight())
     return widths

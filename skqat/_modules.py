@@ -82,10 +82,6 @@ class QuantLinear(nn.Module):
             return None
         return source.effective_scale().reshape(1, -1) * code_unit(source.bits)
 
-    def grid_weight(self) -> torch.Tensor:
-        """What the weight grid quantizes: the masked latent weight."""
-        return self.masked_weight()
-
     def quantized_weight(self, quantize: bool = True) -> torch.Tensor:
         """The weight the forward pass uses: ``q(W)``, or ``q(V) / (s * k)`` folded (times the mask)."""
         weight = self.weight
@@ -274,7 +270,7 @@ class QuantMLP(nn.Module):
             x = self.input_quantizer(x)
         for layer in self.layers:
             if layer.weight_quantizer is not None:
-                layer.weight_quantizer.initialize(layer.grid_weight())
+                layer.weight_quantizer.initialize(layer.masked_weight())
         *hidden, _ = self.layers
         for layer, quantizer in zip(hidden, self.activation_quantizers):
             x = self._activation_fn(layer(x, None, True))
@@ -350,7 +346,7 @@ class QuantMLP(nn.Module):
             return
         for layer in self.layers:
             if layer.weight_quantizer is not None:
-                layer.weight_quantizer.refit(layer.grid_weight())
+                layer.weight_quantizer.refit(layer.masked_weight())
 
     def input_scales(self) -> list[torch.Tensor | None]:
         """Scale of each layer's quantized input (detached), None where the input is float.
@@ -374,10 +370,6 @@ class QuantMLP(nn.Module):
             # The code of each column's mean, relative to its zero point: the centers.
             scale = self.input_quantizer.effective_scale().reshape(1, -1)
             self.layers[0].input_center.copy_(torch.round(x.mean(dim=0, keepdim=True) / scale))
-
-    def grid_weights(self) -> list[torch.Tensor]:
-        """What each layer's weight grid quantizes (:meth:`QuantLinear.grid_weight`)."""
-        return [layer.grid_weight() for layer in self.layers]
 
     @torch.no_grad()
     def dequantized_parameters(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
