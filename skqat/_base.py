@@ -340,13 +340,16 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         data, validation_score, batch_size = self._training_data(
             X, targets, y_user, sample_weight, dtype, device
         )
-        n_done = self._train(data, validation_score, batch_size, first=first, incremental=incremental)
+        schedule = Schedule.of(self)
+        n_done = self._train(
+            data, validation_score, batch_size, schedule, first=first, incremental=incremental
+        )
 
         self.n_iter_ = n_done
         self.t_ += data.n_samples * n_done
         if self.early_stopping and self._monitor.best_state is not None:
             self._module.load_state_dict(self._monitor.best_state)
-        self.grid_distance_ = Schedule.of(self).finish(self._module, data, incremental)
+        self.grid_distance_ = schedule.finish(self._module, data, incremental)
         # Every row seen so far calibrates the integer deployment's input grid.
         low, high = getattr(self, "_input_range", (np.inf, -np.inf))
         self._input_range = (min(low, float(X.min())), max(high, float(X.max())))
@@ -400,13 +403,13 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             )
         return data, validation_score, min(self.batch_size, n_samples)
 
-    def _train(self, data, validation_score, batch_size: int, *, first: bool, incremental: bool) -> int:
+    def _train(
+        self, data, validation_score, batch_size: int, schedule: Schedule, *, first: bool, incremental: bool
+    ) -> int:
         """Run the epochs of one ``fit`` (or the one of ``partial_fit``); return how many ran."""
         objective = Objective(self._loss_name(), alpha=self.alpha)
-        schedule = Schedule.of(self)
         n_epochs = 1 if incremental else self.max_iter
-        state = None if first else FittedState.of(self)
-        backup = None if state is None else state.snapshot()
+        backup = None if first else FittedState.of(self).snapshot()
         if not first and not incremental:
             # Every fit starts a fresh optimizer (moments, schedule), as scikit-learn's
             # MLP does; partial_fit continues the last one. The backup keeps the old
@@ -444,10 +447,11 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
                     samples_seen=self.t_,
                 )
         except TrainingDiverged as exc:
-            if state is None or backup is None:
+            if backup is None:
                 self._forget_fit()
             else:
-                state.restore(backup)
+                # Into the optimizer this fit made: the snapshot holds the one before it.
+                FittedState.of(self).restore(backup)
             raise ValueError(
                 "Solver produced non-finite parameter weights. The input data may contain large values "
                 f"and need to be preprocessed. Training diverged ({exc}). Lower learning_rate_init (it is "

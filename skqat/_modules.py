@@ -126,11 +126,12 @@ class QuantLinear(nn.Module):
         ``b - sum_j c_j s_j weight_ij`` with ``weight = V / (s k)``.
         """
         bias = self.quantized_bias(input_scale, quantize)
-        offset = self.input_offset()
-        fold = self.input_fold()
-        if offset is None or fold is None:
+        source = self.__dict__.get("_fold_source")
+        if source is None:
             return bias
-        return bias - ((offset * fold) @ weight.t()).reshape(-1)
+        # c / k * (s * k) = c * s: one scale read per step.
+        shift = self.input_center * source.effective_scale().reshape(1, -1)
+        return bias - (shift @ weight.t()).reshape(-1)
 
     def forward(self, x: torch.Tensor, input_scale: torch.Tensor | None = None, quantize: bool = True):
         weight = self.quantized_weight(quantize)

@@ -524,3 +524,18 @@ def test_verbose_lines_and_bar(iris, capsys):
     assert "Iteration" not in captured.out and "epoch" in captured.err  # the tqdm bar
     clf.partial_fit(X, y)
     assert "Iteration 1, loss = " in capsys.readouterr().out
+
+
+def test_divergence_under_warm_start_restores_the_optimizer_in_use(iris):
+    """The snapshot goes back into the optimizer the estimator holds, not the one it replaced."""
+    X, y = iris
+    reg = QuantizedMLPRegressor(warm_start=True, **FAST).fit(X, y)
+    before = [t.clone() for t in reg._optimizer.state_tensors()]
+    assert before and any(bool(t.abs().sum()) for t in before)
+    reg.set_params(learning_rate_init=1e6)
+    with pytest.raises(ValueError, match="diverged"):
+        reg.fit(X * 1e3, y * 1e6)
+    after = reg._optimizer.state_tensors()
+    assert len(after) == len(before)
+    for saved, restored in zip(before, after):
+        torch.testing.assert_close(restored, saved, rtol=0, atol=0)
