@@ -44,6 +44,13 @@ def main() -> None:
     start = time.perf_counter()
     predictions = model.predict(workload.X_test)
     predict_all_ms = (time.perf_counter() - start) * 1e3
+    # Throughput on exactly 10,000 rows (the test rows repeated), best of 5 calls.
+    rows = np.resize(workload.X_test, (10_000, workload.X_test.shape[1]))
+    predict_10k_ms = []
+    for _ in range(5):
+        start = time.perf_counter()
+        model.predict(rows)
+        predict_10k_ms.append((time.perf_counter() - start) * 1e3)
 
     print(
         json.dumps(
@@ -54,6 +61,7 @@ def main() -> None:
                 "accuracy": float(np.mean(np.asarray(predictions) == workload.y_test)),
                 "predict_1_ms": predict_one_ms,
                 "predict_all_ms": predict_all_ms,
+                "predict_10k_ms": min(predict_10k_ms),
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             }
         )
