@@ -154,8 +154,6 @@ def explicit_gradients_supported(module, loss_name: str) -> bool:
     for layer in module.layers:
         if not _explicit(layer.weight_quantizer):
             return False
-        if layer.bias_bits is not None and layer.weight_quantizer is not None:
-            return False
     return all(_explicit(q) for q in module.activation_quantizers if isinstance(q, Quantizer))
 
 
@@ -193,6 +191,11 @@ class ExplicitGradients:
         self.activation_quantizers = [
             q if quantize and isinstance(q, Quantizer) else None for q in module.activation_quantizers
         ]
+        # Biases on the s_w * s_in grid (bias_bits): the forward pass uses them, and the gradient
+        # passes straight through (QuantLinear.quantized_bias), so only the forward changes.
+        self._bias_grids = module if quantize and any(
+            layer.bias_bits is not None and layer.weight_quantizer is not None for layer in module.layers
+        ) else None
         position = {id(p): i for i, p in enumerate(params)}
         self._weight_positions = [position[id(layer.weight)] for layer in module.layers]
         self._bias_positions = [position[id(layer.bias)] for layer in module.layers]
@@ -248,6 +251,10 @@ class ExplicitGradients:
             w = weight
             if quantizer is not None:
                 w, weight_state = quantizer.forward_explicit(weight, out=self._buffer(("weight", i), weight))
+            if self._bias_grids is not None:
+                # After the weight and input grids of this step are set, as the forward pass reads them.
+                layer = self._bias_grids.layers[i]
+                bias = layer.quantized_bias(self._bias_grids.input_scales()[i])
             w_used = w if mask is None else w * mask
             z = torch.addmm(bias, x, w_used.t())
             activation_state = None

@@ -102,9 +102,9 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         "target_bits": [Interval(Real, 1, 16, closed="both"), None],
         "target_bytes": [Interval(Integral, 1, None, closed="left"), None],
         "bit_bounds": ["array-like"],
-        "input_bits": [Interval(Integral, 2, 16, closed="both"), None],
+        "input_bits": [Interval(Integral, 2, 16, closed="both"), StrOptions({"auto"}), None],
         "input_granularity": [StrOptions({"per_feature", "per_tensor"})],
-        "bias_bits": [Interval(Integral, 2, 32, closed="both"), None],
+        "bias_bits": [Interval(Integral, 2, 32, closed="both"), StrOptions({"auto"}), None],
         "sparsity": [Interval(Real, 0, 1, closed="left")],
     }
 
@@ -608,16 +608,25 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             ]
         return chunks[0] if len(chunks) == 1 else torch.cat(chunks)
 
-    def _predict_outputs(self, X) -> np.ndarray:
-        """Validate ``X`` and return the activated network outputs, computed with numpy."""
+    def _fitted_plan(self):
         plan = getattr(self, "_plan", None)
         if plan is None:
             check_is_fitted(self)  # raises NotFittedError, scikit-learn's message
             plan = self._plan
+        return plan
+
+    def _predict_outputs(self, X) -> np.ndarray:
+        """Validate ``X`` and return the activated network outputs, computed with numpy."""
+        plan = self._fitted_plan()
         return plan.outputs(self._validate_for_predict(X, plan))
 
+    def _predict_labels(self, X) -> np.ndarray:
+        """Validate ``X`` and return a classifier's labels (from integer logits on the integer model)."""
+        plan = self._fitted_plan()
+        return plan.labels(self._validate_for_predict(X, plan))
+
     def _validate_for_predict(self, X, plan) -> np.ndarray:
-        dtype = plan.weights[0].dtype
+        dtype = plan.dtype
         # The common case (a float array of the right width, model fitted on
         # arrays) skips scikit-learn's general validation, the larger part of a
         # one-row predict; anything else goes through validate_data.
@@ -637,6 +646,11 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             )
         return np.asarray(dense(X), dtype=dtype)
 
+    @property
+    def predict_arithmetic_(self) -> str:
+        """``"integer"`` when ``predict`` runs the integer model, ``"float"`` otherwise (see the class docstring)."""
+        return self._fitted_plan().arithmetic
+
     # ------------------------------------------------------------------
     # Export and reporting
     # ------------------------------------------------------------------
@@ -646,9 +660,16 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         Reads the frozen record written at the end of ``fit``: integer weight
         codes packed at their bit width, per-tensor or per-channel scales and
         zero points, int32 biases on ``s_in * s_w``, the input and activation
-        grids and the requantization multipliers. A model trained without
-        ``input_bits`` (or ``activation_bits``) deploys on an 8-bit grid
-        calibrated on the training data at the end of ``fit``.
+        grids and the requantization multipliers.
+
+        For a model trained integer-only (``predict_arithmetic_ ==
+        "integer"``, the default) this is exactly what ``predict`` computes:
+        the same labels and probabilities on every row. A model trained with
+        float inputs (``input_bits=None``) or float activations
+        (``activation_bits=None``) deploys on 8-bit grids calibrated on the
+        training data at the end of ``fit``, which its float ``predict`` does
+        not apply: labels can then differ on a few rows (typically well under
+        1%). Train with the grids (the defaults) to ship what you score.
 
         Parameters
         ----------

@@ -105,9 +105,9 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
         bit_bounds=(2, 8),
         target_bits=None,
         target_bytes=None,
-        input_bits=None,
+        input_bits="auto",
         input_granularity="per_feature",
-        bias_bits=None,
+        bias_bits="auto",
         sparsity=0.0,
     ):
         super().__init__(
@@ -273,6 +273,12 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
     def predict(self, X):
         """Predict class labels with the quantized network.
 
+        A model trained integer-only (the default; ``predict_arithmetic_``)
+        computes with the integer model of ``export_integer()``: input codes,
+        integer accumulation with int32 biases, fixed-point requantization,
+        and labels from the int32 logits (ties to the first class). Other
+        models compute the trained network in float.
+
         Parameters
         ----------
         X : {array-like, DataFrame} of shape (n_samples, n_features)
@@ -283,11 +289,14 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Predicted labels, in the type of ``classes_``.
         """
-        outputs = self._predict_outputs(X)  # checks that the model is fitted first
-        return self._frozen.head.labels(outputs)
+        return self._predict_labels(X)  # checks that the model is fitted first
 
     def predict_proba(self, X):
         """Probability estimates.
+
+        From the integer model's int32 logits times their scale on a model
+        trained integer-only (as ``export_integer().predict_proba``,
+        exactly), from the float network otherwise; see :meth:`predict`.
 
         Parameters
         ----------

@@ -182,9 +182,13 @@ NETWORK_PARAMETERS = """\
         zero points and grids). Chosen the same way; a budget below the
         model with every layer at ``bit_bounds[0]`` raises ``ValueError``.
 
-    input_bits : int in [2, 16] or None, default=None
-        Quantize the input features on a learned signed grid: the features
-        become ``input_bits``-bit integers.
+    input_bits : int in [2, 16], "auto" or None, default="auto"
+        Quantize the input features on a learned grid: the features become
+        ``input_bits``-bit integers. ``"auto"``: 8 when the weights of every
+        layer and the hidden activations are quantized (``weight_bits`` and
+        ``activation_bits`` set), so the model trains on the input grid it
+        deploys on and ``predict`` runs the integer model (see ``predict``);
+        None (float inputs) otherwise.
 
     input_granularity : {"per_feature", "per_tensor"}, default="per_feature"
         With ``input_bits``: one learned scale (and zero point) per feature,
@@ -197,10 +201,12 @@ NETWORK_PARAMETERS = """\
         model, the C header and the ONNX and QONNX graphs quantize each
         feature on its own grid. Without ``input_bits`` it has no effect.
 
-    bias_bits : int in [2, 32] or None, default=None
+    bias_bits : int in [2, 32], "auto" or None, default="auto"
         Quantize each bias on a signed grid with scale ``s_w * s_in`` (weight
         scale times the layer input's scale), as integer-only inference
-        needs. Typical: 32.
+        needs. ``"auto"``: 32 (the int32 biases the integer model stores) on
+        the same condition as ``input_bits="auto"``, None (float biases)
+        otherwise.
 
     sparsity : float in [0, 1), default=0.0
         Fraction of each weight matrix pruned by magnitude, trained jointly
@@ -229,11 +235,25 @@ FITTED_ATTRIBUTES = """\
         Number of training samples seen.
 
     coefs_ : list of ndarray of shape (n_in, n_out)
-        The dequantized weights that ``predict`` uses: every value lies on its
-        layer's grid.
+        The dequantized weights, on the dequantized inputs: every value lies
+        on its layer's grid (with per-feature input grids, the first layer's
+        row for feature ``j`` is its grid values divided by that feature's
+        input scale, since the integer model multiplies input codes).
 
     intercepts_ : list of ndarray of shape (n_out,)
-        Biases (float).
+        Biases (float; on the dequantized inputs, as ``coefs_``).
+
+    predict_arithmetic_ : {"integer", "float"}
+        What ``predict`` computes. ``"integer"`` for a model trained
+        integer-only (every layer's weights, the input and the hidden
+        activations on trained grids; the default): the integer model of
+        ``export_integer()`` (input codes, integer accumulation, int32
+        biases, fixed-point requantization), so ``predict`` and
+        ``predict_proba`` equal ``export_integer().predict`` and
+        ``.predict_proba`` exactly. ``"float"`` for any other model (a float
+        layer, float inputs or float activations): the trained network in
+        float, whose integer export runs on grids calibrated after training
+        and can differ on a few rows.
 
     n_features_in_ : int
         Number of features seen during fit.

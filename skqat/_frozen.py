@@ -64,6 +64,9 @@ __all__ = [
     "network_nbytes",
     "PARAM_BYTES",
     "CALIBRATED_BITS",
+    "AUTO_INPUT_BITS",
+    "AUTO_BIAS_BITS",
+    "resolve_auto_bits",
 ]
 
 #: Bytes of one stored scale or zero point (float32 / int32).
@@ -73,6 +76,37 @@ PARAM_BYTES = 4
 #: deployment (the input without ``input_bits``, activations without
 #: ``activation_bits``).
 CALIBRATED_BITS = 8
+
+#: What ``input_bits="auto"`` and ``bias_bits="auto"`` become in a network
+#: whose weights and hidden activations are all quantized.
+AUTO_INPUT_BITS = 8
+AUTO_BIAS_BITS = 32
+
+
+def resolve_auto_bits(input_bits, bias_bits, layer_bits, activation_bits, n_hidden: int) -> tuple:
+    """``(input_bits, bias_bits)`` with ``"auto"`` resolved.
+
+    ``"auto"`` gives an integer-only network (every layer's weights quantized,
+    ``"learned"`` widths included, and ``activation_bits`` set or no hidden
+    layer) an 8-bit input grid and int32 biases, so it trains on the grids it
+    deploys on and ``predict`` runs the integer model; any other network
+    keeps float inputs and biases (None).
+
+    Examples
+    --------
+    >>> resolve_auto_bits("auto", "auto", [4, 4], 8, 1)
+    (8, 32)
+    >>> resolve_auto_bits("auto", "auto", [None, None], None, 1)
+    (None, None)
+    >>> resolve_auto_bits(6, "auto", [4, None], 8, 1)
+    (6, None)
+    """
+    integer = all(bits is not None for bits in layer_bits) and (activation_bits is not None or n_hidden == 0)
+    if input_bits == "auto":
+        input_bits = AUTO_INPUT_BITS if integer else None
+    if bias_bits == "auto":
+        bias_bits = AUTO_BIAS_BITS if integer else None
+    return input_bits, bias_bits
 
 
 def smallest_int_dtype(low: int, high: int) -> np.dtype:
@@ -211,7 +245,9 @@ def codes_from_inverse(x: np.ndarray, inverse, zero_point, qmin: int, qmax: int,
         # Added before rounding, as training does: the two orders differ only at exact ties.
         u += zero_point
     np.round(u, out=u)
-    return np.clip(u, qmin, qmax, out=u)
+    # Two ufuncs: np.clip's Python wrapper costs more than the work on a one-row predict.
+    np.maximum(u, qmin, out=u)
+    return np.minimum(u, qmax, out=u)
 
 
 def float_codes(x: np.ndarray, grid: FrozenGrid, out=None) -> np.ndarray:
@@ -464,6 +500,11 @@ class FrozenNetwork:
     def integer(self) -> bool:
         """Whether every layer is on integers from input codes to logits."""
         return self.logit_scale is not None
+
+    @property
+    def integer_predict(self) -> bool:
+        """Whether ``predict`` runs the integer model: integer-only, every grid trained (none calibrated)."""
+        return self.integer and not any(grid.calibrated for grid in self.grids())
 
     @property
     def n_features(self) -> int:

@@ -82,15 +82,18 @@ class QuantLinear(nn.Module):
             return None
         return source.effective_scale().reshape(1, -1) * code_unit(source.bits)
 
-    def quantized_weight(self, quantize: bool = True) -> torch.Tensor:
-        """The weight the forward pass uses: ``q(W)``, or ``q(V) / (s * k)`` folded (times the mask)."""
+    def _grid_weight(self, quantize: bool) -> torch.Tensor:
+        """``q(W)`` (``q(V)`` for a folded layer) times the mask: what multiplies the layer's input."""
         weight = self.weight
         if quantize and self.weight_quantizer is not None:
             weight = self.weight_quantizer(weight)
-        fold = self.input_fold()
-        if fold is not None:
-            weight = weight / fold
         return weight if self.mask is None else weight * self.mask
+
+    def quantized_weight(self, quantize: bool = True) -> torch.Tensor:
+        """The weight on the dequantized input: ``q(W)``, or ``q(V) / (s * k)`` folded (times the mask)."""
+        weight = self._grid_weight(quantize)
+        fold = self.input_fold()
+        return weight if fold is None else weight / fold
 
     def masked_weight(self) -> torch.Tensor:
         """The latent weight times the pruning mask: what the weight grid is fitted to."""
@@ -134,6 +137,14 @@ class QuantLinear(nn.Module):
         return bias - (shift @ weight.t()).reshape(-1)
 
     def forward(self, x: torch.Tensor, input_scale: torch.Tensor | None = None, quantize: bool = True):
+        fold = self.input_fold()
+        if fold is not None:
+            # The centered codes (x / (s k) - c / k) times q(V): the products the explicit
+            # gradients (skqat._backprop) compute, in the same operations, so both paths agree
+            # to the last bit (a bias on the s_w * s_in grid puts pre-activations exactly on relu's kink).
+            codes = x / fold - self.input_offset()
+            weight = self._grid_weight(quantize)  # first: a min-max grid observes, the bias grid reads it
+            return torch.addmm(self.quantized_bias(input_scale, quantize), codes, weight.t())
         weight = self.quantized_weight(quantize)
         return torch.nn.functional.linear(x, weight, self.effective_bias(weight, input_scale, quantize))
 

@@ -108,9 +108,9 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
         bit_bounds=(2, 8),
         target_bits=None,
         target_bytes=None,
-        input_bits=None,
+        input_bits="auto",
         input_granularity="per_feature",
-        bias_bits=None,
+        bias_bits="auto",
         sparsity=0.0,
     ):
         super().__init__(
@@ -243,6 +243,13 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
 
     def predict(self, X):
         """Predict with the quantized network.
+
+        A model trained integer-only (the default; ``predict_arithmetic_``)
+        computes with the integer model of ``export_integer()``: input codes,
+        integer accumulation with int32 biases, fixed-point requantization,
+        then the int32 outputs times their scale (``exp`` of it for
+        ``loss="poisson"``). Other models compute the trained network in
+        float.
 
         Parameters
         ----------

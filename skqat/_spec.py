@@ -14,7 +14,7 @@ import torch
 
 from ._activations import get_activation
 from ._allocation import check_budget
-from ._frozen import network_nbytes, weight_matrix_nbytes
+from ._frozen import network_nbytes, resolve_auto_bits, weight_matrix_nbytes
 from ._modules import QuantMLP
 from ._quantizers import make_quantizer
 
@@ -125,18 +125,19 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype, *, si
             "sparsity > 0 needs an exact zero on the weight grid, which the binary (1-bit) grid "
             "{-s, +s} lacks; use weight_bits >= 2 or sparsity=0."
         )
-    if params["bias_bits"] is not None and all(b is None for b in layer_bits):
+    input_bits, bias_bits = resolve_auto_bits(
+        params["input_bits"], params["bias_bits"], layer_bits, params["activation_bits"], n_layers - 1
+    )
+    if bias_bits is not None and all(b is None for b in layer_bits):
         raise ValueError("bias_bits needs quantized weights (its scale is s_w * s_in); set weight_bits.")
     spec = {
         "layer_sizes": list(layer_sizes),
         "activation": params["activation"],
         "layer_bits": layer_bits,
         "activation_bits": params["activation_bits"],
-        "input_bits": params["input_bits"],
-        # Read with .get: specs pickled before input_granularity existed are per tensor.
-        "per_feature_input": params["input_bits"] is not None
-        and params["input_granularity"] == "per_feature",
-        "bias_bits": params["bias_bits"],
+        "input_bits": input_bits,
+        "per_feature_input": input_bits is not None and params["input_granularity"] == "per_feature",
+        "bias_bits": bias_bits,
         "quantizer": scheme,
         "per_channel": params["granularity"] == "per_channel",
         "symmetric": bool(params["symmetric"]),

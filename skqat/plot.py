@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._frozen import network_nbytes
+from ._frozen import network_nbytes, resolve_auto_bits
 
 __all__ = ["QuantizationParetoDisplay", "TrainingCurveDisplay", "WeightGridDisplay"]
 
@@ -71,14 +71,22 @@ def model_bytes(params: dict, reference) -> int:
         target = _param(params, "target_bits", reference.target_bits)
         bits = _param(params, "bit_bounds", reference.bit_bounds)[1] if target is None else target
     per_layer = list(bits) if isinstance(bits, (tuple, list)) else [bits] * (len(sizes) - 1)
+    activation_bits = _param(params, "activation_bits", reference.activation_bits)
+    input_bits, bias_bits = resolve_auto_bits(
+        _param(params, "input_bits", reference.input_bits),
+        _param(params, "bias_bits", reference.bias_bits),
+        per_layer,
+        activation_bits,
+        len(hidden),
+    )
     size = network_nbytes(
         sizes,
         per_layer,
         per_channel=_param(params, "granularity", reference.granularity) == "per_channel",
         asymmetric=not _param(params, "symmetric", reference.symmetric),
-        bias_bits=_param(params, "bias_bits", reference.bias_bits),
-        input_bits=_param(params, "input_bits", reference.input_bits),
-        activation_bits=_param(params, "activation_bits", reference.activation_bits),
+        bias_bits=bias_bits,
+        input_bits=input_bits,
+        activation_bits=activation_bits,
         per_feature_input=_param(params, "input_granularity", reference.input_granularity) == "per_feature",
     )
     return size if budget is None else min(size, int(budget))

@@ -78,6 +78,9 @@ CLASSIFIER_CONFIGS = [
     {"weight_bits": (4, 8)},
     {"input_bits": 8},
     {"input_bits": 6, "quantizer": "pact"},
+    {"input_bits": None, "bias_bits": None},
+    {"input_bits": None},
+    {"input_granularity": "per_tensor", "bias_bits": 16},
     {"sparsity": 0.5},
     {"ste": "identity"},
     {"ste": "identity", "quantizer": "pact"},
@@ -181,7 +184,6 @@ def test_explicit_gradients_match_autograd_poisson(digits, sample_weight):
     [
         {"quantizer": "noise"},
         {"quantizer": "penalty"},
-        {"bias_bits": 16},
     ],
     ids=str,
 )
@@ -276,7 +278,9 @@ def test_autograd_only_quantizers_are_marked_and_refuse_the_explicit_pass():
 
 
 @pytest.mark.parametrize(
-    "params", [{"input_bits": 8}, {"activation": "tanh", "symmetric": False}], ids=_config_id
+    "params",
+    [{"input_bits": 8}, {"activation": "tanh", "symmetric": False, "input_bits": None}],
+    ids=_config_id,
 )
 def test_explicit_step_reuses_its_buffers_without_changing_results(digits, params):
     X, y = digits
@@ -297,5 +301,5 @@ def test_explicit_step_reuses_its_buffers_without_changing_results(digits, param
     # One buffer per quantizer output and shape: the 2 weights', and the
     # activation's (and the input's) for batches of 100 and 60 rows; the
     # second batch of 100 rows reused the first's.
-    per_batch = 1 + ("input_bits" in params)
+    per_batch = 1 + (params["input_bits"] is not None)
     assert len(reused._buffers) == 2 + 2 * per_batch

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_multilabel_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
@@ -33,14 +34,20 @@ def test_coefs_lie_on_the_grid(iris, bits, granularity, symmetric):
         X, y
     )
     report = clf.quantization_report().set_index(["layer", "tensor"])
+    input_grid = clf._frozen.input_grid
+    assert input_grid.per_feature  # the default: 8-bit per-feature inputs
     for layer, coef in enumerate(clf.coefs_):
-        # At most 2**bits distinct values per output unit (a column of coefs_).
-        for column in coef.T:
-            assert len(np.unique(column)) <= 2**bits
+        if layer == 0:
+            # coefs_ multiply the dequantized input; the first layer's codes multiply the input
+            # codes, so each feature's row of coefs_ is its grid values divided by its input scale.
+            coef = coef * input_grid.scale[:, None]
         scale = np.broadcast_to(report.loc[(layer, "weight"), "scale"], coef.shape[1])
         zero = np.broadcast_to(report.loc[(layer, "weight"), "zero_point"], coef.shape[1])
         codes = coef / scale - zero
         np.testing.assert_allclose(codes, np.round(codes), atol=1e-4)
+        # At most 2**bits distinct values per output unit (a column of coefs_).
+        for column in np.round(codes).T:
+            assert len(np.unique(column)) <= 2**bits
         assert report.loc[(layer, "weight"), "levels_used"] <= 2**bits
 
 
@@ -422,8 +429,12 @@ def test_quantization_report(iris):
     )
     report = clf.quantization_report()
     assert list(report["tensor"]) == ["input", "weight", "bias", "activation", "weight", "bias"]
-    # Without input_bits the input grid is the 8-bit one calibrated for integer deployment.
-    assert report.loc[0, "calibrated"] and report.loc[0, "bits"] == 8
+    # By default the input grid is trained: 8 bits, one scale per feature.
+    assert not report.loc[0, "calibrated"] and report.loc[0, "bits"] == 8
+    assert np.shape(report.loc[0, "scale"]) == (4,)
+    # Without input_bits it is the 8-bit one calibrated for integer deployment.
+    float_input = clone(clf).set_params(input_bits=None).fit(X, y).quantization_report()
+    assert float_input.loc[0, "calibrated"] and float_input.loc[0, "bits"] == 8
     weights = report[report["tensor"] == "weight"]
     assert list(weights["bits"]) == [4, 4]
     assert weights["scale"].iloc[0].shape == (16,)

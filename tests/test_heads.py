@@ -15,6 +15,7 @@ from test_c_export import Built, _record, feature_rows
 from test_c_export import gcc as gcc  # noqa: F401  (the fixture)
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor, register_skl2onnx, to_onnx
+from skqat._inference import float_plan
 from skqat._head import HEAD_KINDS, LabelHead
 from skqat.export import IntegerMLP
 
@@ -147,8 +148,8 @@ def test_qonnx_output_activation(fitted):
     kind, model, X = fitted
     graph = to_qonnx(model, batch_size=len(X))
     out = execute_onnx(ModelWrapper(graph), {"global_in": X})["global_out"]
-    outputs = model._plan.outputs(X.astype(model._frozen.dtype))
-    # QONNX computes in float32: its outputs are predict's outputs to float32 rounding.
+    outputs = float_plan(model._frozen).outputs(X.astype(model._frozen.dtype))
+    # QONNX computes the trained network in float32: its outputs to float32 rounding.
     np.testing.assert_allclose(out, outputs, rtol=1e-4, atol=1e-5)
 
 

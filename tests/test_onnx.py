@@ -14,7 +14,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor, register_skl2onnx, to_onnx
 from skqat._head import LabelHead
-from skqat._inference import plan_from_network
+from skqat._inference import float_plan
 
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
 skl2onnx = pytest.importorskip("skl2onnx", reason="the onnx extra is not installed")
@@ -39,9 +39,9 @@ def _run(model, X):
 
 
 def _float_logits(clf, X):
-    """``predict``'s logits: its plan with the output activation left out."""
+    """The trained float network's logits (what build_float_network computes), output activation left out."""
     network = dataclasses.replace(clf._frozen, head=LabelHead("identity"))
-    return plan_from_network(network).outputs(np.asarray(X, clf._frozen.dtype))
+    return float_plan(network).outputs(np.asarray(X, clf._frozen.dtype))
 
 
 def _logits_graph(clf, dtype=None):

@@ -49,24 +49,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .._fixed_point import INT32_MAX, INT32_MIN, multiply_by_quantized_multiplier, requantize_float32
-from .._frozen import FrozenGrid, Requantization, quantize_codes, smallest_int_dtype
+from .._frozen import FrozenGrid, quantize_codes
 from .._head import LabelHead
-from .._integer_codes import accumulator_bits, output_bounds, weight_levels
+from .._integer_inference import REQUANTIZE_MODES, IntegerPlan
 from ._model_file import network_arrays, read_network
 
 __all__ = ["IntegerMLP"]
-
-REQUANTIZE_MODES = ("fixed_point", "float32")
-
-# Rows per block at predict time: bounds memory on large inputs.
-_CHUNK = 65_536
-
-
-def _requantize(acc: np.ndarray, requant: Requantization, mode: str) -> np.ndarray:
-    if mode == "float32":
-        return requantize_float32(acc, requant.float32_multiplier)
-    return multiply_by_quantized_multiplier(acc, requant.fixed_multiplier, requant.shift)
 
 
 class IntegerMLP:
@@ -100,25 +88,10 @@ class IntegerMLP:
     """
 
     def __init__(self, network, *, requantize="fixed_point"):
-        if requantize not in REQUANTIZE_MODES:
-            raise ValueError(f"requantize must be one of {REQUANTIZE_MODES}, got {requantize!r}.")
-        if not network.integer:
-            raise ValueError(
-                "This network is not integer-only: every layer needs quantized weights (weight_bits set) "
-                "and every input and hidden activation a grid."
-            )
         self.network = network
         self.requantize = requantize
-        # Per layer, prepared once for every predict: the accumulator type, the
-        # (n_in, n_out) weight levels q_w - zp_w, the bias codes and the input zero point.
-        self._steps = []
-        for layer, grid in zip(network.layers, network.grids()):
-            dtype = np.int32 if accumulator_bits(layer, grid) == 32 else np.int64
-            weights = np.ascontiguousarray(weight_levels(layer).T, dtype=dtype)
-            assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
-            # The input zero point is a vector for a per-feature input grid.
-            zero = np.asarray(grid.zero_point).astype(dtype)
-            self._steps.append((dtype, weights, layer.bias_codes.astype(dtype), zero))
+        # The arithmetic, prepared once (the estimators' predict runs the same plan).
+        self._plan = IntegerPlan(network, requantize)
 
     # ------------------------------------------------------------------
     # Structure
@@ -183,6 +156,9 @@ class IntegerMLP:
         X = np.asarray(X)
         if X.dtype.kind not in "fiub":
             raise TypeError(f"X must hold numbers, got dtype {X.dtype}.")
+        if X.dtype.kind != "f":
+            # Through float64 first, as scikit-learn's validation in the estimators' predict.
+            X = X.astype(np.float64)
         X = X.astype(self.network.dtype, copy=False)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(
@@ -232,47 +208,20 @@ class IntegerMLP:
             Multiply by :attr:`logit_scale` for the real logits.
         """
         codes = self._check_codes(codes)
-        if len(codes) <= _CHUNK:
-            return self._logits(codes)
-        return np.concatenate([self._logits(codes[i : i + _CHUNK]) for i in range(0, len(codes), _CHUNK)])
-
-    def _logits(self, codes: np.ndarray) -> np.ndarray:
-        net = self.network
-        x = codes
-        grids = net.grids()
-        n_hidden = len(net.layers) - 1
-        for i, (layer, (dtype, weights, bias, zero)) in enumerate(zip(net.layers, self._steps)):
-            acc = (x.astype(dtype) - zero) @ weights + bias
-            requant = layer.requantization
-            if i < n_hidden:
-                x = self._hidden_codes(acc, requant, grids[i + 1])
-            elif requant is not None:
-                acc = _requantize(acc, requant, self.requantize)
-        return np.clip(acc, INT32_MIN, INT32_MAX).astype(np.int32)
-
-    def _hidden_codes(self, acc, requant: Requantization, grid: FrozenGrid) -> np.ndarray:
-        y = _requantize(acc, requant, self.requantize)
-        if requant.thresholds is not None:
-            y = np.clip(y, INT32_MIN + 1, INT32_MAX - 1)
-            codes = grid.qmin + np.searchsorted(requant.thresholds, y, side="right")
-        else:
-            codes = np.clip(y + int(grid.zero_point), *output_bounds(self.activation, grid))
-        return codes.astype(smallest_int_dtype(grid.qmin, grid.qmax))
-
-    def _real_logits(self, X) -> np.ndarray:
-        return self.integer_logits(self.quantize_input(X)) * self.logit_scale
+        return self._plan.logits_from_levels(codes.astype(np.int64) - np.asarray(self.input_grid.zero_point))
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities from the integer logits (classifiers only)."""
         if not self.head.is_classifier:
             raise AttributeError("predict_proba is only available for classifiers.")
-        return self.head.proba(self.head.outputs(self._real_logits(X)))
+        return self.head.proba(self._plan.outputs(self._check_X(X)))
 
     def predict(self, X) -> np.ndarray:
         """Labels from the integer logits (the head's rules), or regression values (exp for Poisson)."""
+        X = self._check_X(X)
         if not self.head.is_classifier:
-            return self.head.values(self.head.outputs(self._real_logits(X)))
-        return self.head.labels(self.integer_logits(self.quantize_input(X)), logits=True)
+            return self.head.values(self._plan.outputs(X))
+        return self._plan.labels(X)
 
     # ------------------------------------------------------------------
     # Size

@@ -3,8 +3,17 @@
 Both graphs read the fitted model's frozen record (:mod:`skqat._frozen`,
 ``estimator._frozen``) and nothing else.
 
-Float graph (default)
----------------------
+Default graph of an integer model
+---------------------------------
+A model trained integer-only (``predict_arithmetic_ == "integer"``, the
+default) predicts with the integer model; its default graph restates that
+arithmetic, TFLite's fixed-point requantization included, in standard
+float64 operators, exactly (:mod:`skqat.export._onnx_exact`): labels equal
+``predict``'s on every row, probabilities to a few ulps (onnxruntime's exp
+is not numpy's). ``dtype`` then sets only the input's type.
+
+Float graph (the default for other models)
+------------------------------------------
 ``predict`` (:mod:`skqat._inference`) restated operation for operation, in
 the training dtype unless ``dtype`` says otherwise:
 
@@ -110,6 +119,7 @@ from ._onnx_graph import (
     onnx_type,
     require_onnx,
 )
+from ._onnx_exact import build_exact_network
 from ._onnx_integer import build_integer_network
 
 __all__ = ["to_onnx"]
@@ -356,6 +366,11 @@ def build_model(
         logits = build_integer_network(g, network, x, x_dtype)
         # Probabilities in the output type; regression values in float64, as IntegerMLP, then cast.
         work = x_dtype if head.is_classifier else np.dtype(np.float64)
+        raw = _real_logits(g, network, logits[0], logits[1], work)
+    elif network.integer_predict:
+        # predict runs the integer model: its fixed-point arithmetic in float64 operators.
+        logits = build_exact_network(g, network, x, x_dtype)
+        work = np.dtype(np.float64)
         raw = _real_logits(g, network, logits[0], logits[1], work)
     else:
         work = compute_dtype(network, dtype)

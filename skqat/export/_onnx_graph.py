@@ -120,3 +120,23 @@ def grid_codes(g: GraphBuilder, x: str, grid: FrozenGrid, hint: str, dtype, clip
     low = g.constant(f"{hint}_qmin", np.asarray(grid.qmin, dtype))
     high = g.constant(f"{hint}_qmax", np.asarray(grid.qmax, dtype))
     return g.node("Clip", [u, low, high], f"{hint}_codes")
+
+
+def count_at_most(g: GraphBuilder, y: str, values: np.ndarray, hint: str) -> str:
+    """int32 ``count(values <= y)`` per element of ``y``, for sorted ``values`` of ``y``'s float type.
+
+    A branch-free binary search: one ``Gather`` and ``GreaterOrEqual`` per
+    bit of ``len(values)``, the table padded with ``+inf``.
+    """
+    values = np.asarray(values)
+    steps = 1 << int(np.ceil(np.log2(values.size + 1)))
+    padded = np.concatenate([values, np.full(steps - 1 - values.size, np.inf, values.dtype)])
+    pos = g.constant(f"{hint}_0", np.int32(0))
+    step = steps // 2
+    while step:
+        probe = g.node("Gather", [g.constant(f"{hint}_t", padded[step - 1 :]), pos], f"{hint}_probe")
+        above = g.node("GreaterOrEqual", [y, probe], f"{hint}_ge")
+        moved = g.node("Add", [pos, g.constant(f"{hint}_k", np.int32(step))], f"{hint}_next")
+        pos = g.node("Where", [above, moved, pos], f"{hint}_pos")
+        step //= 2
+    return pos

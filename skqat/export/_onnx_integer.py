@@ -11,7 +11,7 @@ import numpy as np
 from .._fixed_point import INT32_MAX, INT32_MIN
 from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork, quantize_codes
 from .._integer_codes import accumulator_bits, level_bound, output_bounds, weight_levels
-from ._onnx_graph import MS_DOMAIN, GraphBuilder, cast, grid_codes, onnx_type
+from ._onnx_graph import MS_DOMAIN, GraphBuilder, cast, count_at_most, grid_codes, onnx_type
 
 __all__ = ["build_integer_network", "MAX_TABLE"]
 
@@ -205,17 +205,8 @@ def _table_codes(g: GraphBuilder, y: str, thresholds: np.ndarray, grid: FrozenGr
         index = g.node("Sub", [g.node("Clip", [y, *bounds], f"{hint}_clip"), bounds[0]], f"{hint}_j")
         index = g.node("Cast", [index], f"{hint}_idx", to=onnx_type(np.int32))
         return g.node("Gather", [g.constant(f"{hint}_table", table.astype(np.uint8)), index], f"{hint}_codes")
-    # Binary search: pos counts the thresholds <= y, one bit per step (padded with +inf).
-    steps = 1 << int(np.ceil(np.log2(finite.size + 1)))
-    padded = np.concatenate([_ceil_float32(finite), np.full(steps - 1 - finite.size, np.inf, np.float32)])
-    pos = g.constant(f"{hint}_0", np.int32(0))
-    step = steps // 2
-    while step:
-        probe = g.node("Gather", [g.constant(f"{hint}_t", padded[step - 1 :]), pos], f"{hint}_probe")
-        above = g.node("GreaterOrEqual", [y, probe], f"{hint}_ge")
-        moved = g.node("Add", [pos, g.constant(f"{hint}_k", np.int32(step))], f"{hint}_next")
-        pos = g.node("Where", [above, moved, pos], f"{hint}_pos")
-        step //= 2
+    # Binary search: pos counts the thresholds <= y (y integer-valued, so ceil(t) <= y iff t <= y).
+    pos = count_at_most(g, y, _ceil_float32(finite), hint)
     codes = g.node("Add", [pos, g.constant(f"{hint}_base", np.int32(base))], f"{hint}_code")
     return g.node("Cast", [codes], f"{hint}_codes", to=onnx_type(np.uint8))
 
