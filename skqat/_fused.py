@@ -66,6 +66,8 @@ _MAX_CODE = 2**21
 _STE_ALL, _STE_CLIPPED, _STE_RELU = 0, 1, 2
 # backward's ``scale_rule`` codes.
 _NO_PARAMETER_GRADIENTS, _LSQ, _PACT = 0, 1, 2
+# The kernels' per_row value for one grid per column (PER_COLUMN in _fused_quant.c).
+_PER_COLUMN = 2
 
 
 def handles_scale(log_scale: torch.Tensor) -> bool:
@@ -97,13 +99,15 @@ def layout(
     """How the kernels see ``x`` on this grid, or None where they do not apply.
 
     They need contiguous CPU float32 or float64 tensors of one dtype, a scale
-    per tensor or per row of a matrix (per-channel weights), and codes within
-    ``+-2**21`` (their rounding is exact there in float32).
+    per tensor, per row of a matrix (per-channel weights) or per column of a
+    batch (per-feature input grids), and codes within ``+-2**21`` (their
+    rounding is exact there in float32).
 
     Returns
     -------
     tuple ``(is_double, rows, cols, per_row)`` or None
-        A per-tensor grid sees all values as one row.
+        ``per_row`` is 0 (a per-tensor grid sees all values as one row), 1
+        (per row) or 2 (per column).
     """
     if not enabled or x.device.type != "cpu" or not x.is_contiguous() or x.dtype not in _FLOAT_DTYPES:
         return None
@@ -120,6 +124,8 @@ def layout(
         return is_double, 1, x.numel(), 0
     if x.dim() == 2 and log_scale.shape == (x.shape[0], 1):
         return is_double, x.shape[0], x.shape[1], 1
+    if x.dim() == 2 and log_scale.shape == (1, x.shape[1]):
+        return is_double, x.shape[0], x.shape[1], _PER_COLUMN
     return None
 
 

@@ -14,7 +14,8 @@
  * rounding.
  *
  * A value tensor of shape (rows, cols) shares one scale per row
- * (per_row = 1, per-channel weights) or one scale in all (per_row = 0). The
+ * (per_row = 1, per-channel weights), one per column (per_row = 2,
+ * PER_COLUMN: per-feature input grids) or one scale in all (per_row = 0). The
  * kernels take the scale's logarithm and compute the scale themselves, with
  * the same function as skqat._fused.scale_from_log, so training, inference
  * and export agree on it to the bit.
@@ -37,6 +38,10 @@
 #define SPAN 4096
 /* Fewer values than this stay on the calling thread (torch's grain size). */
 #define PARALLEL_MIN 32768
+/* per_row's value for one grid per column, and the columns one block of
+ * per-column scales on the stack covers. */
+#define PER_COLUMN 2
+#define COL_BLOCK 256
 
 /* Compiled for AVX-512 and AVX2 as well as the baseline, chosen at load time
  * (GCC on x86-64 Linux): the baseline SSE2 loops run at a quarter of the

@@ -48,12 +48,46 @@ VECTOR_TARGETS static void NAME(forward_span)(const SCALAR *restrict x, SCALAR *
     }
 }
 
+/* One grid per column (per-feature input grids): the columns in blocks whose
+ * scales, inverses and zero points sit on the stack, rows streamed through
+ * each block. */
+VECTOR_TARGETS static void NAME(forward_cols)(const SCALAR *restrict x, SCALAR *restrict out, Py_ssize_t rows,
+                                              Py_ssize_t cols, const SCALAR *log_scale, const SCALAR *zero,
+                                              SCALAR lo, SCALAR hi)
+{
+    const SCALAR magic = ROUND_MAGIC;
+    SCALAR s[COL_BLOCK], rs[COL_BLOCK], zp[COL_BLOCK];
+    for (Py_ssize_t c0 = 0; c0 < cols; c0 += COL_BLOCK) {
+        const Py_ssize_t width = cols - c0 < COL_BLOCK ? cols - c0 : COL_BLOCK;
+        for (Py_ssize_t j = 0; j < width; ++j) {
+            s[j] = NAME(scale_of)(log_scale[c0 + j]);
+            rs[j] = (SCALAR)1 / s[j];
+            zp[j] = zero ? NAME(zero_on_grid)(zero[c0 + j], lo, hi) : (SCALAR)0;
+        }
+        for (Py_ssize_t r = 0; r < rows; ++r) {
+            const SCALAR *xr = x + r * cols + c0;
+            SCALAR *orow = out + r * cols + c0;
+#pragma omp simd
+            for (Py_ssize_t j = 0; j < width; ++j) {
+                SCALAR u = xr[j] * rs[j] + zp[j];
+                u = u < lo ? lo : u;
+                u = u > hi ? hi : u;
+                orow[j] = (((u + magic) - magic) - zp[j]) * s[j];
+            }
+        }
+    }
+}
+
 static void NAME(forward)(const SCALAR *x, SCALAR *out, Py_ssize_t rows, Py_ssize_t cols,
                           const SCALAR *log_scale, int per_row, const SCALAR *zero, double qmin, double qmax,
                           int threads)
 {
     const SCALAR lo = (SCALAR)qmin, hi = (SCALAR)qmax;
     const int parallel = threads > 1 && rows * cols >= PARALLEL_MIN;
+    if (per_row == PER_COLUMN) {
+        NAME(forward_cols)(x, out, rows, cols, log_scale, zero, lo, hi);
+        return;
+    }
     if (per_row) {
 #pragma omp parallel for if (parallel) num_threads(threads) schedule(static)
         for (Py_ssize_t r = 0; r < rows; ++r) {
@@ -136,6 +170,53 @@ static void NAME(store_grid_gradients)(const double *span_sums, Py_ssize_t spans
         *grad_zero = (SCALAR)(-acc[1] * factor);
 }
 
+/* backward over one grid per column, as forward_cols; the scale and
+ * zero-point sums run in double per column, over the rows in order. */
+VECTOR_TARGETS static void NAME(backward_cols)(const SCALAR *grad, const SCALAR *restrict x, SCALAR *grad_x,
+                                               Py_ssize_t rows, Py_ssize_t cols, const SCALAR *log_scale,
+                                               const SCALAR *zero, const NAME(grid) *p, double grad_scale,
+                                               SCALAR *grad_log_scale, SCALAR *grad_zero)
+{
+    const SCALAR lo = p->lo, hi = p->hi, in_lo = p->in_lo, in_hi = p->in_hi, lsq = p->lsq, magic = ROUND_MAGIC;
+    const int clipped = p->clipped, relu_only = p->relu_only, identity = p->identity;
+    SCALAR s[COL_BLOCK], rs[COL_BLOCK], zp[COL_BLOCK];
+    double sum_scale[COL_BLOCK], sum_zero[COL_BLOCK];
+    for (Py_ssize_t c0 = 0; c0 < cols; c0 += COL_BLOCK) {
+        const Py_ssize_t width = cols - c0 < COL_BLOCK ? cols - c0 : COL_BLOCK;
+        for (Py_ssize_t j = 0; j < width; ++j) {
+            s[j] = NAME(scale_of)(log_scale[c0 + j]);
+            rs[j] = (SCALAR)1 / s[j];
+            zp[j] = zero ? NAME(zero_on_grid)(zero[c0 + j], lo, hi) : (SCALAR)0;
+            sum_scale[j] = 0.0;
+            sum_zero[j] = 0.0;
+        }
+        for (Py_ssize_t r = 0; r < rows; ++r) {
+            const Py_ssize_t start = r * cols + c0;
+#pragma omp simd
+            for (Py_ssize_t j = 0; j < width; ++j) {
+                const SCALAR u = x[start + j] * rs[j] + zp[j], gi = grad[start + j];
+                SCALAR c = u < lo ? lo : u;
+                c = c > hi ? hi : c;
+                const SCALAR code = (c + magic) - magic;
+                const int in_range = (u > in_lo) & (u < in_hi);
+                const SCALAR inside = (SCALAR)in_range, outside = 1 - inside;
+                sum_scale[j] += (double)(gi * (inside * lsq * (code - u) + outside * (code - zp[j])));
+                sum_zero[j] += (double)(outside * gi);
+                const int keep = (clipped & in_range) | (relu_only & (u > 0)) | identity;
+                grad_x[start + j] = keep ? gi : (SCALAR)0;
+            }
+        }
+        if (!p->param_grads)
+            continue;
+        for (Py_ssize_t j = 0; j < width; ++j) {
+            const double factor = (double)s[j] * grad_scale;
+            grad_log_scale[c0 + j] = (SCALAR)(sum_scale[j] * factor);
+            if (grad_zero)
+                grad_zero[c0 + j] = (SCALAR)(-sum_zero[j] * factor);
+        }
+    }
+}
+
 /* Returns -1 when out of memory (for the per-span sums), else 0. */
 static int NAME(backward)(const SCALAR *grad, const SCALAR *x, SCALAR *grad_x, Py_ssize_t rows,
                           Py_ssize_t cols, const SCALAR *log_scale, int per_row, const SCALAR *zero,
@@ -155,6 +236,11 @@ static int NAME(backward)(const SCALAR *grad, const SCALAR *x, SCALAR *grad_x, P
     p.relu_only = ste == 2;
     p.identity = ste == 0;
     const int parallel = threads > 1 && rows * cols >= PARALLEL_MIN;
+    if (per_row == PER_COLUMN) {
+        NAME(backward_cols)(grad, x, grad_x, rows, cols, log_scale, zero, &p, grad_scale, grad_log_scale,
+                            grad_zero);
+        return 0;
+    }
     const Py_ssize_t spans = ((per_row ? cols : rows * cols) + SPAN - 1) / SPAN;
     if (per_row) {
 #pragma omp parallel for if (parallel) num_threads(threads) schedule(static)

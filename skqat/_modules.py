@@ -60,20 +60,54 @@ class QuantLinear(nn.Module):
 
         With a per-feature input grid each feature has its own scale ``s_j``,
         so no one accumulator scale covers the products ``x_j * w_ij``. The
-        layer's latent weight ``V`` lives in code units instead: it multiplies
-        the normalized codes ``(q_j - zp_j) / k`` (``k``,
-        :func:`skqat._frozen.code_unit`, a power of two), so its weight grid
-        quantizes ``V`` itself and the integer model multiplies codes. On the
-        dequantized inputs the forward pass uses ``q(V) / (s * k)``, the same
-        products. ``V`` has the size of weights on standardized features
-        whatever the columns' ranges: raw columns train like scaled ones.
+        layer's weights multiply the codes instead: its weight grid quantizes
+        ``V_ij r_j``, with ``V`` the latent weight and ``r_j = s_j / s0_j``
+        the ratio of the feature's scale to its initial one ``s0_j``, and
+        multiplies the normalized, centered codes ``(q_j - zp_j - c_j s0_j /
+        s_j) / k`` (``k``, :func:`skqat._frozen.code_unit`, a power of two).
+        The integer model multiplies the codes by the grid's integers and
+        moves the centers into the bias.
+
+        The product is ``V_ij (x_j - c_j s0_j) / (s0_j k)`` up to rounding,
+        whatever the scale learns: a scale that grows or shrinks changes the
+        rounding and the clipping, not the function (measured: with the
+        weights on the codes alone, ``(q - zp - c) / k`` times ``q(V)``, a
+        learned scale rescales its feature's weights as it moves, and SGD with
+        momentum oscillated). ``V`` has the size of weights on standardized
+        features whatever the columns' ranges: raw columns train like scaled
+        ones.
         """
         # A plain attribute, not a submodule: the quantizer belongs to the network, not to this layer.
         object.__setattr__(self, "_fold_source", input_quantizer)
-        # Integer codes c_j near each column's mean (QuantMLP.prepare_input_grid): the layer takes
-        # the centered codes (q - zp - c) / k, so columns far from zero train like centered ones.
-        center = torch.zeros(1, self.in_features, dtype=self.weight.dtype, device=self.weight.device)
-        self.register_buffer("input_center", center)
+        # Integer codes c_j near each column's mean and the initial scales s0_j
+        # (QuantMLP.prepare_input_grid). A reference of 0 means "the scale itself" (r = 1): before
+        # the grid is prepared, and in models pickled before the reference existed.
+        shape = (1, self.in_features)
+        self.register_buffer("input_center", torch.zeros(shape, dtype=self.weight.dtype, device=self.weight.device))
+        self.register_buffer(
+            "input_reference", torch.zeros(shape, dtype=self.weight.dtype, device=self.weight.device)
+        )
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        key = prefix + "input_reference"
+        if "input_reference" in self._buffers and key not in state_dict and prefix + "input_center" in state_dict:
+            # Saved before the reference scale existed: r = 1, the arithmetic it was trained with.
+            state_dict[key] = torch.zeros_like(self.input_reference)
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
+
+    def _input_scales(self) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """``(s, s0)`` per input feature, shape (1, n_in), detached; None for an unfolded layer."""
+        source = self.__dict__.get("_fold_source")
+        if source is None:
+            return None
+        scale = source.effective_scale().reshape(1, -1)
+        reference: torch.Tensor = self.input_reference
+        return scale, torch.where(reference > 0, reference, scale)
+
+    def input_ratio(self) -> torch.Tensor | None:
+        """``r = s / s0`` per input feature (detached): what the folded layer's latent weight is scaled by."""
+        scales = self._input_scales()
+        return None if scales is None else scales[0] / scales[1]
 
     def input_fold(self) -> torch.Tensor | None:
         """``s * k`` per input feature, shape (1, n_in): what the folded weight is divided by; or None."""
@@ -82,22 +116,28 @@ class QuantLinear(nn.Module):
             return None
         return source.effective_scale().reshape(1, -1) * code_unit(source.bits)
 
+    def grid_input(self) -> torch.Tensor:
+        """What the weight grid quantizes: ``W``, or ``V * r`` for a folded layer."""
+        ratio = self.input_ratio()
+        return self.weight if ratio is None else self.weight * ratio
+
     def _grid_weight(self, quantize: bool) -> torch.Tensor:
-        """``q(W)`` (``q(V)`` for a folded layer) times the mask: what multiplies the layer's input."""
-        weight = self.weight
+        """``q(W)`` (``q(V r)`` for a folded layer) times the mask: what multiplies the layer's input."""
+        weight = self.grid_input()
         if quantize and self.weight_quantizer is not None:
             weight = self.weight_quantizer(weight)
         return weight if self.mask is None else weight * self.mask
 
     def quantized_weight(self, quantize: bool = True) -> torch.Tensor:
-        """The weight on the dequantized input: ``q(W)``, or ``q(V) / (s * k)`` folded (times the mask)."""
+        """The weight on the dequantized input: ``q(W)``, or ``q(V r) / (s * k)`` folded (times the mask)."""
         weight = self._grid_weight(quantize)
         fold = self.input_fold()
         return weight if fold is None else weight / fold
 
     def masked_weight(self) -> torch.Tensor:
-        """The latent weight times the pruning mask: what the weight grid is fitted to."""
-        return self.weight if self.mask is None else self.weight * self.mask
+        """The grid's input (``W``, or ``V * r`` folded) times the pruning mask: what the grid is fitted to."""
+        weight = self.grid_input()
+        return weight if self.mask is None else weight * self.mask
 
     def bias_scale(self, input_scale: torch.Tensor | None) -> torch.Tensor:
         """``s_w * s_in`` per output unit (detached): the bias grid's scale."""
@@ -114,32 +154,32 @@ class QuantLinear(nn.Module):
         # Identity gradient: the bias grid is fine enough that clipping never matters.
         return fake_quantize(self.bias, self.bias_scale(input_scale).log(), None, qmin, qmax, 1.0, False)
 
+    def input_centers(self) -> torch.Tensor | None:
+        """``c * s0`` per input feature: the real value the folded layer centers each column on (or None)."""
+        scales = self._input_scales()
+        return None if scales is None else self.input_center * scales[1]
+
     def input_offset(self) -> torch.Tensor | None:
-        """``c / k``: what the folded layer subtracts from ``x / (s * k)`` (None for other layers)."""
-        source = self.__dict__.get("_fold_source")
-        if source is None:
-            return None
-        center: torch.Tensor = self.input_center
-        return center / code_unit(source.bits)
+        """``c s0 / (s k)``: what the folded layer subtracts from ``x / (s k)`` (None for other layers)."""
+        centers = self.input_centers()
+        return None if centers is None else centers / self.input_fold()
 
     def effective_bias(self, weight: torch.Tensor, input_scale, quantize: bool = True) -> torch.Tensor:
         """The bias on the dequantized input: a folded layer's, less its weights times the centers.
 
-        ``sum_j (x_j / (s_j k) - c_j / k) V_ij + b`` is ``x @ weight.T`` plus
-        ``b - sum_j c_j s_j weight_ij`` with ``weight = V / (s k)``.
+        ``sum_j (x_j - c_j s0_j) / (s_j k) q(V r)_ij + b`` is ``x @ weight.T``
+        plus ``b - sum_j c_j s0_j weight_ij`` with ``weight = q(V r) / (s k)``.
         """
         bias = self.quantized_bias(input_scale, quantize)
-        source = self.__dict__.get("_fold_source")
-        if source is None:
+        centers = self.input_centers()
+        if centers is None:
             return bias
-        # c / k * (s * k) = c * s: one scale read per step.
-        shift = self.input_center * source.effective_scale().reshape(1, -1)
-        return bias - (shift @ weight.t()).reshape(-1)
+        return bias - (centers @ weight.t()).reshape(-1)
 
     def forward(self, x: torch.Tensor, input_scale: torch.Tensor | None = None, quantize: bool = True):
         fold = self.input_fold()
         if fold is not None:
-            # The centered codes (x / (s k) - c / k) times q(V): the products the explicit
+            # The centered codes (x - c s0) / (s k) times q(V r): the products the explicit
             # gradients (skqat._backprop) compute, in the same operations, so both paths agree
             # to the last bit (a bias on the s_w * s_in grid puts pre-activations exactly on relu's kink).
             codes = x / fold - self.input_offset()
@@ -310,6 +350,10 @@ class QuantMLP(nn.Module):
         """The float weights the optimizer updates, one per layer."""
         return [layer.weight for layer in self.layers]
 
+    def grid_inputs(self) -> list[torch.Tensor]:
+        """What each layer's weight grid quantizes: its latent weight, or ``V * r`` for a folded layer."""
+        return [layer.grid_input() for layer in self.layers]
+
     def learned_bit_layers(self) -> list[QuantLinear]:
         """The layers whose width the budget allocation chooses (``weight_bits="learned"``)."""
         return [layer for layer in self.layers if getattr(layer.weight_quantizer, "allocates_bits", False)]
@@ -345,7 +389,7 @@ class QuantMLP(nn.Module):
         """Mean distance of the latent weights to their grids, in grid steps."""
         distances = [
             float(quantizer.grid_distance(weight)) * weight.numel()
-            for weight, quantizer in zip(self.latent_weights(), self.weight_quantizers())
+            for weight, quantizer in zip(self.grid_inputs(), self.weight_quantizers())
             if quantizer is not None
         ]
         n = sum(w.numel() for w, q in zip(self.latent_weights(), self.weight_quantizers()) if q is not None)
@@ -375,13 +419,24 @@ class QuantMLP(nn.Module):
         return [first.effective_scale() if isinstance(first, Quantizer) else None, *scales]
 
     @torch.no_grad()
-    def prepare_input_grid(self, x: torch.Tensor) -> None:
-        """Initialise a per-feature input grid once, before training: the first layer's units are its."""
+    def prepare_input_grid(self, x: torch.Tensor, weight: torch.Tensor | None = None) -> None:
+        """Initialise a per-feature input grid once, before training: the first layer's units are its.
+
+        ``weight``: the rows' sample weights. The grid and the centers are
+        weighted statistics, so integer weights give what repeated rows give
+        (scikit-learn's sample-weight equivalence).
+        """
         if self.folds_input and not bool(self.input_quantizer.initialized):
-            self.input_quantizer.initialize(x)
-            # The code of each column's mean, relative to its zero point: the centers.
+            self.input_quantizer.initialize(x, weight)
+            # The reference scales s0, and the code of each column's mean on them: the centers.
             scale = self.input_quantizer.effective_scale().reshape(1, -1)
-            self.layers[0].input_center.copy_(torch.round(x.mean(dim=0, keepdim=True) / scale))
+            self.layers[0].input_reference.copy_(scale)
+            if weight is None:
+                mean = x.mean(dim=0, keepdim=True)
+            else:
+                w = weight.reshape(-1, 1).to(x.dtype)
+                mean = (x * w).sum(dim=0, keepdim=True) / w.sum()
+            self.layers[0].input_center.copy_(torch.round(mean / scale))
 
     @torch.no_grad()
     def dequantized_parameters(self) -> list[tuple[torch.Tensor, torch.Tensor]]:

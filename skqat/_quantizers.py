@@ -259,8 +259,8 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
         """The positive scale in use (detached)."""
 
     @abstractmethod
-    def initialize(self, x: torch.Tensor) -> None:
-        """Set the grid from the statistics of ``x``."""
+    def initialize(self, x: torch.Tensor, weight: torch.Tensor | None = None) -> None:
+        """Set the grid from the statistics of ``x`` (rows weighted by ``weight``, if given)."""
 
     def effective_zero_point(self) -> torch.Tensor | None:
         """Integer zero point in use (detached), or None when symmetric."""
@@ -349,7 +349,7 @@ class LSQQuantizer(Quantizer):
         return torch.round(self.zero_point.detach()).clamp_(self.qmin, self.qmax)
 
     @torch.no_grad()
-    def initialize(self, x: torch.Tensor) -> None:
+    def initialize(self, x: torch.Tensor, weight: torch.Tensor | None = None) -> None:
         """Set the grid from the statistics of ``x`` and mark it initialised.
 
         The clipping range is chosen among fractions of the range of ``x``
@@ -361,8 +361,13 @@ class LSQQuantizer(Quantizer):
         ----------
         x : torch.Tensor
             Values the quantizer will see: a weight matrix or a batch.
+        weight : torch.Tensor of shape (n_rows,) or None, default=None
+            Sample weights of a batch's rows (all positive): the squared error
+            is weighted by them, so integer weights choose what repeated rows
+            would.
         """
         x = x.detach()
+        row_weight = None if weight is None else weight.reshape(-1, *([1] * (x.dim() - 1))).to(x.dtype)
         dims = _reduce_dims(x, self.param_shape)
         if self.qmin == -1 and self.qmax == 1 and self.symmetric:
             scale = _reduce(x.abs(), torch.mean, dims).clamp_min(MIN_SCALE)
@@ -376,7 +381,8 @@ class LSQQuantizer(Quantizer):
             levels = integer_codes(x, scale, zero, self.qmin, self.qmax)
             if zero is not None:
                 levels = levels - zero
-            err = _reduce((levels * scale - x) ** 2, torch.sum, dims)
+            squared = (levels * scale - x) ** 2
+            err = _reduce(squared if row_weight is None else squared * row_weight, torch.sum, dims)
             if best is None:
                 best = [err, scale, zero]
                 continue
@@ -437,8 +443,8 @@ class MinMaxQuantizer(Quantizer):
         self.register_buffer("range_max", torch.ones(self.param_shape, dtype=dtype, device=device))
 
     @torch.no_grad()
-    def initialize(self, x):
-        """Set the range to the min and max of ``x``."""
+    def initialize(self, x, weight=None):
+        """Set the range to the min and max of ``x`` (rows of any positive weight count alike)."""
         self._observe(x, momentum=1.0)
         self.initialized.fill_(True)
 

@@ -31,7 +31,7 @@ def grid_penalty(module) -> torch.Tensor:
         A scalar.
     """
     total = None
-    for weight, quantizer in zip(module.latent_weights(), module.weight_quantizers()):
+    for weight, quantizer in zip(module.grid_inputs(), module.weight_quantizers()):
         if quantizer is None:
             continue
         term = (weight - quantizer.quantize(weight.detach())).square().sum()

@@ -25,10 +25,16 @@ CALIBRATION_ROWS = 2048
 
 def calibration_batch(data: TrainingData) -> torch.Tensor:
     """The first rows that carry weight: what input and activation grids start from."""
-    X = data.X
-    if data.sample_weight is not None and bool((data.sample_weight > 0).any()):
-        X = X[data.sample_weight > 0]
-    return X[:CALIBRATION_ROWS]
+    return weighted_calibration_batch(data)[0]
+
+
+def weighted_calibration_batch(data: TrainingData) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """:func:`calibration_batch` and those rows' sample weights (None when unweighted)."""
+    X, weight = data.X, data.sample_weight
+    if weight is not None and bool((weight > 0).any()):
+        keep = weight > 0
+        X, weight = X[keep], weight[keep]
+    return X[:CALIBRATION_ROWS], None if weight is None else weight[:CALIBRATION_ROWS]
 
 
 @dataclass(frozen=True)
@@ -92,7 +98,7 @@ class Schedule:
     def before_epoch(self, module, epoch: int, data: TrainingData, objective: Objective) -> None:
         """Apply the schedules for ``epoch`` (counting every epoch the model has trained)."""
         if module.folds_input:
-            module.prepare_input_grid(calibration_batch(data))
+            module.prepare_input_grid(*weighted_calibration_batch(data))
         if not module._quantizing and epoch >= self.quant_delay:
             module.start_quantization(calibration_batch(data))
         objective.quant_lambda = self.quant_lambda_at(epoch) if module._quantizing else 0.0

@@ -453,7 +453,7 @@ def test_fma_contraction_cannot_move_codes(case, fitted, gcc, tmp_path):
     est, X = fitted(case)
     model = est.export_integer()
     grid = model.input_grid
-    assert int(grid.zero_point) != 0
+    assert np.any(np.asarray(grid.zero_point) != 0)
     header = model.to_c(tmp_path, name="fused")
     driver = tmp_path / "driver.c"
     predict = _fill(_PREDICT[_kind(model)], "fused")
@@ -461,7 +461,8 @@ def test_fma_contraction_cannot_move_codes(case, fitted, gcc, tmp_path):
     exe = _compile(gcc, driver, tmp_path / "driver", ["-std=gnu99", "-O2", "-mfma", "-ffp-contract=fast"])
     rng = np.random.default_rng(3)
     levels = rng.integers(grid.qmin, grid.qmax, (20_000, model.n_features_in_))
-    rows = (float(grid.scale) * (levels - int(grid.zero_point) + 0.5)).astype(np.float32)
+    # Half-way points of each feature's grid (per feature or per tensor).
+    rows = (np.asarray(grid.scale) * (levels - np.asarray(grid.zero_point) + 0.5)).astype(np.float32)
     inp, out = tmp_path / "x.bin", tmp_path / "x.out"
     rows.tofile(inp)
     subprocess.run([str(exe), "x", str(inp), str(out)], check=True)
@@ -550,7 +551,8 @@ def test_header_macros_and_labels(gcc, tmp_path, iris):
     text = header.read_text()
     for macro in ["N_FEATURES 4\n", "N_OUTPUTS 3\n", "N_CLASSES 3\n", "LOGIT_SCALE ", "INPUT_QMAX "]:
         assert f"#define LABELS_{macro}" in text
-    assert "typedef uint8_t labels_code_t;" in text
+    # The default input grid: 8-bit, symmetric, one scale per feature.
+    assert "typedef int8_t labels_code_t;" in text
     assert "LABELS_CLASS_LABELS" not in text
     program = tmp_path / "names.c"
     program.write_text(

@@ -20,6 +20,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 
+from _grids import grid_coefs
+
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 
 FAST = dict(hidden_layer_sizes=(16,), learning_rate_init=0.01, batch_size=32, max_iter=60, random_state=0)
@@ -34,13 +36,9 @@ def test_coefs_lie_on_the_grid(iris, bits, granularity, symmetric):
         X, y
     )
     report = clf.quantization_report().set_index(["layer", "tensor"])
-    input_grid = clf._frozen.input_grid
-    assert input_grid.per_feature  # the default: 8-bit per-feature inputs
-    for layer, coef in enumerate(clf.coefs_):
-        if layer == 0:
-            # coefs_ multiply the dequantized input; the first layer's codes multiply the input
-            # codes, so each feature's row of coefs_ is its grid values divided by its input scale.
-            coef = coef * input_grid.scale[:, None]
+    assert clf._frozen.input_grid.per_feature  # the default: 8-bit per-feature inputs
+    for layer in range(len(clf.coefs_)):
+        coef = grid_coefs(clf, layer)
         scale = np.broadcast_to(report.loc[(layer, "weight"), "scale"], coef.shape[1])
         zero = np.broadcast_to(report.loc[(layer, "weight"), "zero_point"], coef.shape[1])
         codes = coef / scale - zero

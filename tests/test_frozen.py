@@ -81,7 +81,8 @@ def test_record_holds_what_predict_uses(iris, params):
 
 def test_zero_point_follows_the_onnx_convention(iris):
     X, y = iris
-    clf = _clf(X, y, weight_bits=4, granularity="per_channel", symmetric=False)
+    # Float inputs: the first layer's weights then lie on its grid (not divided by input scales).
+    clf = _clf(X, y, weight_bits=4, granularity="per_channel", symmetric=False, input_bits=None)
     quantizer = clf._module.layers[0].weight_quantizer
     grid = clf._frozen.layers[0].weight_grid
     # Training learns zp in the same convention the record holds.
@@ -118,7 +119,7 @@ def test_pickle_holds_the_record_and_recomputes_nothing(iris, monkeypatch):
 
 def test_calibrated_input_grid_spans_every_row_seen(iris):
     X, y = iris
-    clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=4, random_state=0)
+    clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=4, input_bits=None, random_state=0)
     clf.partial_fit(X[:50], y[:50], classes=np.unique(y))
     clf.partial_fit(X[50:] * 3, y[50:])
     grid = clf._frozen.input_grid

@@ -9,6 +9,9 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from _grids import grid_coefs
+
+from skqat._frozen import code_unit
 from skqat import QuantizedMLPClassifier
 
 matplotlib = pytest.importorskip("matplotlib", reason="the plot extra is not installed")
@@ -89,9 +92,12 @@ def test_weight_grid_display_draws_the_grid_levels(iris, params):
     clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0, **params).fit(X, y)
     display = WeightGridDisplay.from_estimator(clf, layer=0)
     assert len(display.levels) == 8
-    # Every weight the model uses is one of the drawn levels.
-    used = clf.coefs_[0][:, 0]
+    # Every weight the model uses is one of the drawn levels (in the latent weights' units: the
+    # per-feature first layer's frozen grid is scaled by 1 / code_unit).
+    used = grid_coefs(clf, 0)[:, 0] * code_unit(clf._frozen.input_grid.bits)
     assert np.all(np.isclose(used[:, None], display.levels[None, :], atol=1e-9).any(axis=1))
+    latent = clf._module.layers[0].weight.detach().numpy()
+    assert latent.min() < display.levels[1] and latent.max() > display.levels[-2]
     assert len(display.ax_.lines) == 8
     plt.close("all")
 

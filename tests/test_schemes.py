@@ -7,6 +7,8 @@ import pytest
 import torch
 from sklearn.model_selection import GridSearchCV
 
+from _grids import grid_coefs
+
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 from skqat._functional import grid_limits
 from skqat._quantizers import (
@@ -31,7 +33,8 @@ FAST = {
 
 def _assert_on_grid(estimator, bits):
     report = estimator.quantization_report().set_index(["layer", "tensor"])
-    for layer, coef in enumerate(estimator.coefs_):
+    for layer in range(len(estimator.coefs_)):
+        coef = grid_coefs(estimator, layer)
         row = report.loc[(layer, "weight")]
         assert row["bits"] == bits[layer]
         scale = np.broadcast_to(row["scale"], coef.shape[1])
@@ -41,7 +44,7 @@ def _assert_on_grid(estimator, bits):
         np.testing.assert_allclose(codes, np.round(codes), atol=1e-4)
         qmin, qmax = grid_limits(bits[layer], estimator.symmetric)
         assert qmin - 1e-4 <= codes.min() and codes.max() <= qmax + 1e-4
-        for column in coef.T:
+        for column in np.round(codes).T:
             assert len(np.unique(column)) <= 2 ** bits[layer]
 
 
