@@ -195,9 +195,14 @@ class ExplicitGradients:
         ]
         # Biases on the s_w * s_in grid (bias_bits): the forward pass uses them, and the gradient
         # passes straight through (QuantLinear.quantized_bias), so only the forward changes.
-        self._bias_grids = module if quantize and any(
-            layer.bias_bits is not None and layer.weight_quantizer is not None for layer in module.layers
-        ) else None
+        self._bias_grids = (
+            module
+            if quantize
+            and any(
+                layer.bias_bits is not None and layer.weight_quantizer is not None for layer in module.layers
+            )
+            else None
+        )
         position = {id(p): i for i, p in enumerate(params)}
         self._weight_positions = [position[id(layer.weight)] for layer in module.layers]
         self._bias_positions = [position[id(layer.bias)] for layer in module.layers]

@@ -648,7 +648,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
     @property
     def predict_arithmetic_(self) -> str:
-        """``"integer"`` when ``predict`` runs the integer model, ``"float"`` otherwise (see the class docstring)."""
+        """``"integer"`` when ``predict`` runs the integer model, else ``"float"`` (class docstring)."""
         return self._fitted_plan().arithmetic
 
     # ------------------------------------------------------------------

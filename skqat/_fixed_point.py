@@ -135,8 +135,9 @@ class FixedPointMultiplier:
     """
 
     def __init__(self, fixed_multiplier, shift, bound: int):
-        m0 = np.asarray(fixed_multiplier, np.int64).reshape(-1)
-        shifts = np.asarray(shift, np.int64).reshape(-1)
+        m0: np.ndarray | int = np.asarray(fixed_multiplier, np.int64).reshape(-1)
+        shifts: np.ndarray | int = np.asarray(shift, np.int64).reshape(-1)
+        assert isinstance(m0, np.ndarray) and isinstance(shifts, np.ndarray)
         if np.all(m0 == m0[0]) and np.all(shifts == shifts[0]):
             # One multiplier: Python ints broadcast fastest.
             m0, shifts = int(m0[0]), int(shifts[0])

@@ -19,6 +19,7 @@ and in int64 otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,7 +67,7 @@ class PreparedLayer:
     weights: np.ndarray  # (n_in, n_out) levels q_w - zp_w
     bias: np.ndarray  # (n_out,) int32 bias codes
     bound: int  # the largest |accumulator|
-    requantize: object  # callable int64 -> int64, or None
+    requantize: Callable[[np.ndarray], np.ndarray] | None  # int64 -> int64
     thresholds: np.ndarray | None  # table activations: the sorted fine-grid steps
     low: int  # output levels q - zp of a hidden layer lie in [low, high]
     high: int
@@ -115,7 +116,8 @@ class IntegerPlan:
         n_hidden = len(network.layers) - 1
         for i, layer in enumerate(network.layers):
             weights = weight_levels(layer).astype(np.int64)
-            bias = layer.bias_codes.astype(np.int64)  # type: ignore[union-attr]
+            assert layer.bias_codes is not None, "an integer layer has int32 bias codes"
+            bias = layer.bias_codes.astype(np.int64)
             bound = int((np.abs(weights) @ np.broadcast_to(in_bound, weights.shape[1]) + np.abs(bias)).max())
             dtype = gemm_dtype(bound)
             requant = layer.requantization
@@ -179,7 +181,8 @@ class IntegerPlan:
     def _logits(self, x: np.ndarray) -> np.ndarray:
         *hidden, last = self._layers
         for layer in hidden:
-            y = layer.requantize(layer.accumulate(x))  # type: ignore[misc]
+            assert layer.requantize is not None, "a hidden layer requantizes"
+            y = layer.requantize(layer.accumulate(x))
             # Ufuncs rather than np.clip, whose Python wrapper dominates a one-row predict.
             if layer.thresholds is None:
                 x = np.minimum(np.maximum(y, layer.low, out=y), layer.high, out=y)
@@ -195,7 +198,7 @@ class IntegerPlan:
     # What predict returns
     # ------------------------------------------------------------------
     def outputs(self, X: np.ndarray) -> np.ndarray:
-        """The head's output activation of the real logits ``logits * logit_scale``, in the network's float type.
+        """The head's output activation of the real logits ``logits * logit_scale``, in the training dtype.
 
         Computed in float64 and returned in the training float type, as the
         float network's ``predict_proba`` (scikit-learn's dtype rule).

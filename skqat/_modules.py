@@ -83,14 +83,20 @@ class QuantLinear(nn.Module):
         # (QuantMLP.prepare_input_grid). A reference of 0 means "the scale itself" (r = 1): before
         # the grid is prepared, and in models pickled before the reference existed.
         shape = (1, self.in_features)
-        self.register_buffer("input_center", torch.zeros(shape, dtype=self.weight.dtype, device=self.weight.device))
+        self.register_buffer(
+            "input_center", torch.zeros(shape, dtype=self.weight.dtype, device=self.weight.device)
+        )
         self.register_buffer(
             "input_reference", torch.zeros(shape, dtype=self.weight.dtype, device=self.weight.device)
         )
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         key = prefix + "input_reference"
-        if "input_reference" in self._buffers and key not in state_dict and prefix + "input_center" in state_dict:
+        if (
+            "input_reference" in self._buffers
+            and key not in state_dict
+            and prefix + "input_center" in state_dict
+        ):
             # Saved before the reference scale existed: r = 1, the arithmetic it was trained with.
             state_dict[key] = torch.zeros_like(self.input_reference)
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
@@ -135,7 +141,7 @@ class QuantLinear(nn.Module):
         return weight if fold is None else weight / fold
 
     def masked_weight(self) -> torch.Tensor:
-        """The grid's input (``W``, or ``V * r`` folded) times the pruning mask: what the grid is fitted to."""
+        """The grid's input (``W``, or ``V * r`` folded) times the pruning mask: what the grid fits."""
         weight = self.grid_input()
         return weight if self.mask is None else weight * self.mask
 

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _grids import grid_coefs
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_multilabel_classification, make_regression
@@ -19,8 +20,6 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
-
-from _grids import grid_coefs
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 

@@ -15,8 +15,8 @@ from test_c_export import Built, _record, feature_rows
 from test_c_export import gcc as gcc  # noqa: F401  (the fixture)
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor, register_skl2onnx, to_onnx
-from skqat._inference import float_plan
 from skqat._head import HEAD_KINDS, LabelHead
+from skqat._inference import float_plan
 from skqat.export import IntegerMLP
 
 ort = pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")

@@ -22,7 +22,7 @@ FAST = dict(hidden_layer_sizes=(12,), learning_rate_init=0.01, max_iter=25, rand
 
 
 def _fuzz(X, scale, seed=0):
-    """Held-out-like rows, extremes, zeros, a constant column and values at half-way points of each feature's grid."""
+    """Held-out-like rows, extremes, zeros, a constant column and half-way points of each feature's grid."""
     rng = np.random.default_rng(seed)
     n, d = X.shape
     scale = np.broadcast_to(np.asarray(scale, np.float64), (d,))
@@ -92,7 +92,9 @@ def _check_default_onnx_graph(model, X, predicted):
     session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
     outputs = session.run(None, {"X": X})
     if hasattr(model, "predict_proba"):
-        np.testing.assert_array_equal(outputs[0], predicted if predicted.dtype.kind != "U" else predicted.astype(object))
+        np.testing.assert_array_equal(
+            outputs[0], predicted if predicted.dtype.kind != "U" else predicted.astype(object)
+        )
         # onnxruntime's exp is not numpy's: a few ulps.
         np.testing.assert_allclose(outputs[1], model.predict_proba(X), rtol=1e-12, atol=1e-15)
     else:
@@ -109,7 +111,9 @@ def iris_raw():
 @pytest.mark.parametrize("symmetric", [True, False])
 def test_classifier_grids(iris_raw, bits, granularity, symmetric):
     X, y = iris_raw
-    clf = QuantizedMLPClassifier(weight_bits=bits, granularity=granularity, symmetric=symmetric, **FAST).fit(X, y)
+    clf = QuantizedMLPClassifier(weight_bits=bits, granularity=granularity, symmetric=symmetric, **FAST).fit(
+        X, y
+    )
     _check_predict_is_the_integer_model(clf, X)
 
 

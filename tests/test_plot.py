@@ -5,14 +5,13 @@ import sys
 
 import numpy as np
 import pytest
+from _grids import grid_coefs
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from _grids import grid_coefs
-
-from skqat._frozen import code_unit
 from skqat import QuantizedMLPClassifier
+from skqat._frozen import code_unit
 
 matplotlib = pytest.importorskip("matplotlib", reason="the plot extra is not installed")
 matplotlib.use("Agg")

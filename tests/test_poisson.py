@@ -7,8 +7,8 @@ from sklearn.metrics import mean_poisson_deviance
 from sklearn.neural_network._base import poisson_loss
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skqat._inference import float_plan
 from skqat import QuantizedMLPRegressor
+from skqat._inference import float_plan
 
 
 def _glm_like(loss, **params):

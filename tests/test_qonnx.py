@@ -41,6 +41,8 @@ def _trained_proba(clf, X):
 
 def _trained_values(reg, X):
     return reg._frozen.head.values(float_plan(reg._frozen).outputs(np.asarray(X, reg._frozen.dtype)))
+
+
 QUANT_OPS = {"IntQuant", "Quant", "BipolarQuant"}
 
 

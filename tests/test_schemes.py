@@ -5,9 +5,8 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from sklearn.model_selection import GridSearchCV
-
 from _grids import grid_coefs
+from sklearn.model_selection import GridSearchCV
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 from skqat._functional import grid_limits

@@ -110,6 +110,7 @@ import numpy as np
 from .._activations import get_activation
 from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork
 from .._head import LabelHead
+from ._onnx_exact import build_exact_network
 from ._onnx_graph import (
     DEFAULT_OPSET,
     GraphBuilder,
@@ -119,7 +120,6 @@ from ._onnx_graph import (
     onnx_type,
     require_onnx,
 )
-from ._onnx_exact import build_exact_network
 from ._onnx_integer import build_integer_network
 
 __all__ = ["to_onnx"]

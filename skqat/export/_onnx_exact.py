@@ -51,7 +51,7 @@ def _f64(g: GraphBuilder, hint: str, value) -> str:
 
 
 def _stored_integers(g: GraphBuilder, values: np.ndarray, hint: str) -> str:
-    """Integer-valued ``values`` stored in the smallest integer type, cast to float64 (onnxruntime folds the cast)."""
+    """Integer-valued ``values`` in the smallest integer type, cast to float64 (onnxruntime folds it)."""
     values = np.asarray(values)
     low, high = (int(values.min()), int(values.max())) if values.size else (0, 0)
     stored = g.constant(f"{hint}_int", values.astype(smallest_int_dtype(low, high)))
@@ -73,30 +73,43 @@ def _fixed_point(g: GraphBuilder, acc: str, multiplier: FixedPointMultiplier, hi
         acc = g.node("Mul", [acc, _f64(g, f"{hint}_pow", 2.0**left)], f"{hint}_shl")
     low_part = g.node("Mul", [acc, _f64(g, f"{hint}_mlo", m0 & 0xFFFF)], f"{hint}_alo")
     low_part = g.node("Add", [low_part, _f64(g, f"{hint}_nudge", 2.0**30)], f"{hint}_nudged")
-    carry = g.node("Floor", [g.node("Mul", [low_part, _f64(g, f"{hint}_2m16", 2.0**-16)], f"{hint}_c")], f"{hint}_fc")
+    carry = g.node(
+        "Floor", [g.node("Mul", [low_part, _f64(g, f"{hint}_2m16", 2.0**-16)], f"{hint}_c")], f"{hint}_fc"
+    )
     high_part = g.node("Mul", [acc, _f64(g, f"{hint}_mhi", m0 >> 16)], f"{hint}_ahi")
     summed = g.node("Add", [high_part, carry], f"{hint}_sum")
-    h = g.node("Floor", [g.node("Mul", [summed, _f64(g, f"{hint}_2m15", 2.0**-15)], f"{hint}_h")], f"{hint}_srdhm")
+    h = g.node(
+        "Floor", [g.node("Mul", [summed, _f64(g, f"{hint}_2m15", 2.0**-15)], f"{hint}_h")], f"{hint}_srdhm"
+    )
     if not np.any(right):
         return h
-    negative = g.node("Cast", [g.node("Less", [h, _f64(g, f"{hint}_zero", 0.0)], f"{hint}_lt")], f"{hint}_neg", to=onnx_type(_F64))
+    negative = g.node(
+        "Cast",
+        [g.node("Less", [h, _f64(g, f"{hint}_zero", 0.0)], f"{hint}_lt")],
+        f"{hint}_neg",
+        to=onnx_type(_F64),
+    )
     if not np.all(right > 0):
         negative = g.node("Mul", [negative, _f64(g, f"{hint}_rounds", right > 0)], f"{hint}_negr")
     half = (np.int64(1) << right) >> 1
-    h = g.node("Sub", [g.node("Add", [h, _f64(g, f"{hint}_half", half)], f"{hint}_plus"), negative], f"{hint}_rd")
+    h = g.node(
+        "Sub", [g.node("Add", [h, _f64(g, f"{hint}_half", half)], f"{hint}_plus"), negative], f"{hint}_rd"
+    )
     scaled = g.node("Mul", [h, _f64(g, f"{hint}_pot", 2.0 ** (-right.astype(np.float64)))], f"{hint}_div")
     return g.node("Floor", [scaled], f"{hint}_rdbpot")
 
 
 def build_exact_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dtype) -> tuple[str, np.dtype]:
-    """Nodes from the input ``x`` (of ``x_dtype``) to the integer logits as float64; returns ``(name, float64)``."""
+    """Nodes from the input ``x`` (of ``x_dtype``) to the integer logits in float64: ``(name, float64)``."""
     plan = IntegerPlan(network)
     grid = network.input_grid
     assert grid is not None, "an integer network has an input grid"
     dtype = network.dtype
     levels = grid_codes(g, cast(g, x, x_dtype, dtype, "input_cast"), grid, "input", dtype)
     if grid.nonzero_zero_point:
-        levels = g.node("Sub", [levels, g.constant("input_zp", np.asarray(grid.zero_point, dtype))], "input_lv")
+        levels = g.node(
+            "Sub", [levels, g.constant("input_zp", np.asarray(grid.zero_point, dtype))], "input_lv"
+        )
     levels = cast(g, levels, dtype, _F64, "input_levels")
     n_hidden = len(plan.layers) - 1
     for i, layer in enumerate(plan.layers):
