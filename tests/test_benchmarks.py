@@ -102,3 +102,23 @@ def test_onnx_kernels_quick(tmp_path):
     # The exported graph is exact on this CPU, whichever kind it is.
     (row,) = [line for line in text.splitlines() if line.startswith("| digits 64-100-10 | integer ")]
     assert "| 0 / 450 " in row
+
+
+def test_defaults_quick(tmp_path):
+    pytest.importorskip("tabulate", reason="pandas' markdown tables need tabulate (the test extra has it)")
+    out = tmp_path / "defaults.md"
+    _run("defaults.py", "--quick", "--out", str(out))
+    (row,) = [line for line in out.read_text().splitlines() if line.startswith("| digits")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # After: predict is export_integer(), on every test row.
+    assert cells[6] == "1.0000"
+    rows = pd.read_csv(out.with_suffix(".csv"))
+    assert set(rows["arithmetic"]) == {"float", "integer"}
+
+
+def test_agreement_quick(tmp_path):
+    pytest.importorskip("tabulate", reason="pandas' markdown tables need tabulate (the test extra has it)")
+    out = tmp_path / "agreement.md"
+    _run("agreement.py", "--quick", "--out", str(out))
+    text = out.read_text()
+    assert "predict vs export_integer: 0" in text and "predict_proba vs export_integer: 0" in text
