@@ -180,12 +180,9 @@ class ExplicitGradients:
         self.activation = module.activation
         self.activation_fn = module._activation_fn
         self.input_quantizer = module.input_quantizer if quantize else None
-        # A per-feature input grid: the first layer takes x / (s * k), the normalized codes, and
-        # multiplies q(V) (QuantLinear.fold_input_scales); autograd's q(V) / (s * k) on x, the same products.
-        self.input_fold = module.layers[0].input_fold if module.folds_input else None
-        self.input_offset = module.layers[0].input_offset if module.folds_input else None
-        # The folded layer's grid quantizes V * r (QuantLinear.fold_input_scales); r is detached.
-        self.input_ratio = module.layers[0].input_ratio if module.folds_input else None
+        # The folded first layer (QuantLinear.fold_input_scales): it takes the centered codes
+        # (x - c s0) / s and its grid quantizes V * g, g detached; the terms are read once per step.
+        self.fold_terms = module.layers[0].fold_terms if module.folds_input else None
         self.layers = [
             (layer.weight, layer.bias, layer.weight_quantizer if quantize else None, layer.mask)
             for layer in module.layers
@@ -248,24 +245,23 @@ class ExplicitGradients:
         if self.input_quantizer is not None:
             x, input_state = self.input_quantizer.forward_explicit(X, out=self._buffer("input", X))
         saved = []
-        grid_inputs = []  # what each weight grid quantized (V * r for a folded layer)
+        grid_inputs = []  # what each weight grid quantized (V * g for a folded layer)
         last = len(self.layers) - 1
-        fold = None if self.input_fold is None else self.input_fold()
-        if fold is not None and self.input_offset is not None:
-            # The centered codes (q - zp - c) / k (QuantLinear.fold_input_scales).
-            x = x / fold - self.input_offset()
-        ratio = None if self.input_ratio is None else self.input_ratio()
+        fold = factor = None
+        if self.fold_terms is not None:
+            fold, offset, factor = self.fold_terms()
+            x = x / fold - offset
         for i, (weight, bias, quantizer, mask) in enumerate(self.layers):
             weight_state = None
-            if i == 0 and ratio is not None:
-                weight = weight * ratio
+            if i == 0 and factor is not None:
+                weight = weight * factor
             w = weight
             if quantizer is not None:
                 w, weight_state = quantizer.forward_explicit(weight, out=self._buffer(("weight", i), weight))
             if self._bias_grids is not None:
                 # After the weight and input grids of this step are set, as the forward pass reads them.
                 layer = self._bias_grids.layers[i]
-                bias = layer.quantized_bias(self._bias_grids.input_scales()[i])
+                bias = layer.quantized_bias(self._bias_grids.layer_input_scale(i))
             w_used = w if mask is None else w * mask
             z = torch.addmm(bias, x, w_used.t())
             activation_state = None
@@ -294,7 +290,7 @@ class ExplicitGradients:
         loss, grad = loss_and_output_gradient(self.loss_name, output, y, sample_weight)
         grads = [None] * len(self.params)
         if quant_lambda:
-            loss = loss + quant_lambda * self._grid_penalty(saved, grid_inputs, grads, quant_lambda, ratio)
+            loss = loss + quant_lambda * self._grid_penalty(saved, grid_inputs, grads, quant_lambda, factor)
 
         for i in range(last, -1, -1):
             layer_input, w, w_used, weight_state, _ = saved[i]
@@ -310,8 +306,8 @@ class ExplicitGradients:
             if quantizer is not None:
                 grad_w, quantizer_grads = quantizer.backward_explicit(grad_w, weight_state)
                 self._store(grads, self._weight_quantizer_positions[i], quantizer_grads)
-            if i == 0 and ratio is not None:
-                grad_w = grad_w * ratio
+            if i == 0 and factor is not None:
+                grad_w = grad_w * factor
             self._store(grads, [self._weight_positions[i]], [grad_w])
             if i == 0:
                 break
@@ -336,14 +332,14 @@ class ExplicitGradients:
         self._store(grads, self._activation_quantizer_positions[i], quantizer_grads)
         return grad
 
-    def _grid_penalty(self, saved, grid_inputs, grads, quant_lambda, ratio):
+    def _grid_penalty(self, saved, grid_inputs, grads, quant_lambda, factor):
         """``sum ||W - q(W)||^2`` over quantized layers; stores its gradients, times ``quant_lambda``.
 
         As :func:`skqat._regularizers.grid_penalty`: ``q`` sees the weights
         detached, so the weights get ``2 (W - q(W))`` and the grid, through
         its straight-through backward, ``-2 (W - q(W))``. ``W`` is what the
-        grid quantizes (``V * r`` for a folded layer, whose ``V`` gets the
-        gradient times ``r``).
+        grid quantizes (``V * g`` for a folded layer, whose ``V`` gets the
+        gradient times ``g``).
         """
         total = None
         for i, (_, _, quantizer, _) in enumerate(self.layers):
@@ -356,5 +352,5 @@ class ExplicitGradients:
             pull = difference.mul_(2.0 * quant_lambda)
             _, grid_grads = quantizer.backward_explicit(-pull, weight_state)
             self._store(grads, self._weight_quantizer_positions[i], grid_grads)
-            self._store(grads, [self._weight_positions[i]], [pull if i or ratio is None else pull * ratio])
+            self._store(grads, [self._weight_positions[i]], [pull if i or factor is None else pull * factor])
         return total if total is not None else self.layers[0][0].new_zeros(())

@@ -22,7 +22,6 @@ from ._frozen import (
     FrozenNetwork,
     Requantization,
     accumulator_scale,
-    code_unit,
     quantize_codes,
 )
 from ._functional import grid_limits
@@ -193,11 +192,8 @@ def freeze(module, coefs, intercepts, head, *, input_range=None, calibration=Non
             grid = _quantizer_grid(quantizer, channel)
             on_grid = weight
             if i == 0 and input_grid is not None and input_grid.per_feature:
-                # The layer trained on codes / k: its codes multiply input codes, each unit worth
-                # s_w / k (k a power of two, so the division is exact and the codes are training's).
-                grid = dataclasses.replace(
-                    grid, scale=grid.scale / grid.scale.dtype.type(code_unit(input_grid.bits))
-                )
+                # The folded layer's codes multiply the input codes (QuantLinear.fold_input_scales):
+                # its weight on the dequantized input is q(V g) / s, so times s it is on its grid.
                 on_grid = weight * input_grid.scale
             codes = quantize_codes(on_grid, grid)
         layers.append(FrozenLayer(weight, np.asarray(intercept), grid, codes, None, layer.bias_bits))

@@ -336,6 +336,23 @@ class _FakeQuantize(torch.autograd.Function):
         return grad_x, grad_log_s, grad_z, None, None, None, None, None, None
 
 
+def quantize_bias(bias: torch.Tensor, scale: torch.Tensor, bits: int) -> torch.Tensor:
+    """``bias`` on the signed ``bits``-bit grid of step ``scale`` (per output unit), straight through.
+
+    ``clamp(round(b * (1/s))) * s``, rounding half to even; the bias gets the
+    identity gradient (the grid is the accumulator's, fine enough that
+    clipping does not matter) and the scale none. ``scale`` is used as
+    given, not through its logarithm: one exact grid per step.
+    """
+    qmin, qmax = grid_limits(bits, True)
+    with torch.no_grad():
+        on_grid = torch.round(bias * scale.reciprocal()).clamp_(qmin, qmax).mul_(scale)
+    if not (torch.is_grad_enabled() and bias.requires_grad):
+        return on_grid
+    # The value of on_grid (b - b is exactly 0), the gradient of b.
+    return on_grid + (bias - bias.detach())
+
+
 def fake_quantize(
     x: torch.Tensor,
     log_scale: torch.Tensor,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._frozen import code_unit, network_nbytes, resolve_auto_bits
+from ._frozen import network_nbytes, resolve_auto_bits
 
 __all__ = ["QuantizationParetoDisplay", "TrainingCurveDisplay", "WeightGridDisplay"]
 
@@ -271,11 +271,6 @@ class WeightGridDisplay:
         pick = channel if scale.size > 1 else 0
         codes = np.array([-1.0, 1.0]) if grid.binary else np.arange(grid.qmin, grid.qmax + 1, dtype=float)
         levels = scale[pick] * (codes - zero[pick])
-        input_grid = estimator._frozen.input_grid
-        if layer == 0 and input_grid is not None and input_grid.per_feature:
-            # The folded first layer's latent weights multiply the normalized codes (q - zp) / k; its
-            # frozen grid multiplies the codes themselves (scale / k): draw the levels in the latent units.
-            levels = levels * code_unit(input_grid.bits)
         display = cls(weights[pick] if scale.size > 1 else weights, levels, layer, grid.bits)
         return display.plot(ax=ax, bins=bins)
 

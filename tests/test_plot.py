@@ -11,7 +11,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from skqat import QuantizedMLPClassifier
-from skqat._frozen import code_unit
 
 matplotlib = pytest.importorskip("matplotlib", reason="the plot extra is not installed")
 matplotlib.use("Agg")
@@ -91,11 +90,10 @@ def test_weight_grid_display_draws_the_grid_levels(iris, params):
     clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0, **params).fit(X, y)
     display = WeightGridDisplay.from_estimator(clf, layer=0)
     assert len(display.levels) == 8
-    # Every weight the model uses is one of the drawn levels (in the latent weights' units: the
-    # per-feature first layer's frozen grid is scaled by 1 / code_unit).
-    used = grid_coefs(clf, 0)[:, 0] * code_unit(clf._frozen.input_grid.bits)
+    # Every weight the model uses is one of the drawn levels.
+    used = grid_coefs(clf, 0)[:, 0]
     assert np.all(np.isclose(used[:, None], display.levels[None, :], atol=1e-9).any(axis=1))
-    latent = clf._module.layers[0].weight.detach().numpy()
+    latent = clf._module.layers[0].grid_input().detach().numpy()
     assert latent.min() < display.levels[1] and latent.max() > display.levels[-2]
     assert len(display.ax_.lines) == 8
     plt.close("all")
