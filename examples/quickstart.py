@@ -66,11 +66,12 @@ for name, weight_bits, activation_bits in settings:
 # Where the bytes go
 # ------------------
 # One row per tensor of the last model, the 2-bit one: the input's 8-bit
-# grid (without ``input_bits``, calibrated on the training data for integer
-# deployment; ``predict`` does not apply it), the 2-bit weights
-# (``levels_used`` of their 4 levels), the biases kept in float32 and the
-# hidden activations' 8-bit grid, whose values are computed, not stored.
-# ``compression`` is the float32 size over the packed size.
+# grid (``input_bits="auto"``: one learned scale per feature, trained on, 4
+# bytes each), the 2-bit weights (``levels_used`` of their 4 levels), the
+# int32 biases (``bias_bits="auto"``) and the hidden activations' 8-bit grid,
+# whose values are computed, not stored. ``compression`` is the float32 size
+# over the packed size. The model's ``predict`` is the integer model these
+# rows describe (``predict_arithmetic_ == "integer"``).
 
 print()
 print("Per-tensor view of the 2-bit model:")

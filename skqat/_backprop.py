@@ -10,10 +10,10 @@ as the autograd path and no graph. It computes the gradients autograd would
 (``tests/test_backprop.py`` checks them against autograd for every
 supported configuration) and covers the common networks: every activation
 and loss, the LSQ, PACT and min-max schemes, per-tensor and per-channel,
-symmetric and asymmetric grids, quantized inputs, pruning masks and the grid
-penalty, and learned bit widths (LSQ grids whose width is chosen once).
-Networks with other parts (quantization noise, the penalty scheme, quantized
-biases) train through autograd;
+symmetric and asymmetric grids, quantized inputs (per feature too), biases
+on their ``s_w * s_in`` grid, pruning masks and the grid penalty, and
+learned bit widths (LSQ grids whose width is chosen once). Networks with
+other parts (quantization noise, the penalty scheme) train through autograd;
 :func:`explicit_gradients_supported` says which.
 """
 

@@ -211,18 +211,14 @@ def network_nbytes(
 
 
 def code_unit(bits: int) -> float:
-    """``k = 2**(bits - 3)``: a per-feature input's codes enter the first layer as ``(q - zp) / k``.
+    """``k = 2**(bits - 3)``: the spread, in codes, a per-feature input grid gives a constant column.
 
     A grid initialised from a column's range puts about four standard
-    deviations at ``q_max ~ 2**(bits - 1)``, so ``(q - zp) / k`` has about unit
-    spread, like a standardized feature: the first layer then starts and
-    learns as on scaled columns (measured: with ``k = 2**(bits - 1)``,
-    inputs four times smaller, per-feature models trailed per-tensor ones on
-    standardized data by 4.8 points at 40 epochs; with this ``k``, and the
-    codes centered, by 0.2, mean of 3 seeds).
-    A power of two, so scaling by it is exact in binary floating point: the
-    frozen first layer's weight grid is the trained one with its scale
-    divided by ``k``, and the codes stay the same.
+    deviations at ``q_max ~ 2**(bits - 1)``, so ``k`` codes are about one
+    standard deviation. The folded first layer divides each column's
+    centered codes by its measured spread (``skqat._modules.input_spreads``);
+    a constant column has none, and gets this. Models saved before the
+    spreads were measured divided every column by it.
 
     Examples
     --------
@@ -365,8 +361,7 @@ def weight_from_codes(codes: np.ndarray, grid: FrozenGrid, dtype, folded_input: 
 
     ``folded_input``: the per-feature input grid of a first layer whose codes
     multiply input codes; the weight is then divided by its scales. Exactly
-    the trained weight: the folded grid's scale is training's divided by a
-    power of two (:func:`code_unit`).
+    the trained weight: the folded grid is training's.
     """
     weight = grid.dequantize(codes, dtype)
     if folded_input is not None:

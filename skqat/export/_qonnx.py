@@ -39,7 +39,7 @@ It is ``predict``'s network (:mod:`skqat._inference`):
   ``q - zp``, computed in skqat's order (``zp`` before rounding) with one
   per-tensor ``IntQuant`` of scale 1, so no quantizer has a scale per
   channel on activations (hls4ml converts it; ``tests/test_qonnx.py``). Its
-  weight initializer holds ``W * s``, on the grid of scale ``s_w / k``.
+  weight initializer holds ``W * s``, on the first layer's weight grid.
 - A bias trained with ``bias_bits`` is quantized on its training grid:
   signed ``bias_bits``, scale ``s_w * s_in`` (just ``s_w`` where the layer's
   input is float), zero point 0. A bias trained in float stays a float32
