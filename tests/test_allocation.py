@@ -189,12 +189,21 @@ def test_a_tight_byte_budget_is_used(digits_split):
 
 
 def test_early_stopping_restores_an_allocated_epoch(digits_split):
-    # Here the 8-bit warm-up scores best on the validation set (0.926 at epoch
-    # 9, the binary model at most 0.904); the restored model must still be an
-    # allocated one, and its score the best of the allocated epochs.
+    # Here (float inputs) the 8-bit warm-up scores best on the validation set
+    # (0.926 at epoch 9, the binary model at most 0.904); the restored model
+    # must still be an allocated one, and its score the best of the allocated
+    # epochs. With the default 8-bit per-feature inputs the binary model
+    # scores best (0.985), which would not test the restore.
     X_train, _, y_train, _ = digits_split
     params = dict(
-        LEARNED, max_iter=40, target_bits=1, bit_bounds=(1, 8), early_stopping=True, learning_rate_init=0.01
+        LEARNED,
+        max_iter=40,
+        target_bits=1,
+        bit_bounds=(1, 8),
+        early_stopping=True,
+        learning_rate_init=0.01,
+        input_bits=None,
+        bias_bits=None,
     )
     clf = QuantizedMLPClassifier(**params).fit(X_train, y_train)
     allocation_epoch = Schedule.of(clf).allocation_epoch()

@@ -224,8 +224,9 @@ def test_cleanup_keeps_activation_quantizers_and_quant_weights(digits32):
     # The pre-1.0 name "Quant" keeps the weight quantizers through cleanup, and executes the same.
     legacy = to_qonnx(clf, batch_size=len(X_test), op_type="Quant")
     cleaned = cleanup_model(ModelWrapper(legacy))
-    # Input, activation, two weights and two int32 biases (bias_bits="auto": 32).
-    assert [n.op_type for n in cleaned.graph.node].count("Quant") == 6
+    # Input, activation, two weights and the last layer's int32 bias (bias_bits="auto": 32; the
+    # per-feature first layer's bias holds its centers' shift and stays float).
+    assert [n.op_type for n in cleaned.graph.node].count("Quant") == 5
     proba = _trained_proba(clf, X_test)
     np.testing.assert_allclose(execute_onnx(cleaned, {"global_in": X_test})["global_out"], proba, atol=TOL)
 

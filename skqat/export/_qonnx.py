@@ -42,7 +42,8 @@ It is ``predict``'s network (:mod:`skqat._inference`):
   weight initializer holds ``W * s``, on the first layer's weight grid.
 - A bias trained with ``bias_bits`` is quantized on its training grid:
   signed ``bias_bits``, scale ``s_w * s_in`` (just ``s_w`` where the layer's
-  input is float), zero point 0. A bias trained in float stays a float32
+  input is float), zero point 0; except a per-feature first layer's, which
+  also holds its centers' shift and stays a float constant. A bias trained in float stays a float32
   constant, because a 32-bit grid on ``s_w * s_in`` would move it by up to
   half a step, and the graph would then differ from ``predict``.
 - ``predict`` does not apply the grids calibrated at the end of ``fit`` for
@@ -237,6 +238,10 @@ def _bias_grid(network: FrozenNetwork, i: int) -> FrozenGrid | None:
     if layer.bias_bits is None or layer.weight_grid is None:
         return None
     in_grid = network.grids()[i]
+    if in_grid is not None and in_grid.per_feature:
+        # The folded first layer's bias also holds its centers' shift, off the bias grid: the
+        # trained network adds it in float, and so does the graph.
+        return None
     # Training multiplies by the input's scale only where the input is quantized
     # (QuantLinear.bias_scale). Two float32 scales multiply exactly in float64,
     # so the float32 cast below rounds once, like training's float32 product.
