@@ -22,9 +22,7 @@ from ._quantizers import Quantizer
 __all__ = ["QuantLinear", "QuantMLP"]
 
 
-def input_spreads(
-    x: torch.Tensor, weight: torch.Tensor | None, scale: torch.Tensor, bits: int
-) -> torch.Tensor:
+def input_spreads(x: torch.Tensor, weight: torch.Tensor | None, scale: torch.Tensor) -> torch.Tensor:
     """Each column's spread ``n_j`` in codes of its grid (``scale``): what the folded layer divides by.
 
     The column's standard deviation (weighted by ``weight``, the rows'
@@ -39,10 +37,9 @@ def input_spreads(
     ``0/1`` less its mean, as a pipeline that one-hot encodes feeds it
     (Adult's 99 one-hot and 6 standardized columns, 4-bit weights: 0.848
     with ``code_unit`` for every column, which puts a one-hot value near 4,
-    0.855 with the range, 0.856 with one grid for all features). A constant
-    column gets ``code_unit(bits)``.
+    0.855 with the range, 0.856 with one grid for all features). A spread
+    below one code (a constant column) counts as one code.
     """
-    unit = code_unit(bits)
     low, high = x.min(dim=0, keepdim=True).values, x.max(dim=0, keepdim=True).values
     two_valued = ((x == low) | (x == high)).all(dim=0, keepdim=True) & (high > low)
     w = torch.ones_like(x[:, :1]) if weight is None else weight.reshape(-1, 1).to(x.dtype)
@@ -50,7 +47,9 @@ def input_spreads(
     std = (((x - mean) ** 2 * w).sum(dim=0, keepdim=True) / w.sum()).sqrt()
     reach = torch.maximum(high - mean, mean - low) / 8
     spread = torch.where(two_valued, high - low, torch.maximum(std, reach)) / scale
-    return torch.where(spread > 0, spread, torch.full_like(spread, unit)).to(scale.dtype)
+    # Under one code the column is about constant on its grid (a standardized constant column
+    # holds noise of 1e-17): dividing by less would blow its weights up.
+    return torch.clamp_min(spread, 1.0).to(scale.dtype)
 
 
 def _upgrade_folded_state(state_dict: dict, prefix: str, spread: torch.Tensor, bits: int) -> None:
@@ -501,7 +500,7 @@ class QuantMLP(nn.Module):
                 w = weight.reshape(-1, 1).to(x.dtype)
                 mean = (x * w).sum(dim=0, keepdim=True) / w.sum()
             layer.input_center.copy_(torch.round(mean / scale))
-            layer.input_spread.copy_(input_spreads(x, weight, scale, self.input_quantizer.bits))
+            layer.input_spread.copy_(input_spreads(x, weight, scale))
 
     @torch.no_grad()
     def dequantized_parameters(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
