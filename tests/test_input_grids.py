@@ -200,3 +200,37 @@ def test_a_constant_column_with_float_noise_trains():
     assert clf.score(noisy[1200:], y[1200:]) >= clean.score(X[1200:], y[1200:]) - 0.01
     assert clean.score(X[1200:], y[1200:]) > 0.85
     assert float(clf._module.layers[0].weight_factor().max()) < 1e3
+
+
+def test_a_folded_layer_saved_before_the_spreads_loads_with_the_same_products(mixed_columns):
+    """The earlier form (``q(V)`` times codes over ``code_unit``) upgrades to ``q(V g)`` on a finer grid."""
+    import math
+
+    import torch
+
+    from skqat._frozen import code_unit
+
+    X, y = mixed_columns
+    clf = _fit(X, y, "per_feature")
+    module = clf._module
+    layer = module.layers[0]
+    unit = code_unit(module.input_quantizer.bits)
+    with torch.no_grad():
+        # The earlier arithmetic: every spread code_unit, every reference the scale itself.
+        layer.input_spread.fill_(unit)
+        layer.input_reference.zero_()
+    module.eval()
+    X_t = torch.as_tensor(X)
+    with torch.no_grad():
+        expected = module(X_t)
+    old = {k: v.clone() for k, v in module.state_dict().items()}
+    del old["layers.0.input_spread"], old["layers.0.input_reference"]
+    # Its weight grid quantized V itself: a scale code_unit times coarser.
+    old["layers.0.weight_quantizer.log_scale"] += math.log(unit)
+    with torch.no_grad():
+        layer.weight_quantizer.log_scale.fill_(0.0)
+    module.load_state_dict(old)
+    with torch.no_grad():
+        got = module(X_t)
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    assert torch.all(layer.input_spread == unit)
