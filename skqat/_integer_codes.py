@@ -13,7 +13,15 @@ from ._activations import get_activation
 from ._fixed_point import INT32_MAX
 from ._frozen import FrozenGrid, FrozenLayer, smallest_int_dtype
 
-__all__ = ["accumulator_bits", "level_bound", "output_bounds", "pack_codes", "unpack_codes", "weight_levels"]
+__all__ = [
+    "accumulator_bits",
+    "level_bound",
+    "level_range",
+    "output_bounds",
+    "pack_codes",
+    "unpack_codes",
+    "weight_levels",
+]
 
 
 def pack_codes(codes: np.ndarray, bits: int, qmin: int) -> np.ndarray:
@@ -53,10 +61,15 @@ def weight_levels(layer: FrozenLayer) -> np.ndarray:
     return layer.weight_codes.astype(np.int32) - grid.broadcast(grid.zero_point, 2).astype(np.int32)
 
 
+def level_range(low: int, high: int, zero) -> np.ndarray:
+    """The largest ``|q - zp|`` for codes in ``[low, high]`` (per feature for a vector ``zero``)."""
+    zero = np.asarray(zero, np.int64)
+    return np.maximum(np.abs(low - zero), np.abs(high - zero))
+
+
 def level_bound(grid: FrozenGrid) -> int:
-    """The largest ``|q - zp|`` of a per-tensor grid: what an input level can reach."""
-    zero = np.asarray(grid.zero_point, np.int64)  # per feature for a per-feature input grid
-    return int(np.max(np.maximum(np.abs(grid.qmin - zero), np.abs(grid.qmax - zero))))
+    """The largest ``|q - zp|`` on a grid: what an input level can reach (over every feature)."""
+    return int(np.max(level_range(grid.qmin, grid.qmax, grid.zero_point)))
 
 
 def accumulator_bits(layer: FrozenLayer, input_grid: FrozenGrid) -> int:

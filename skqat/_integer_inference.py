@@ -26,7 +26,7 @@ import numpy as np
 
 from ._fixed_point import INT32_MAX, INT32_MIN, FixedPointMultiplier, requantize_float32
 from ._frozen import FrozenGrid, FrozenNetwork, codes_from_inverse
-from ._integer_codes import output_bounds, weight_levels
+from ._integer_codes import level_range, output_bounds, weight_levels
 
 __all__ = ["IntegerPlan", "PreparedLayer", "REQUANTIZE_MODES", "gemm_dtype"]
 
@@ -52,12 +52,6 @@ def gemm_dtype(bound: int) -> np.dtype:
         if bound <= limit:
             return np.dtype(dtype)
     return np.dtype(np.int64)
-
-
-def _level_range(low: int, high: int, zero) -> np.ndarray:
-    """The largest ``|q - zp|`` for codes in ``[low, high]`` (per feature for a vector ``zero``)."""
-    zero = np.asarray(zero, np.int64)
-    return np.maximum(np.abs(low - zero), np.abs(high - zero))
 
 
 @dataclass(frozen=True)
@@ -111,7 +105,7 @@ class IntegerPlan:
         assert grid is not None
         self._input = _InputLevels(grid, network.dtype)
         layers = []
-        in_bound = _level_range(grid.qmin, grid.qmax, grid.zero_point)
+        in_bound = level_range(grid.qmin, grid.qmax, grid.zero_point)
         grids = network.grids()
         n_hidden = len(network.layers) - 1
         for i, layer in enumerate(network.layers):
@@ -132,7 +126,7 @@ class IntegerPlan:
                 else:
                     lo, hi = out.qmin, out.qmax
                 low, high, next_qmin = lo - zero, hi - zero, out.qmin - zero
-                in_bound = _level_range(lo, hi, zero)
+                in_bound = level_range(lo, hi, zero)
             layers.append(
                 PreparedLayer(
                     np.ascontiguousarray(weights.T, dtype=dtype),

@@ -22,7 +22,9 @@ from ._quantizers import Quantizer
 __all__ = ["QuantLinear", "QuantMLP"]
 
 
-def input_spreads(x: torch.Tensor, weight: torch.Tensor | None, scale: torch.Tensor) -> torch.Tensor:
+def input_spreads(
+    x: torch.Tensor, weight: torch.Tensor | None, scale: torch.Tensor, bits: int
+) -> torch.Tensor:
     """Each column's spread ``n_j`` in codes of its grid (``scale``): what the folded layer divides by.
 
     The column's standard deviation (weighted by ``weight``, the rows'
@@ -37,8 +39,9 @@ def input_spreads(x: torch.Tensor, weight: torch.Tensor | None, scale: torch.Ten
     ``0/1`` less its mean, as a pipeline that one-hot encodes feeds it
     (Adult's 99 one-hot and 6 standardized columns, 4-bit weights: 0.848
     with ``code_unit`` for every column, which puts a one-hot value near 4,
-    0.855 with the range, 0.856 with one grid for all features). A spread
-    below one code (a constant column) counts as one code.
+    0.855 with the range, 0.856 with one grid for all features). A column
+    under one code (constant) gets ``k = code_unit(bits)``, and every spread
+    lies within ``k / 4`` and ``4 k``.
     """
     low, high = x.min(dim=0, keepdim=True).values, x.max(dim=0, keepdim=True).values
     two_valued = ((x == low) | (x == high)).all(dim=0, keepdim=True) & (high > low)
@@ -47,9 +50,13 @@ def input_spreads(x: torch.Tensor, weight: torch.Tensor | None, scale: torch.Ten
     std = (((x - mean) ** 2 * w).sum(dim=0, keepdim=True) / w.sum()).sqrt()
     reach = torch.maximum(high - mean, mean - low) / 8
     spread = torch.where(two_valued, high - low, torch.maximum(std, reach)) / scale
-    # Under one code the column is about constant on its grid (a standardized constant column
-    # holds noise of 1e-17): dividing by less would blow its weights up.
-    return torch.clamp_min(spread, 1.0).to(scale.dtype)
+    # The grid quantizes V / n across features: spreads far apart leave some features' weights
+    # on a few codes (measured: constant columns at one code put 91% of a 4-bit layer's weights
+    # on 0). Under one code a column is constant on its grid (a standardized constant column
+    # holds noise of 1e-17) and gets k; the others stay within k/4 to 4k.
+    unit = code_unit(bits)
+    spread = torch.where(spread >= 1.0, spread, torch.full_like(spread, unit))
+    return spread.clamp(unit / 4, unit * 4).to(scale.dtype)
 
 
 def _upgrade_folded_state(state_dict: dict, prefix: str, spread: torch.Tensor, bits: int) -> None:
@@ -500,7 +507,7 @@ class QuantMLP(nn.Module):
                 w = weight.reshape(-1, 1).to(x.dtype)
                 mean = (x * w).sum(dim=0, keepdim=True) / w.sum()
             layer.input_center.copy_(torch.round(mean / scale))
-            layer.input_spread.copy_(input_spreads(x, weight, scale))
+            layer.input_spread.copy_(input_spreads(x, weight, scale, self.input_quantizer.bits))
 
     @torch.no_grad()
     def dequantized_parameters(self) -> list[tuple[torch.Tensor, torch.Tensor]]:

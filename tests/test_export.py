@@ -253,7 +253,11 @@ def test_requantization_modes_agree_on_labels(digits_split):
     X_train, X_test, y_train, _ = digits_split
     clf = QuantizedMLPClassifier(weight_bits=4, max_iter=30, random_state=0).fit(X_train, y_train)
     fixed, float32 = clf.export_integer(), clf.export_integer("float32")
-    codes = fixed.quantize_input(X_test)
+    # Held-out rows and random codes over the whole input grid (more hidden values near a rounding tie).
+    rng = np.random.default_rng(0)
+    grid = fixed.input_grid
+    random_codes = rng.integers(grid.qmin, grid.qmax + 1, (5000, fixed.n_features_in_)).astype(np.int8)
+    codes = np.concatenate([fixed.quantize_input(X_test), random_codes])
     difference = np.abs(fixed.integer_logits(codes).astype(np.int64) - float32.integer_logits(codes))
     # The two roundings of M * acc differ by at most one unit per hidden code, so a logit by at
     # most the sum of its weight levels' magnitudes.
