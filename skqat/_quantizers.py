@@ -129,6 +129,10 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
         """Constructor options this class takes beyond :class:`Quantizer`'s, for a ``role`` grid."""
         return {}
 
+    #: Whether training learns the grid's scale against the loss (LSQ, PACT, noise, learned
+    #: widths): such a weight grid copes with a first layer whose columns are scaled apart.
+    learns_scale = False
+
     def set_generator(self, generator: torch.Generator) -> None:
         """Give the quantizer a random generator (only the noise quantizer draws)."""
 
@@ -295,6 +299,8 @@ class LSQQuantizer(Quantizer):
 
     #: Use PACT's clipping-only scale gradient instead of LSQ's.
     pact = False
+
+    learns_scale = True
 
     explicit = True
 
@@ -546,6 +552,9 @@ class PenaltyQuantizer(LSQQuantizer):
 
     # Training differs from LSQ (float weights): autograd only.
     explicit = False
+
+    # The grid follows the weights through quant_lambda only (refit after training).
+    learns_scale = False
 
     def forward(self, x):
         return self.quantize(x) if not self.training else x

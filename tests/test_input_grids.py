@@ -237,3 +237,17 @@ def test_a_folded_layer_saved_before_the_spreads_loads_with_the_same_products(mi
         got = module(X_t)
     torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
     assert torch.all(layer.input_spread == unit)
+
+
+@pytest.mark.parametrize(
+    "quantizer, varied", [("lsq", True), ("pact", True), ("minmax", False), ("penalty", False)]
+)
+def test_spreads_need_a_weight_grid_that_learns_its_scale(mixed_columns, quantizer, varied):
+    """Min-max and penalty grids keep one code unit for every column (``Quantizer.learns_scale``)."""
+    from skqat._frozen import code_unit
+
+    X, y = mixed_columns
+    spreads = _fit(X, y, "per_feature", quantizer=quantizer)._module.layers[0].input_spread.numpy().ravel()
+    assert (len(set(spreads.tolist())) > 1) == varied
+    if not varied:
+        assert np.all(spreads == code_unit(8))
