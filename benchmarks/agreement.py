@@ -243,18 +243,16 @@ def main(argv=None) -> None:
     rows = [measure(name, task, params, gcc, onnx) for name, task, params in _configs(args.quick)]
     frame = pd.DataFrame(rows)
     elapsed = time.perf_counter() - start
-    totals = {
-        column: int(frame[column].apply(lambda v: v if isinstance(v, (int, np.integer)) else 0).sum())
-        for column in frame.columns
-        if column not in ("configuration", "arithmetic")
-    }
+    counts = frame.drop(columns=["configuration", "arithmetic"])
+    # Rows compared, and disagreements summed over the configurations that have the column.
+    totals = {c: int(pd.to_numeric(counts[c], errors="coerce").fillna(0).sum()) for c in counts}
     text = (
         "# What you score against what you ship\n\n"
         f"`python benchmarks/agreement.py{' --quick' if args.quick else ''}` on {cpu()}"
         f", {elapsed:.0f} s. Each cell counts the rows (of `rows`: held-out plus fuzzed, float32) "
         "where the two sides differ; 0 is the target except in the last column, where onnxruntime's "
         "float32 requantization meets `predict`'s fixed point.\n\n"
-        + frame.to_markdown(index=False)
+        + frame.fillna("–").to_markdown(index=False)
         + "\n\nTotals: "
         + ", ".join(f"{k}: {v}" for k, v in totals.items())
         + "\n"
