@@ -579,3 +579,45 @@ def test_whole_pipeline_over_a_dataframe_converts(shared_data, float_dtype):
     assert set(labels) <= {"<=50K", ">50K"}
     assert np.mean(labels == pipe.predict(X)) >= 0.999
     assert np.abs(proba - pipe.predict_proba(X)).max() < 1e-4
+
+
+@pytest.mark.parametrize(
+    "multipliers, bound",
+    [
+        ([0.37], 2**24),  # right shift only
+        ([3.7], 2**20),  # left shift, no saturation
+        ([3.7], 2**31 - 1),  # left shift that can leave int32: saturates
+        ([0.37, 1.0, 5.5, 2e-5], 2**31 - 1),  # per channel, mixed shifts
+    ],
+)
+def test_default_graph_fixed_point_is_gemmlowps(multipliers, bound):
+    """The float64 restatement of MultiplyByQuantizedMultiplier (skqat.export._onnx_exact) on every path."""
+    from onnx import helper
+
+    from skqat._fixed_point import FixedPointMultiplier, multiply_by_quantized_multiplier, quantize_multiplier
+    from skqat.export._onnx_exact import _fixed_point
+
+    pairs = [quantize_multiplier(m) for m in multipliers]
+    m0, shift = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+    multiplier = FixedPointMultiplier(m0, shift, bound)
+    rng = np.random.default_rng(0)
+    acc = rng.integers(-bound, bound + 1, (4000, len(multipliers))).astype(np.int64)
+    acc[:4] = [[bound], [-bound], [0], [-1]]
+    # Products at gemmlowp's rounding ties: x * M0 = 2**30 (mod 2**31).
+    acc[4:8] = 2**30 // int(m0[0]) * np.array([[1], [-1], [3], [-3]])
+    g = _onnx.StandaloneGraph()
+    out = _fixed_point(g, "acc", multiplier, "fp")
+    n = len(multipliers)
+    graph = helper.make_graph(
+        g.nodes,
+        "fp",
+        [helper.make_tensor_value_info("acc", _onnx.onnx_type(np.float64), [None, n])],
+        [helper.make_tensor_value_info(out, _onnx.onnx_type(np.float64), [None, n])],
+        initializer=g.initializers,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", _onnx.DEFAULT_OPSET)])
+    model.ir_version = 9
+    (got,) = _run(model, acc.astype(np.float64))
+    expected = multiply_by_quantized_multiplier(acc, m0, shift)
+    np.testing.assert_array_equal(got.astype(np.int64), expected)
+    assert multiplier.saturates == (bound == 2**31 - 1 and max(multipliers) > 1)

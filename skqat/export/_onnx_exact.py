@@ -102,6 +102,11 @@ def _fixed_point(g: GraphBuilder, acc: str, multiplier: FixedPointMultiplier, hi
 def build_exact_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dtype) -> tuple[str, np.dtype]:
     """Nodes from the input ``x`` (of ``x_dtype``) to the integer logits in float64: ``(name, float64)``."""
     plan = IntegerPlan(network)
+    if any(layer.bound > 2**53 for layer in plan.layers):
+        raise ValueError(
+            "An accumulator of this network could exceed 2**53, which float64 operators do not hold "
+            "exactly; export it with integer_ops=True or compute it with export_integer()."
+        )
     grid = network.input_grid
     assert grid is not None, "an integer network has an input grid"
     dtype = network.dtype
