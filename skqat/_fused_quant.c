@@ -193,7 +193,86 @@ static PyObject *fused_backward(PyObject *Py_UNUSED(self), PyObject *const *args
     Py_RETURN_NONE;
 }
 
+/* The kernels below shift negative int64 values right and need the shift to be
+ * arithmetic (floor division), which GCC, Clang and MSVC all implement. */
+_Static_assert((-3 >> 1) == -2, "the requantization needs an arithmetic right shift");
+
+/* TFLite's MultiplyByQuantizedMultiplier (skqat._fixed_point) over one row of
+ * integer-valued accumulators with one multiplier: the left shift (saturated to
+ * int32 when asked), SaturatingRoundingDoublingHighMul as
+ * (x * m0 + 2**30) >> 31, RoundingDivideByPOT as (h + 2**(r-1) - (h < 0)) >> r,
+ * then the clamp to [low, high]; written as floats of the accumulators' type.
+ * Branch-free in the loop, so it vectorises. */
+#define REQUANTIZE_ROW(SCALAR)                                                                             \
+    VECTOR_TARGETS static void requantize_row_##SCALAR(const SCALAR *in, SCALAR *o, Py_ssize_t n, int64_t m0, \
+                                                        int left, int right, int saturate, int64_t low,   \
+                                                        int64_t high)                                     \
+    {                                                                                                      \
+        const int64_t top = (int64_t)INT32_MAX >> left, bottom = (int64_t)INT32_MIN >> left;              \
+        const int64_t scale = (int64_t)1 << left, half = right ? (int64_t)1 << (right - 1) : 0;           \
+        const int64_t rounds = right ? 1 : 0;                                                              \
+        for (Py_ssize_t i = 0; i < n; ++i) {                                                               \
+            int64_t x = (int64_t)in[i];                                                                    \
+            int64_t shifted = (int64_t)((uint64_t)x * (uint64_t)scale); /* wraps where saturated */        \
+            shifted = saturate & (x > top) ? INT32_MAX : shifted;                                          \
+            shifted = saturate & (x < bottom) ? INT32_MIN : shifted;                                       \
+            int64_t h = (shifted * m0 + ((int64_t)1 << 30)) >> 31;                                         \
+            h = (h + half - (rounds & (h < 0))) >> right;                                                  \
+            h = h < low ? low : h;                                                                         \
+            o[i] = (SCALAR)(h > high ? high : h);                                                          \
+        }                                                                                                  \
+    }
+REQUANTIZE_ROW(float)
+REQUANTIZE_ROW(double)
+
+/* requantize(is_double, acc, out, rows, cols, m0, shift, saturate, low, high)
+ * The integer model's step between layers (skqat._integer_inference): each
+ * integer-valued accumulator (float32 or float64, exact), requantized with
+ * its column's int64 m0 and shift and clamped, written as a float of the same
+ * type into out (which may be acc). A row whose columns share one multiplier
+ * is one call of the vectorised loop; otherwise each value is its own. */
+static PyObject *fused_requantize(PyObject *Py_UNUSED(self), PyObject *const *args, Py_ssize_t nargs)
+{
+    void *acc, *out, *m0_ptr, *shift_ptr;
+    Py_ssize_t is_double, rows, cols, saturate_flag;
+    long long low, high;
+    if (nargs != 10) {
+        PyErr_SetString(PyExc_TypeError, "requantize takes 10 arguments");
+        return NULL;
+    }
+    if (read_size(args[0], &is_double) || read_pointer(args[1], &acc) || read_pointer(args[2], &out) ||
+        read_size(args[3], &rows) || read_size(args[4], &cols) || read_pointer(args[5], &m0_ptr) ||
+        read_pointer(args[6], &shift_ptr) || read_size(args[7], &saturate_flag))
+        return NULL;
+    low = PyLong_AsLongLong(args[8]);
+    high = PyLong_AsLongLong(args[9]);
+    if (PyErr_Occurred())
+        return NULL;
+    const int64_t *m0 = m0_ptr, *shift = shift_ptr;
+    const int saturate = saturate_flag != 0;
+    int uniform = 1;
+    for (Py_ssize_t c = 1; c < cols; ++c)
+        uniform &= (m0[c] == m0[0]) & (shift[c] == shift[0]);
+    Py_BEGIN_ALLOW_THREADS
+    /* One multiplier: the whole matrix is one row; otherwise one value per call, column by column. */
+    const Py_ssize_t n = uniform ? rows * cols : 1, steps = uniform ? 1 : rows * cols;
+    for (Py_ssize_t k = 0; k < steps; ++k) {
+        const Py_ssize_t c = uniform ? 0 : k % cols;
+        const int left = shift[c] > 0 ? (int)shift[c] : 0, right = shift[c] < 0 ? (int)-shift[c] : 0;
+        if (is_double)
+            requantize_row_double((const double *)acc + k, (double *)out + k, n, m0[c], left, right, saturate,
+                                  low, high);
+        else
+            requantize_row_float((const float *)acc + k, (float *)out + k, n, m0[c], left, right, saturate, low,
+                                 high);
+    }
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"requantize", (PyCFunction)(void (*)(void))fused_requantize, METH_FASTCALL,
+     "The integer model's fixed-point requantization and clamp over raw pointers (skqat._integer_inference)."},
     {"openmp_runtime", fused_openmp_runtime, METH_NOARGS,
      "File of the OpenMP runtime the kernels' threads come from, or None."},
     {"scales", (PyCFunction)(void (*)(void))fused_scales, METH_FASTCALL,
