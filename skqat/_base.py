@@ -754,7 +754,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         >>> clf = QuantizedMLPClassifier(hidden_layer_sizes=(8,), weight_bits=4, max_iter=20).fit(X, y)
         >>> clf.quantization_report()[["layer", "tensor", "bits", "calibrated", "bytes"]]
            layer      tensor  bits  calibrated  bytes
-        0      0       input     8        True      8
+        0      0       input     8       False     16
         1      0      weight     4       False     20
         2      0        bias    32       False     32
         3      0  activation     8       False      4

@@ -61,8 +61,10 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
     ...                              random_state=0).fit(X, y)
     >>> clf.score(X, y) > 0.9
     True
-    >>> len(set(clf.coefs_[0].ravel())) <= 2 ** 4
+    >>> len(set(clf.coefs_[1].ravel())) <= 2 ** 4
     True
+    >>> clf.predict_arithmetic_   # predict runs the integer model export_integer() returns
+    'integer'
     """
 
     def __init__(

@@ -82,7 +82,7 @@ class IntegerMLP:
     >>> model = clf.export_integer()
     >>> codes = model.quantize_input(X[:2])
     >>> codes.dtype, model.integer_logits(codes).dtype
-    (dtype('uint8'), dtype('int32'))
+    (dtype('int8'), dtype('int32'))
     >>> bool((model.predict(X) == clf.predict(X)).mean() > 0.99)
     True
     """

@@ -376,14 +376,16 @@ def to_qonnx(
     >>> model = to_qonnx(clf, batch_size=len(X))
     >>> [node.op_type for node in model.graph.node]  # doctest: +NORMALIZE_WHITESPACE
     ['Mul', 'IntQuant', 'IntQuant', 'MatMul', 'Add', 'Relu', 'IntQuant',
-     'IntQuant', 'MatMul', 'Add', 'Softmax']
+     'IntQuant', 'IntQuant', 'MatMul', 'Add', 'Softmax']
 
-    With qonnx installed, its executor reproduces ``predict_proba``:
+    With qonnx installed, its executor reproduces the trained network's
+    probabilities (``predict_proba`` runs the integer model, which agrees with
+    them on nearly every row):
 
     >>> from qonnx.core.modelwrapper import ModelWrapper  # doctest: +SKIP
     >>> from qonnx.core.onnx_exec import execute_onnx  # doctest: +SKIP
     >>> out = execute_onnx(ModelWrapper(model), {"global_in": X.astype(np.float32)})  # doctest: +SKIP
-    >>> bool(np.abs(out["global_out"] - clf.predict_proba(X)).max() < 1e-6)  # doctest: +SKIP
+    >>> bool((out["global_out"].argmax(axis=1) == clf.predict(X)).mean() > 0.99)  # doctest: +SKIP
     True
     """
     onnx = require_onnx("qonnx")
