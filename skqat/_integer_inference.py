@@ -25,11 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._fixed_point import INT32_MAX, INT32_MIN, FixedPointMultiplier, requantize_float32
-
-try:  # the C extension's loop (no torch needed); numpy computes the same where it is not built
-    from . import _fused_quant as _kernels
-except ImportError:  # pragma: no cover - the no-extension build
-    _kernels = None
 from ._frozen import FrozenGrid, FrozenNetwork, codes_from_inverse
 from ._integer_codes import level_range, output_bounds, weight_levels
 
@@ -71,36 +66,12 @@ class PreparedLayer:
     low: int  # output levels q - zp of a hidden layer lie in [low, high]
     high: int
     next_qmin_level: int  # q_min - zp of the next grid (table activations)
-    # (m0, shift, saturates) per output unit for the C loop, or None (no fixed-point clamp here).
-    fused: tuple | None = None
-
-    def products(self, levels: np.ndarray) -> np.ndarray:
-        """``levels @ W + b``: exact integers in the GEMM's type."""
-        acc = levels.astype(self.weights.dtype, copy=False) @ self.weights
-        acc += self.bias
-        return acc
 
     def accumulate(self, levels: np.ndarray) -> np.ndarray:
         """``levels @ W + b`` as exact integers, in int64."""
-        acc = self.products(levels)
+        acc = levels.astype(self.weights.dtype, copy=False) @ self.weights
+        acc += self.bias
         return acc if acc.dtype == np.int64 else acc.astype(np.int64)
-
-    def hidden_levels(self, levels: np.ndarray) -> np.ndarray:
-        """The next layer's input levels ``q - zp`` of a relu or identity hidden layer (clamped)."""
-        if self.fused is not None and _kernels is not None:
-            # One pass in C: requantize, clamp, and write the levels over the float accumulators.
-            acc = np.ascontiguousarray(self.products(levels))
-            m0, shift, saturates = self.fused
-            is_double = int(acc.dtype == np.float64)
-            _kernels.requantize(
-                is_double, acc.ctypes.data, acc.ctypes.data, acc.shape[0], acc.shape[1],
-                m0.ctypes.data, shift.ctypes.data, int(saturates), self.low, self.high,
-            )  # fmt: skip
-            return acc
-        assert self.requantize is not None, "a hidden layer requantizes"
-        y = self.requantize(self.accumulate(levels))
-        # Ufuncs rather than np.clip, whose Python wrapper dominates a one-row predict.
-        return np.minimum(np.maximum(y, self.low, out=y), self.high, out=y)
 
 
 class IntegerPlan:
@@ -156,26 +127,16 @@ class IntegerPlan:
                     lo, hi = out.qmin, out.qmax
                 low, high, next_qmin = lo - zero, hi - zero, out.qmin - zero
                 in_bound = level_range(lo, hi, zero)
-            requantizer = None if requant is None else _requantizer(requant, bound, requantize)
-            fused = None
-            if isinstance(requantizer, FixedPointMultiplier) and i < n_hidden and dtype.kind == "f":
-                n_out = weights.shape[0]
-                fused = (
-                    np.ascontiguousarray(np.broadcast_to(requantizer.fixed_multiplier, n_out), np.int64),
-                    np.ascontiguousarray(np.broadcast_to(requantizer.shift, n_out), np.int64),
-                    requantizer.saturates,
-                )
             layers.append(
                 PreparedLayer(
                     np.ascontiguousarray(weights.T, dtype=dtype),
                     bias.astype(dtype),
                     bound,
-                    requantizer,
+                    None if requant is None else _requantizer(requant, bound, requantize),
                     thresholds,
                     low,
                     high,
                     next_qmin,
-                    fused,
                 )
             )
         self._layers = tuple(layers)
@@ -214,13 +175,14 @@ class IntegerPlan:
     def _logits(self, x: np.ndarray) -> np.ndarray:
         *hidden, last = self._layers
         for layer in hidden:
-            if layer.thresholds is None:
-                x = layer.hidden_levels(x)
-                continue
             assert layer.requantize is not None, "a hidden layer requantizes"
             y = layer.requantize(layer.accumulate(x))
-            np.minimum(np.maximum(y, INT32_MIN + 1, out=y), INT32_MAX - 1, out=y)
-            x = np.searchsorted(layer.thresholds, y, side="right") + layer.next_qmin_level
+            # Ufuncs rather than np.clip, whose Python wrapper dominates a one-row predict.
+            if layer.thresholds is None:
+                x = np.minimum(np.maximum(y, layer.low, out=y), layer.high, out=y)
+            else:
+                np.minimum(np.maximum(y, INT32_MIN + 1, out=y), INT32_MAX - 1, out=y)
+                x = np.searchsorted(layer.thresholds, y, side="right") + layer.next_qmin_level
         acc = last.accumulate(x)
         if last.requantize is not None:
             acc = last.requantize(acc)

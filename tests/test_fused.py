@@ -2,7 +2,6 @@
 
 import os
 
-import numpy as np
 import pytest
 import torch
 
@@ -230,34 +229,3 @@ def test_kernels_use_threads_only_from_torch_openmp_runtime():
     # Threads only when the kernels' OpenMP runtime is the one torch loaded
     # (torch's Linux wheels ship libgomp.so.1, which the extension links by name).
     assert _fused.threads == runtime.startswith(torch_lib + os.sep)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize(
-    "multipliers, bound",
-    [([0.37], 2**22), ([3.7], 2**20), ([3.7], 2**40), ([0.37, 1.0, 5.5, 2e-5, 0.5], 2**40)],
-    ids=["right", "left", "saturating", "per-channel"],
-)
-def test_integer_model_requantization_kernel_is_numpys(dtype, multipliers, bound):
-    """The C loop predict uses between layers (skqat._integer_inference) against the numpy reference."""
-    from skqat import _fused_quant
-    from skqat._fixed_point import multiply_by_quantized_multiplier, quantize_multiplier
-
-    pairs = [quantize_multiplier(m) for m in multipliers]
-    n = len(pairs)
-    m0 = np.array([p[0] for p in pairs] * (1 if n > 1 else 7), np.int64)
-    shift = np.array([p[1] for p in pairs] * (1 if n > 1 else 7), np.int64)
-    cols = len(m0)
-    limit = min(bound, 2**24 if dtype == np.float32 else 2**53)  # integers the float type holds
-    rng = np.random.default_rng(0)
-    acc = rng.integers(-limit, limit + 1, (301, cols)).astype(dtype)
-    acc[0], acc[1] = limit, -limit
-    saturates = bool(np.any(bound > (2**31 - 1) >> np.maximum(shift, 0)))
-    low, high = -3, 200
-    expected = np.clip(multiply_by_quantized_multiplier(acc.astype(np.int64), m0, shift), low, high)
-    out = np.empty_like(acc)
-    _fused_quant.requantize(
-        int(dtype == np.float64), acc.ctypes.data, out.ctypes.data, acc.shape[0], cols,
-        m0.ctypes.data, shift.ctypes.data, int(saturates), low, high,
-    )  # fmt: skip
-    np.testing.assert_array_equal(out.astype(np.int64), expected)
