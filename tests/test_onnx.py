@@ -621,3 +621,26 @@ def test_default_graph_fixed_point_is_gemmlowps(multipliers, bound):
     expected = multiply_by_quantized_multiplier(acc, m0, shift)
     np.testing.assert_array_equal(got.astype(np.int64), expected)
     assert multiplier.saturates == (bound == 2**31 - 1 and max(multipliers) > 1)
+
+
+@pytest.mark.parametrize("target", ["to_onnx", "to_qonnx"])
+def test_exporters_refuse_a_pipeline_with_a_message(iris, target):
+    """A Pipeline passed whole gets a TypeError that says what to do, not an AttributeError."""
+    from sklearn.exceptions import NotFittedError
+    from sklearn.neural_network import MLPClassifier
+
+    import skqat
+
+    if target == "to_qonnx":
+        pytest.importorskip("qonnx", reason="the qonnx extra is not installed")
+    export = getattr(skqat, target)
+    X, y = iris
+    network = QuantizedMLPClassifier(hidden_layer_sizes=(4,), max_iter=5)
+    pipeline = make_pipeline(StandardScaler(), network).fit(X, y)
+    with pytest.raises(TypeError, match=r"not a Pipeline.*pipeline\[-1\].*register_skl2onnx"):
+        export(pipeline, X[:1])
+    export(pipeline[-1], X[:1])  # the network alone
+    with pytest.raises(TypeError, match="MLPClassifier"):
+        export(MLPClassifier(hidden_layer_sizes=(4,), max_iter=5).fit(X, y), X[:1])
+    with pytest.raises(NotFittedError):
+        export(QuantizedMLPClassifier(), X[:1])

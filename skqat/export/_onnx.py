@@ -110,6 +110,7 @@ import numpy as np
 from .._activations import get_activation
 from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork
 from .._head import LabelHead
+from ._fitted import fitted_network
 from ._onnx_exact import build_exact_network
 from ._onnx_graph import (
     DEFAULT_OPSET,
@@ -390,13 +391,6 @@ def build_model(
         cast(g, logits[0], logits[1], np.int32, "logits", output=extra[0])
 
 
-def _check_fitted(estimator) -> FrozenNetwork:
-    from sklearn.utils.validation import check_is_fitted
-
-    check_is_fitted(estimator)
-    return estimator._frozen
-
-
 def to_onnx(
     estimator,
     X_sample=None,
@@ -470,7 +464,7 @@ def to_onnx(
     onnx = require_onnx()
     from onnx import helper
 
-    network = _check_fitted(estimator)
+    network = fitted_network(estimator, "to_onnx")
     n_features = network.n_features
     if X_sample is not None and np.shape(X_sample)[-1] != n_features:
         raise ValueError(

@@ -104,6 +104,7 @@ import numpy as np
 
 from .._activations import get_activation
 from .._frozen import FrozenGrid, FrozenNetwork, accumulator_scale
+from ._fitted import fitted_network
 from ._onnx_graph import require_onnx
 
 __all__ = ["DEFAULT_OPSET", "QONNX_DOMAIN", "grid_attributes", "quant_op_type", "to_qonnx"]
@@ -390,10 +391,8 @@ def to_qonnx(
     """
     onnx = require_onnx("qonnx")
     from onnx import TensorProto, helper
-    from sklearn.utils.validation import check_is_fitted
 
-    check_is_fitted(estimator, "_frozen")
-    network = estimator._frozen
+    network = fitted_network(estimator, "to_qonnx")
     n_features = network.n_features
     if X_sample is not None and np.shape(X_sample)[-1] != n_features:
         n_sample = np.shape(X_sample)[-1]
