@@ -15,9 +15,12 @@ or regression values. In between, for each layer with input codes ``q_x``
 (zero point ``zp_x``) and weight codes ``q_w`` (``zp_w`` per tensor or per
 output unit):
 
-- ``acc = (q_x - zp_x) @ (q_w - zp_w).T + b``, int32 (int64 where the code
-  widths could overflow int32), with ``b`` the int32 bias codes on
-  ``s_x * s_w``;
+- ``acc = (q_x - zp_x) @ (q_w - zp_w).T + b``, exact integers (int32, or
+  int64 where the code widths could overflow int32), with ``b`` the int32
+  bias codes on ``s_x * s_w`` (``s_w`` alone under a per-feature input grid,
+  whose scales live in the first layer's weights). numpy computes it with a
+  float GEMM where that is exact (:mod:`skqat._integer_inference`, which the
+  estimators' ``predict`` runs too);
 - hidden layers requantize ``acc`` to the next grid with the multiplier
   ``M = s_x * s_w / s_out``: ``requantize="fixed_point"`` (default) uses an
   int32 multiplier and shift rounded as TFLite/gemmlowp do
@@ -83,7 +86,7 @@ class IntegerMLP:
     >>> codes = model.quantize_input(X[:2])
     >>> codes.dtype, model.integer_logits(codes).dtype
     (dtype('int8'), dtype('int32'))
-    >>> bool((model.predict(X) == clf.predict(X)).mean() > 0.99)
+    >>> bool((model.predict(X) == clf.predict(X)).all())   # predict is this model
     True
     """
 
