@@ -56,6 +56,7 @@ __all__ = [
     "code_unit",
     "weight_from_codes",
     "codes_from_inverse",
+    "GridParams",
     "float_codes",
     "quantize_codes",
     "smallest_int_dtype",
@@ -244,6 +245,48 @@ def codes_from_inverse(x: np.ndarray, inverse, zero_point, qmin: int, qmax: int,
     # Two ufuncs: np.clip's Python wrapper costs more than the work on a one-row predict.
     np.maximum(u, qmin, out=u)
     return np.minimum(u, qmax, out=u)
+
+
+@dataclass(frozen=True)
+class GridParams:
+    """A frozen input or activation grid prepared for numpy: ``1 / s`` rounded once, in one dtype.
+
+    :meth:`levels` gives ``q(x) - zp`` (what the integer model multiplies),
+    calling it ``s * (q(x) - zp)`` (predict's fake quantization), both through
+    :func:`codes_from_inverse`. Grids of 2 bits or more (inputs and
+    activations are never binary).
+    """
+
+    scale: np.ndarray
+    inverse: np.ndarray
+    zero: np.ndarray | None
+    qmin: int
+    qmax: int
+
+    @classmethod
+    def prepared(cls, grid: FrozenGrid, dtype) -> GridParams:
+        """``grid`` in ``dtype`` (per feature for a per-feature input grid: arrays along the features)."""
+        scale = np.asarray(grid.scale, dtype=dtype)
+        zero = np.asarray(grid.zero_point, dtype=dtype) if grid.nonzero_zero_point else None
+        return cls(scale, np.reciprocal(scale), zero, grid.qmin, grid.qmax)
+
+    @classmethod
+    def of(cls, grid: FrozenGrid | None, dtype) -> GridParams | None:
+        """The grid the float ``predict`` applies, or None (no grid, or one calibrated for deployment)."""
+        if grid is None or grid.calibrated:
+            return None
+        return cls.prepared(grid, dtype)
+
+    def levels(self, x: np.ndarray, out=None) -> np.ndarray:
+        """``q(x) - zp`` as floats of ``x``'s type (``out`` may be ``x``)."""
+        codes = codes_from_inverse(x, self.inverse, self.zero, self.qmin, self.qmax, out=out)
+        if self.zero is not None:
+            codes -= self.zero
+        return codes
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """``s * (q(x) - zp)``, written over ``x``."""
+        return np.multiply(self.levels(x, out=x), self.scale, out=x)
 
 
 def float_codes(x: np.ndarray, grid: FrozenGrid, out=None) -> np.ndarray:

@@ -21,41 +21,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._activations import get_activation
-from ._frozen import FrozenGrid, FrozenNetwork, codes_from_inverse
+from ._frozen import FrozenNetwork, GridParams
 from ._head import LabelHead
 from ._integer_inference import IntegerPlan
 
-__all__ = ["GridParams", "InferencePlan", "float_plan", "plan_from_network"]
+__all__ = ["InferencePlan", "float_plan", "plan_from_network"]
 
 # Rows per block: bounds memory on large inputs.
 _CHUNK = 65_536
-
-
-@dataclass(frozen=True)
-class GridParams:
-    """Fake quantization ``s * (q(x) - zp)`` on a frozen grid, with ``1 / s`` precomputed."""
-
-    scale: np.ndarray
-    inverse: np.ndarray
-    zero: np.ndarray | None
-    qmin: int
-    qmax: int
-
-    @classmethod
-    def of(cls, grid: FrozenGrid | None, dtype) -> GridParams | None:
-        """The grid ``predict`` applies, or None (no grid, or one calibrated for deployment only)."""
-        if grid is None or grid.calibrated:
-            return None
-        scale = np.asarray(grid.scale, dtype=dtype)
-        # Per feature for a per-feature input grid: arrays broadcast along the features.
-        zero = np.asarray(grid.zero_point, dtype=dtype) if grid.nonzero_zero_point else None
-        return cls(scale, np.reciprocal(scale), zero, grid.qmin, grid.qmax)
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        codes = codes_from_inverse(x, self.inverse, self.zero, self.qmin, self.qmax, out=x)
-        if self.zero is not None:
-            codes -= self.zero
-        return np.multiply(codes, self.scale, out=codes)
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._fixed_point import INT32_MAX, INT32_MIN, FixedPointMultiplier, requantize_float32
-from ._frozen import FrozenGrid, FrozenNetwork, codes_from_inverse
+from ._frozen import FrozenNetwork, GridParams
 from ._integer_codes import level_range, output_bounds, weight_levels
 
 __all__ = ["IntegerPlan", "PreparedLayer", "REQUANTIZE_MODES", "gemm_dtype"]
@@ -103,7 +103,8 @@ class IntegerPlan:
         self.logit_scale = float(network.logit_scale)  # type: ignore[arg-type]
         grid = network.input_grid
         assert grid is not None
-        self._input = _InputLevels(grid, network.dtype)
+        # The input's levels q - zp, as quantize_codes computes the codes.
+        self._input = GridParams.prepared(grid, network.dtype).levels
         layers = []
         in_bound = level_range(grid.qmin, grid.qmax, grid.zero_point)
         grids = network.grids()
@@ -202,24 +203,6 @@ class IntegerPlan:
     def labels(self, X: np.ndarray) -> np.ndarray:
         """A classifier's labels from the integer logits (ties and thresholds on integers)."""
         return self.head.labels(self.logits(X), logits=True)
-
-
-class _InputLevels:
-    """``q(x) - zp`` on the input grid, computed as :func:`~skqat._frozen.quantize_codes` does."""
-
-    def __init__(self, grid: FrozenGrid, dtype):
-        self.binary = grid.binary
-        self.inverse = np.reciprocal(np.asarray(grid.scale, dtype=dtype))
-        self.zero = np.asarray(grid.zero_point, dtype=dtype) if grid.nonzero_zero_point else None
-        self.qmin, self.qmax = grid.qmin, grid.qmax
-
-    def __call__(self, X: np.ndarray) -> np.ndarray:
-        if self.binary:
-            return np.where(X >= 0, 1.0, -1.0).astype(X.dtype)
-        levels = codes_from_inverse(X, self.inverse, self.zero, self.qmin, self.qmax)
-        if self.zero is not None:
-            levels -= self.zero
-        return levels
 
 
 def _requantizer(requant, bound: int, mode: str):
