@@ -3,14 +3,9 @@
 A real multiplier ``M > 0`` is stored as an int32 ``M0`` in ``[2**30, 2**31)``
 and a power of two, ``M = M0 * 2**(shift - 31)`` (TFLite's
 ``QuantizeMultiplier``). ``x * M`` is then computed on integers only, as
-TFLite's ``MultiplyByQuantizedMultiplier``:
-
-1. ``x << max(shift, 0)``, saturated to int32 (TFLite leaves an overflow
-   undefined; saturating gives the code the clamp would give anyway);
-2. ``SaturatingRoundingDoublingHighMul(x, M0)``: the high 32 bits of
-   ``2 * x * M0``, rounded half away from zero;
-3. ``RoundingDivideByPOT(., max(-shift, 0))``: an arithmetic right shift,
-   rounded half away from zero.
+TFLite's ``MultiplyByQuantizedMultiplier`` (:class:`FixedPointMultiplier`
+states the steps; :func:`multiply_by_quantized_multiplier` is it for any
+int64 input).
 
 onnxruntime's integer kernels instead multiply ``float32(acc)`` by a float32
 multiplier and round half to even; :func:`requantize_float32` is that form.
@@ -65,16 +60,11 @@ def quantize_multiplier(multiplier: float) -> tuple[int, int]:
     return int(m0), int(shift)
 
 
-def _truncating_shift31(v: np.ndarray) -> np.ndarray:
-    """``v / 2**31`` rounded toward zero, as C's integer division."""
-    return np.where(v >= 0, v >> 31, -((-v) >> 31))
-
-
 def multiply_by_quantized_multiplier(x, fixed_multiplier, shift) -> np.ndarray:
     """``x * M0 * 2**(shift - 31)`` rounded as TFLite's ``MultiplyByQuantizedMultiplier`` (int64 out).
 
     ``fixed_multiplier`` and ``shift`` broadcast against ``x`` (per channel
-    along the last axis).
+    along the last axis). :class:`FixedPointMultiplier` for any int64 ``x``.
 
     Examples
     --------
@@ -85,47 +75,34 @@ def multiply_by_quantized_multiplier(x, fixed_multiplier, shift) -> np.ndarray:
     The last value is gemmlowp's double rounding: ``5 * 0.25 = 1.25`` is
     first rounded to ``2.5 -> 3`` halves, then ``1.5 -> 2``.
     """
-    x = np.asarray(x, dtype=np.int64)
-    m0 = np.asarray(fixed_multiplier, dtype=np.int64)
-    shift = np.asarray(shift, dtype=np.int64)
-    left = np.maximum(shift, 0)
-    right = np.maximum(-shift, 0)
-    # Saturate before shifting, so no int64 ever wraps: x << left is within int32 exactly when
-    # x is within [INT32_MIN >> left, INT32_MAX >> left].
-    x = np.where(x > (INT32_MAX >> left), INT32_MAX, np.where(x < (INT32_MIN >> left), INT32_MIN, x << left))
-    product = x * m0
-    nudge = np.where(product >= 0, 1 << 30, 1 - (1 << 30))
-    high = _truncating_shift31(product + nudge)
-    mask = (np.int64(1) << right) - 1
-    remainder = high & mask
-    threshold = (mask >> 1) + (high < 0)
-    return (high >> right) + (remainder > threshold)
+    return FixedPointMultiplier(fixed_multiplier, shift)(x)
 
 
 class FixedPointMultiplier:
-    """:func:`multiply_by_quantized_multiplier` for one set of multipliers, in fewer numpy operations.
+    """TFLite's ``MultiplyByQuantizedMultiplier`` for one set of multipliers, prepared once.
 
     ``predict`` requantizes every hidden layer of every row, so the form
-    matters. Two identities shorten it, both exact on int64:
+    matters. On int64, exactly:
 
-    - ``SaturatingRoundingDoublingHighMul(x, M0)`` is ``(x * M0 + 2**30) >> 31``
-      for either sign of ``x * M0`` (gemmlowp's nudge ``1 - 2**30`` for a
-      negative product, then C's division truncating toward zero, is the
-      same floor);
-    - ``RoundingDivideByPOT(h, r)`` is ``(h + 2**(r-1) - (h < 0)) >> r`` for
-      ``r >= 1``.
+    1. ``x << max(shift, 0)``, saturated to int32 (TFLite leaves an overflow
+       undefined; saturating gives the code the clamp would give anyway);
+    2. ``SaturatingRoundingDoublingHighMul(x, M0)`` is ``(x * M0 + 2**30) >> 31``
+       for either sign of ``x * M0`` (gemmlowp's nudge ``1 - 2**30`` for a
+       negative product, then C's division truncating toward zero, is the
+       same floor);
+    3. ``RoundingDivideByPOT(h, r)`` is ``(h + 2**(r-1) - (h < 0)) >> r`` for
+       ``r >= 1``.
 
     When every accumulator lies within ``bound``, ``x << left`` cannot leave
-    int32 and the saturation is skipped; otherwise the general function
-    runs.
+    int32 and the saturation is skipped.
 
     Parameters
     ----------
     fixed_multiplier, shift : array-like of int
         ``M0`` and ``shift`` (:func:`quantize_multiplier`), a scalar or one
         per output channel (the last axis).
-    bound : int
-        The largest ``|x|`` the multiplier will see.
+    bound : int or None, default=None
+        The largest ``|x|`` the multiplier will see (None: any int64).
 
     Examples
     --------
@@ -134,7 +111,7 @@ class FixedPointMultiplier:
     array([   2,   -2,  250, -250,    2])
     """
 
-    def __init__(self, fixed_multiplier, shift, bound: int):
+    def __init__(self, fixed_multiplier, shift, bound: int | None = None):
         m0: np.ndarray | int = np.asarray(fixed_multiplier, np.int64).reshape(-1)
         shifts: np.ndarray | int = np.asarray(shift, np.int64).reshape(-1)
         assert isinstance(m0, np.ndarray) and isinstance(shifts, np.ndarray)
@@ -145,7 +122,8 @@ class FixedPointMultiplier:
         self.shift = shifts
         left = np.maximum(shifts, 0)
         right = np.maximum(-shifts, 0)
-        self.saturates = bool(np.any(bound > (INT32_MAX >> left)))
+        self.saturates = bound is None or bool(np.any(bound > (INT32_MAX >> left)))
+        self._left_all = left
         self._left = left if np.any(left) else None
         self._right = right if np.any(right) else None
         self._half = (np.int64(1) << right) >> 1
@@ -155,9 +133,14 @@ class FixedPointMultiplier:
     def __call__(self, x) -> np.ndarray:
         """``x * M0 * 2**(shift - 31)``, rounded as TFLite (int64 in, int64 out; ``x`` may be consumed)."""
         x = np.asarray(x, dtype=np.int64)
+        left = self._left_all
         if self.saturates:
-            return multiply_by_quantized_multiplier(x, self.fixed_multiplier, self.shift)
-        if self._left is not None:
+            # Saturate before shifting, so no int64 ever wraps: x << left is within int32 exactly
+            # when x is within [INT32_MIN >> left, INT32_MAX >> left].
+            x = np.where(
+                x > (INT32_MAX >> left), INT32_MAX, np.where(x < (INT32_MIN >> left), INT32_MIN, x << left)
+            )
+        elif self._left is not None:
             x = x << self._left
         product = np.multiply(x, self.fixed_multiplier, out=x if x.flags.writeable else None)
         product += 1 << 30
