@@ -48,6 +48,18 @@ VECTOR_TARGETS static void NAME(forward_span)(const SCALAR *restrict x, SCALAR *
     }
 }
 
+/* The grids of columns c0 .. c0 + width - 1: scales, their inverses and the
+ * zero points on the grid, into arrays of one column block. */
+static inline void NAME(column_grids)(const SCALAR *log_scale, const SCALAR *zero, Py_ssize_t c0,
+                                      Py_ssize_t width, SCALAR lo, SCALAR hi, SCALAR *s, SCALAR *rs, SCALAR *zp)
+{
+    for (Py_ssize_t j = 0; j < width; ++j) {
+        s[j] = NAME(scale_of)(log_scale[c0 + j]);
+        rs[j] = (SCALAR)1 / s[j];
+        zp[j] = zero ? NAME(zero_on_grid)(zero[c0 + j], lo, hi) : (SCALAR)0;
+    }
+}
+
 /* One grid per column (per-feature input grids): the columns in blocks whose
  * scales, inverses and zero points sit on the stack, rows streamed through
  * each block. */
@@ -59,11 +71,7 @@ VECTOR_TARGETS static void NAME(forward_cols)(const SCALAR *restrict x, SCALAR *
     SCALAR s[COL_BLOCK], rs[COL_BLOCK], zp[COL_BLOCK];
     for (Py_ssize_t c0 = 0; c0 < cols; c0 += COL_BLOCK) {
         const Py_ssize_t width = cols - c0 < COL_BLOCK ? cols - c0 : COL_BLOCK;
-        for (Py_ssize_t j = 0; j < width; ++j) {
-            s[j] = NAME(scale_of)(log_scale[c0 + j]);
-            rs[j] = (SCALAR)1 / s[j];
-            zp[j] = zero ? NAME(zero_on_grid)(zero[c0 + j], lo, hi) : (SCALAR)0;
-        }
+        NAME(column_grids)(log_scale, zero, c0, width, lo, hi, s, rs, zp);
         for (Py_ssize_t r = 0; r < rows; ++r) {
             const SCALAR *xr = x + r * cols + c0;
             SCALAR *orow = out + r * cols + c0;
@@ -183,13 +191,9 @@ VECTOR_TARGETS static void NAME(backward_cols)(const SCALAR *grad, const SCALAR 
     double sum_scale[COL_BLOCK], sum_zero[COL_BLOCK];
     for (Py_ssize_t c0 = 0; c0 < cols; c0 += COL_BLOCK) {
         const Py_ssize_t width = cols - c0 < COL_BLOCK ? cols - c0 : COL_BLOCK;
-        for (Py_ssize_t j = 0; j < width; ++j) {
-            s[j] = NAME(scale_of)(log_scale[c0 + j]);
-            rs[j] = (SCALAR)1 / s[j];
-            zp[j] = zero ? NAME(zero_on_grid)(zero[c0 + j], lo, hi) : (SCALAR)0;
-            sum_scale[j] = 0.0;
-            sum_zero[j] = 0.0;
-        }
+        NAME(column_grids)(log_scale, zero, c0, width, lo, hi, s, rs, zp);
+        for (Py_ssize_t j = 0; j < width; ++j)
+            sum_scale[j] = sum_zero[j] = 0.0;
         for (Py_ssize_t r = 0; r < rows; ++r) {
             const Py_ssize_t start = r * cols + c0;
 #pragma omp simd
