@@ -222,6 +222,7 @@ def test_a_folded_layer_saved_before_the_spreads_loads_with_the_same_products(mi
         # The earlier arithmetic: every spread code_unit, every reference the scale itself.
         layer.input_spread.fill_(unit)
         layer.input_reference.zero_()
+    layer.mark_fold_set()  # the buffers changed behind the layer's back
     module.eval()
     X_t = torch.as_tensor(X)
     with torch.no_grad():
