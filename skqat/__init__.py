@@ -19,6 +19,8 @@ _LAZY = {
     "QuantizedMLPClassifier": "skqat._classifier",
     "QuantizedMLPRegressor": "skqat._regressor",
     "IntegerMLP": "skqat.export._integer",
+    "IntegerPipeline": "skqat.export._integer_pipeline",
+    "export_integer": "skqat.export._export_integer",
     "to_onnx": "skqat.export._onnx",
     "to_qonnx": "skqat.export._qonnx",
     "register_skl2onnx": "skqat.export._skl2onnx",

@@ -174,17 +174,27 @@ class IntegerPlan:
         )
 
     def _logits(self, x: np.ndarray) -> np.ndarray:
-        *hidden, last = self._layers
-        for layer in hidden:
+        return self.logits_from_accumulator(self._layers[0].accumulate(x))
+
+    def logits_from_accumulator(self, acc: np.ndarray) -> np.ndarray:
+        """int32 logits from the first layer's int64 accumulators ``levels @ W + b``.
+
+        Where a folded pipeline (:class:`~skqat.export.IntegerPipeline`) enters:
+        it adds one stored row of accumulators per categorical column instead
+        of multiplying one-hot levels.
+        """
+        layers = self._layers
+        for i, layer in enumerate(layers[:-1]):
             assert layer.requantize is not None, "a hidden layer requantizes"
-            y = layer.requantize(layer.accumulate(x))
+            y = layer.requantize(acc)
             # Ufuncs rather than np.clip, whose Python wrapper dominates a one-row predict.
             if layer.thresholds is None:
                 x = np.minimum(np.maximum(y, layer.low, out=y), layer.high, out=y)
             else:
                 np.minimum(np.maximum(y, INT32_MIN + 1, out=y), INT32_MAX - 1, out=y)
                 x = np.searchsorted(layer.thresholds, y, side="right") + layer.next_qmin_level
-        acc = last.accumulate(x)
+            acc = layers[i + 1].accumulate(x)
+        last = layers[-1]
         if last.requantize is not None:
             acc = last.requantize(acc)
         return np.minimum(np.maximum(acc, INT32_MIN, out=acc), INT32_MAX, out=acc).astype(np.int32)

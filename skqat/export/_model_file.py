@@ -77,8 +77,11 @@ def digest(array: np.ndarray) -> str:
     return hashlib.sha256(header + array.tobytes()).hexdigest()
 
 
-def network_arrays(network: FrozenNetwork, requantize: str) -> dict:
-    """The arrays ``IntegerMLP.save`` writes (no pickled objects), ``meta`` recording each one's digest."""
+def network_arrays(network: FrozenNetwork, requantize: str, extra: dict | None = None) -> dict:
+    """The arrays ``IntegerMLP.save`` writes (no pickled objects), ``meta`` recording each one's digest.
+
+    ``extra``: further arrays (an ``IntegerPipeline``'s folded input stage), digested with the rest.
+    """
     head = network.head
     meta = {
         "activation": network.activation,
@@ -99,6 +102,7 @@ def network_arrays(network: FrozenNetwork, requantize: str) -> dict:
     arrays.update(_grid_arrays(network.input_grid, "input"))
     for i, grid in enumerate(network.activation_grids):
         arrays.update(_grid_arrays(grid, f"act{i}"))
+    arrays.update(extra or {})
     meta["sha256"] = {name: digest(np.asarray(value)) for name, value in arrays.items() if name != "format"}
     return {**arrays, "meta": np.array(json.dumps(meta))}
 
@@ -257,8 +261,11 @@ def _meta(archive: _Archive) -> dict:
     return meta
 
 
-def read_network(path) -> tuple[FrozenNetwork, str]:
+def read_network(path, extra: tuple = ()) -> tuple:
     """The frozen network and requantization mode a file written by ``save`` holds, checked.
+
+    With ``extra`` (names of further arrays the file must hold, checked
+    against their digests), a third item: those arrays by name.
 
     Raises
     ------
@@ -308,4 +315,10 @@ def read_network(path) -> tuple[FrozenNetwork, str]:
             tuple(archive.grid(f"act{i}", dtype) for i in range(meta["n_layers"] - 1)),
             meta["logit_scale"],
         )
-    return check_network(network, source), meta["requantize"]
+        found = {}
+        for name in extra:
+            if not archive.has(name):
+                fail(source, name, "is missing: this file holds a network, not a folded pipeline")
+            found[name] = archive.array(name, "U", shape=())
+    network = check_network(network, source)
+    return (network, meta["requantize"], found) if extra else (network, meta["requantize"])
