@@ -20,8 +20,9 @@ def fitted_network(estimator, target: str) -> FrozenNetwork:
     Raises
     ------
     TypeError
-        If ``estimator`` is a scikit-learn ``Pipeline`` (the exporters take
-        the skqat estimator itself) or not a skqat estimator.
+        If ``estimator`` is a scikit-learn ``Pipeline`` (``to_onnx`` folds a
+        pipeline before it gets here; ``to_qonnx`` exports the network alone)
+        or not a skqat estimator.
     sklearn.exceptions.NotFittedError
         If it is not fitted.
     """
@@ -31,9 +32,11 @@ def fitted_network(estimator, target: str) -> FrozenNetwork:
     if isinstance(estimator, Pipeline):
         raise TypeError(
             f"{target} exports a skqat estimator, not a Pipeline. Pass its last step, "
-            f"{target}(pipeline[-1], ...), to export the network alone; to export the whole "
-            "pipeline (its preprocessing in float), call skqat.register_skl2onnx() and then "
-            "skl2onnx.to_onnx(pipeline, ...)."
+            f"{target}(pipeline[-1], ...), to export the network alone. To deploy the whole "
+            "pipeline, skqat.to_onnx(pipeline, X_sample) writes an ONNX graph with its preprocessing "
+            "folded into the integer model, and skqat.export_integer(pipeline) the same integer model "
+            "in numpy (and a C header); skqat.register_skl2onnx() then skl2onnx.to_onnx(pipeline, ...) "
+            "keeps the preprocessing in float."
         )
     # skqat's estimators, by what they have (importing them would import torch).
     if not (hasattr(estimator, "export_integer") and hasattr(estimator, "quantization_report")):

@@ -114,6 +114,7 @@ from ._fitted import fitted_network
 from ._onnx_exact import build_exact_network
 from ._onnx_graph import (
     DEFAULT_OPSET,
+    DOMAIN_OPSETS,
     GraphBuilder,
     StandaloneGraph,
     cast,
@@ -361,34 +362,90 @@ def build_model(
     for a regressor's, then optionally ``logits`` (int32, integer graph
     only). Float outputs have ``x_dtype``.
     """
+    if integer_ops or network.integer_predict:
+        # integer_ops: onnxruntime's integer kernels; otherwise predict runs the integer model, and
+        # the graph its fixed-point arithmetic in float64 operators.
+        build = build_integer_network if integer_ops else build_exact_network
+        logits = build(g, network, x, x_dtype)
+        build_outputs(g, network, logits, x_dtype, outputs, integer_ops=integer_ops, classes=classes)
+        return
+    work = compute_dtype(network, dtype)
+    raw = build_float_network(g, network, cast(g, x, x_dtype, work, "input_cast"), work)
+    _heads(g, network, raw, work, x_dtype, outputs, None, classes)
+
+
+def build_outputs(
+    g: GraphBuilder,
+    network: FrozenNetwork,
+    logits: tuple,
+    out_dtype,
+    outputs: list[str],
+    *,
+    integer_ops: bool,
+    classes=None,
+) -> None:
+    """The named outputs (:func:`build_model`) from integer logits ``(name, dtype)``, floats of ``out_dtype``.
+
+    Probabilities in ``out_dtype`` for the integer graph, in float64 for the
+    default one; regression values in float64, as ``IntegerMLP``; then cast.
+    """
+    work = out_dtype if integer_ops and network.head.is_classifier else np.dtype(np.float64)
+    raw = _real_logits(g, network, logits[0], logits[1], work)
+    _heads(g, network, raw, work, out_dtype, outputs, logits, classes)
+
+
+def _heads(g: GraphBuilder, network, raw: str, work, out_dtype, outputs: list[str], logits, classes) -> None:
+    """The head's outputs from the real logits ``raw`` (of ``work``), and ``logits`` as the extra output."""
     head = network.head
-    logits = None
-    if integer_ops:
-        logits = build_integer_network(g, network, x, x_dtype)
-        # Probabilities in the output type; regression values in float64, as IntegerMLP, then cast.
-        work = x_dtype if head.is_classifier else np.dtype(np.float64)
-        raw = _real_logits(g, network, logits[0], logits[1], work)
-    elif network.integer_predict:
-        # predict runs the integer model: its fixed-point arithmetic in float64 operators.
-        logits = build_exact_network(g, network, x, x_dtype)
-        work = np.dtype(np.float64)
-        raw = _real_logits(g, network, logits[0], logits[1], work)
-    else:
-        work = compute_dtype(network, dtype)
-        raw = build_float_network(g, network, cast(g, x, x_dtype, work, "input_cast"), work)
     if head.is_classifier:
         build_classifier_heads(
-            g, head, raw, outputs[0], outputs[1], work, x_dtype, logits=logits, classes=classes
+            g, head, raw, outputs[0], outputs[1], work, out_dtype, logits=logits, classes=classes
         )
         extra = outputs[2:]
     else:
         if head.out_activation != "identity":
             raw = g.node(_OUTPUT_OPS[head.out_activation], [raw], head.out_activation)
-        cast(g, raw, work, x_dtype, "variable", output=outputs[0])
+        cast(g, raw, work, out_dtype, "variable", output=outputs[0])
         extra = outputs[1:]
     if extra:
         assert logits is not None, "the logits output belongs to the integer graph"
         cast(g, logits[0], logits[1], np.int32, "logits", output=extra[0])
+
+
+def output_infos(network: FrozenNetwork, float_dtype, integer_ops: bool) -> list:
+    """The graph's outputs (value infos): label and probabilities, or variable; then logits."""
+    from onnx import helper
+
+    float_type = onnx_type(float_dtype)
+    head = network.head
+    if head.is_classifier:
+        outputs = [
+            helper.make_tensor_value_info("label", onnx_type(label_dtype(head)), label_shape(network)),
+            helper.make_tensor_value_info(
+                "probabilities", float_type, [None, head.proba_columns(network.n_outputs)]
+            ),
+        ]
+    else:
+        outputs = [helper.make_tensor_value_info("variable", float_type, [None, network.n_outputs])]
+    if integer_ops:
+        outputs.append(
+            helper.make_tensor_value_info("logits", onnx_type(np.int32), [None, network.n_outputs])
+        )
+    return outputs
+
+
+def make_model(g: StandaloneGraph, name: str, inputs: list, outputs: list, target_opset: int):
+    """The checked ``onnx.ModelProto`` of ``g``'s nodes, with opsets for the domains it uses."""
+    onnx = require_onnx()
+    from onnx import helper
+
+    graph = helper.make_graph(g.nodes, name, inputs, outputs, initializer=g.initializers)
+    opsets = [helper.make_opsetid("", target_opset)]
+    opsets += [helper.make_opsetid(d, DOMAIN_OPSETS[d]) for d in sorted(g.domains)]
+    model = helper.make_model(graph, opset_imports=opsets, producer_name="skqat")
+    model.ir_version = min(model.ir_version, 9)  # readable by onnxruntime releases of recent years
+    onnx.checker.check_model(model)
+    return model
 
 
 def to_onnx(
@@ -400,23 +457,36 @@ def to_onnx(
     name: str = "skqat",
     target_opset: int = DEFAULT_OPSET,
 ):
-    """Export a fitted skqat estimator as an ONNX model that onnxruntime runs.
+    """Export a fitted skqat estimator, or a whole pipeline ending in one, as an ONNX model for onnxruntime.
+
+    A ``Pipeline`` is folded with :func:`skqat.export_integer` and exported
+    as one graph from its raw columns (:mod:`skqat.export._onnx_pipeline`):
+    its preprocessing in double and integer operators, no float scaler or
+    one-hot encoder, labels equal to ``pipeline.predict``'s (default graph)
+    or ``export_integer(pipeline, requantize="float32")``'s (``integer_ops``).
 
     Parameters
     ----------
-    estimator : QuantizedMLPClassifier or QuantizedMLPRegressor
-        A fitted estimator.
+    estimator : QuantizedMLPClassifier or QuantizedMLPRegressor or Pipeline
+        A fitted estimator, or a fitted pipeline whose steps before it
+        ``export_integer`` folds.
     X_sample : array-like of shape (n_samples, n_features), default=None
         Gives the input's float type, as skl2onnx does (float32 or float64;
         the training dtype for None or anything else), and is checked for its
         number of features; the graph's input is ``X`` of shape
         ``(None, n_features)``. A float32 input to a float64 model is cast up
-        inside the graph.
+        inside the graph. For a pipeline fitted on a DataFrame, a DataFrame
+        whose columns name and type the inputs, one per raw column the
+        pipeline reads, of shape ``(None, 1)``: ``tensor(double)`` for
+        float64, ``tensor(float)`` for float32, ``tensor(int64)`` for
+        integers, ``tensor(string)`` for strings (``""`` is a missing
+        value); for one fitted on an array, one input ``X`` of shape
+        ``(None, n_columns)`` of the sample's type.
     dtype : {np.float32, np.float64} or None, default=None
         Overrides the input's type. For the float graph it is also the type
         of the computation (``None``: the training dtype, which reproduces
         ``predict``); the integer graph computes its input codes in the
-        training dtype whatever the input's type.
+        training dtype whatever the input's type. Not for a pipeline.
     integer_ops : bool, default=False
         Export the integer graph (see the module docstring): onnxruntime's
         8-bit integer kernels, computing ``export_integer(requantize="float32")``
@@ -429,15 +499,19 @@ def to_onnx(
     Returns
     -------
     onnx.ModelProto
-        Input ``X``. Outputs ``label`` and ``probabilities`` for a classifier,
-        ``variable`` for a regressor (then ``logits`` with ``integer_ops``).
+        Input ``X`` (a pipeline's: see ``X_sample``). Outputs ``label`` and
+        ``probabilities`` for a classifier, ``variable`` for a regressor (then
+        ``logits`` with ``integer_ops``); a pipeline's float outputs have the
+        network's training float type.
 
     Raises
     ------
     ValueError
         If ``X_sample`` has the wrong number of features or ``dtype`` is not a
         float type; with ``integer_ops``, if the network is not integer-only,
-        has grids wider than 8 bits or accumulators that could overflow int32.
+        has grids wider than 8 bits or accumulators that could overflow int32;
+        for a pipeline, if a step cannot be folded or ``X_sample`` lacks a
+        column it reads.
 
     Examples
     --------
@@ -460,8 +534,38 @@ def to_onnx(
     >>> model = clf.export_integer(requantize="float32")
     >>> bool((logits == model.integer_logits(model.quantize_input(X.astype(np.float32)))).all())
     True
+
+    A pipeline over a DataFrame, one input per column:
+
+    >>> import pandas as pd
+    >>> from sklearn.compose import make_column_transformer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import OneHotEncoder, StandardScaler
+    >>> frame = pd.DataFrame({"size": X[:, 0], "kind": np.array(["a", "b", "c"])[X[:, 1].argsort() % 3]})
+    >>> pipe = make_pipeline(
+    ...     make_column_transformer((StandardScaler(), ["size"]), (OneHotEncoder(), ["kind"])),
+    ...     QuantizedMLPClassifier(hidden_layer_sizes=(8,), max_iter=50, random_state=0)).fit(frame, y)
+    >>> session = ort.InferenceSession(to_onnx(pipe, frame).SerializeToString())
+    >>> [(i.name, i.type) for i in session.get_inputs()]
+    [('size', 'tensor(double)'), ('kind', 'tensor(string)')]
+    >>> labels, proba = session.run(None, {"size": frame[["size"]].to_numpy(),
+    ...                                    "kind": frame[["kind"]].to_numpy(object)})
+    >>> bool((labels == pipe.predict(frame)).all())
+    True
     """
-    onnx = require_onnx()
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(estimator, Pipeline):
+        from ._onnx_pipeline import pipeline_to_onnx
+
+        if dtype is not None:
+            raise ValueError(
+                "dtype applies to a bare estimator; a pipeline's inputs take their types from X_sample."
+            )
+        return pipeline_to_onnx(
+            estimator, X_sample, integer_ops=integer_ops, name=name, target_opset=target_opset
+        )
+    require_onnx()
     from onnx import helper
 
     network = fitted_network(estimator, "to_onnx")
@@ -473,32 +577,8 @@ def to_onnx(
     if dtype is not None and np.dtype(dtype) not in _FLOAT_TYPES:
         raise ValueError(f"dtype must be np.float32 or np.float64, got {dtype!r}.")
     x_dtype = np.dtype(dtype) if dtype is not None else sample_float_type(X_sample) or network.dtype
-    float_type = onnx_type(x_dtype)
-    head = network.head
-    if head.is_classifier:
-        outputs = [
-            helper.make_tensor_value_info("label", onnx_type(label_dtype(head)), label_shape(network)),
-            helper.make_tensor_value_info(
-                "probabilities", float_type, [None, head.proba_columns(network.n_outputs)]
-            ),
-        ]
-    else:
-        outputs = [helper.make_tensor_value_info("variable", float_type, [None, network.n_outputs])]
-    if integer_ops:
-        outputs.append(
-            helper.make_tensor_value_info("logits", onnx_type(np.int32), [None, network.n_outputs])
-        )
+    outputs = output_infos(network, x_dtype, integer_ops)
     g = StandaloneGraph()
     build_model(g, network, "X", x_dtype, [o.name for o in outputs], dtype=dtype, integer_ops=integer_ops)
-    graph = helper.make_graph(
-        g.nodes,
-        name,
-        [helper.make_tensor_value_info("X", float_type, [None, n_features])],
-        outputs,
-        initializer=g.initializers,
-    )
-    opsets = [helper.make_opsetid("", target_opset), *(helper.make_opsetid(d, 1) for d in sorted(g.domains))]
-    model = helper.make_model(graph, opset_imports=opsets, producer_name="skqat")
-    model.ir_version = min(model.ir_version, 9)  # readable by onnxruntime releases of recent years
-    onnx.checker.check_model(model)
-    return model
+    inputs = [helper.make_tensor_value_info("X", onnx_type(x_dtype), [None, n_features])]
+    return make_model(g, name, inputs, outputs, target_opset)

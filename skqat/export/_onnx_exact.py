@@ -37,11 +37,18 @@ from __future__ import annotations
 import numpy as np
 
 from .._fixed_point import INT32_MAX, INT32_MIN, FixedPointMultiplier
-from .._frozen import FrozenNetwork, smallest_int_dtype
+from .._frozen import FrozenGrid, FrozenNetwork, smallest_int_dtype
 from .._integer_inference import IntegerPlan
 from ._onnx_graph import GraphBuilder, cast, count_at_most, grid_codes, onnx_type
 
-__all__ = ["build_exact_network"]
+__all__ = [
+    "accumulate",
+    "build_exact_network",
+    "exact_layers",
+    "exact_plan",
+    "input_levels",
+    "stored_integers",
+]
 
 _F64 = np.dtype(np.float64)
 
@@ -50,12 +57,12 @@ def _f64(g: GraphBuilder, hint: str, value) -> str:
     return g.constant(hint, np.asarray(value, np.float64))
 
 
-def _stored_integers(g: GraphBuilder, values: np.ndarray, hint: str) -> str:
-    """Integer-valued ``values`` in the smallest integer type, cast to float64 (onnxruntime folds it)."""
+def stored_integers(g: GraphBuilder, values: np.ndarray, hint: str, dtype=_F64) -> str:
+    """Integer-valued ``values`` in the smallest integer type, cast to ``dtype`` (onnxruntime folds it)."""
     values = np.asarray(values)
     low, high = (int(values.min()), int(values.max())) if values.size else (0, 0)
     stored = g.constant(f"{hint}_int", values.astype(smallest_int_dtype(low, high)))
-    return g.node("Cast", [stored], hint, to=onnx_type(_F64))
+    return g.node("Cast", [stored], hint, to=onnx_type(dtype))
 
 
 def _fixed_point(g: GraphBuilder, acc: str, multiplier: FixedPointMultiplier, hint: str) -> str:
@@ -99,28 +106,57 @@ def _fixed_point(g: GraphBuilder, acc: str, multiplier: FixedPointMultiplier, hi
     return g.node("Floor", [scaled], f"{hint}_rdbpot")
 
 
-def build_exact_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dtype) -> tuple[str, np.dtype]:
-    """Nodes from the input ``x`` (of ``x_dtype``) to the integer logits in float64: ``(name, float64)``."""
+def exact_plan(network: FrozenNetwork) -> IntegerPlan:
+    """The network's fixed-point plan, checked to hold every accumulator exactly in float64."""
     plan = IntegerPlan(network)
     if any(layer.bound > 2**53 for layer in plan.layers):
         raise ValueError(
             "An accumulator of this network could exceed 2**53, which float64 operators do not hold "
             "exactly; export it with integer_ops=True or compute it with export_integer()."
         )
-    grid = network.input_grid
-    assert grid is not None, "an integer network has an input grid"
-    dtype = network.dtype
+    return plan
+
+
+def input_levels(g: GraphBuilder, grid: FrozenGrid, dtype, x: str, x_dtype) -> str:
+    """Input levels ``q - zp`` in float64 of ``x`` (of ``x_dtype``) on ``grid``, computed in ``dtype``."""
     levels = grid_codes(g, cast(g, x, x_dtype, dtype, "input_cast"), grid, "input", dtype)
     if grid.nonzero_zero_point:
         levels = g.node(
             "Sub", [levels, g.constant("input_zp", np.asarray(grid.zero_point, dtype))], "input_lv"
         )
-    levels = cast(g, levels, dtype, _F64, "input_levels")
+    return cast(g, levels, dtype, _F64, "input_levels")
+
+
+def accumulate(
+    g: GraphBuilder,
+    levels: str | None,
+    weights: np.ndarray,
+    bias: np.ndarray,
+    hint: str,
+    extra: str | None = None,
+) -> str:
+    """``levels @ weights + (bias + extra)`` in float64, integers all (no ``MatMul`` for ``levels`` None).
+
+    ``extra``: float64 accumulators added to the bias (a folded pipeline's gathered rows).
+    """
+    product = None
+    if levels is not None:
+        product = g.node("MatMul", [levels, stored_integers(g, weights, f"{hint}_w")], f"{hint}_mm")
+    acc = stored_integers(g, bias, f"{hint}_bias")
+    if extra is not None:
+        acc = g.node("Add", [acc, extra], f"{hint}_rows")
+    return acc if product is None else g.node("Add", [product, acc], f"{hint}_acc")
+
+
+def exact_layers(g: GraphBuilder, plan: IntegerPlan, acc: str) -> tuple[str, np.dtype]:
+    """Nodes from the first layer's float64 accumulators ``acc`` to the logits: ``(name, float64)``."""
     n_hidden = len(plan.layers) - 1
+    levels = None
     for i, layer in enumerate(plan.layers):
         hint = f"layer{i}"
-        product = g.node("MatMul", [levels, _stored_integers(g, layer.weights, f"{hint}_w")], f"{hint}_mm")
-        acc = g.node("Add", [product, _stored_integers(g, layer.bias, f"{hint}_bias")], f"{hint}_acc")
+        if i:
+            assert levels is not None, "a hidden layer's output levels"
+            acc = accumulate(g, levels, layer.weights, layer.bias, hint)
         if layer.requantize is not None:
             assert isinstance(layer.requantize, FixedPointMultiplier), "the fixed-point plan"
             acc = _fixed_point(g, acc, layer.requantize, hint)
@@ -137,3 +173,13 @@ def build_exact_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dtype
         count = g.node("Cast", [count], f"{hint}_count", to=onnx_type(_F64))
         levels = g.node("Add", [count, _f64(g, f"{hint}_base", layer.next_qmin_level)], f"{hint}_levels")
     raise AssertionError("a network has a last layer")
+
+
+def build_exact_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dtype) -> tuple[str, np.dtype]:
+    """Nodes from the input ``x`` (of ``x_dtype``) to the integer logits in float64: ``(name, float64)``."""
+    plan = exact_plan(network)
+    grid = network.input_grid
+    assert grid is not None, "an integer network has an input grid"
+    levels = input_levels(g, grid, network.dtype, x, x_dtype)
+    first = plan.layers[0]
+    return exact_layers(g, plan, accumulate(g, levels, first.weights, first.bias, "layer0"))

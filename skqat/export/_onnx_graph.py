@@ -15,6 +15,8 @@ from .._frozen import FrozenGrid
 
 __all__ = [
     "DEFAULT_OPSET",
+    "DOMAIN_OPSETS",
+    "ML_DOMAIN",
     "MS_DOMAIN",
     "GraphBuilder",
     "StandaloneGraph",
@@ -29,6 +31,12 @@ DEFAULT_OPSET = 17
 
 #: Domain of onnxruntime's contrib operators (``QGemm``).
 MS_DOMAIN = "com.microsoft"
+
+#: Domain of ONNX-ML's operators (``LabelEncoder``).
+ML_DOMAIN = "ai.onnx.ml"
+
+#: Opset of each extra domain a standalone graph imports (ONNX-ML 2: ``LabelEncoder`` with int64 keys).
+DOMAIN_OPSETS = {MS_DOMAIN: 1, ML_DOMAIN: 2}
 
 
 def require_onnx(extra: str = "onnx"):

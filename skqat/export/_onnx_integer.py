@@ -13,7 +13,7 @@ from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork, quantize_codes
 from .._integer_codes import accumulator_bits, level_bound, output_bounds, weight_levels
 from ._onnx_graph import MS_DOMAIN, GraphBuilder, cast, count_at_most, grid_codes, onnx_type
 
-__all__ = ["build_integer_network", "MAX_TABLE"]
+__all__ = ["build_integer_network", "check_integer", "input_codes", "integer_layers", "MAX_TABLE"]
 
 #: Largest lookup table of a tanh/logistic layer (entries, one byte each);
 #: wider threshold ranges take the binary search.
@@ -25,7 +25,7 @@ def _code_shift(grid: FrozenGrid) -> int:
     return max(-grid.qmin, 0)
 
 
-def _check_integer(network: FrozenNetwork) -> None:
+def check_integer(network: FrozenNetwork) -> None:
     """Raise ValueError unless onnxruntime's 8-bit integer kernels compute the network exactly."""
     if not network.integer:
         raise ValueError(
@@ -143,13 +143,15 @@ def _qgemm(
     multiplier,
     hint: str,
     out_zero=None,
+    extra: str | None = None,
 ) -> str:
     """QGemm of uint8 codes (on ``input_grid``) by the layer's weights with its int32 bias codes as ``C``.
 
     Float32 output ``float32(acc) * multiplier`` (``out_zero`` None), or uint8
     ``saturate(rint(float32(acc) * multiplier) + out_zero)``. With ``a_scale``
     and ``y_scale`` 1, QGemm's multiplier (``alpha * a_scale * b_scale``, divided
-    by ``y_scale``, in float32) is ``b_scale = multiplier`` exactly.
+    by ``y_scale``, in float32) is ``b_scale = multiplier`` exactly. ``extra``:
+    int32 accumulators ``(n, n_out)`` added to ``C`` (QGemm reads ``C`` per row).
     """
     weight, weight_zero = _gemm_weight(layer, input_grid)
     multiplier = np.broadcast_to(np.asarray(multiplier, np.float32), weight_zero.shape)
@@ -163,11 +165,16 @@ def _qgemm(
         g.constant(f"{hint}_w", weight),
         g.constant(f"{hint}_m", multiplier),
         g.constant(f"{hint}_wzp", weight_zero),
-        g.constant(f"{hint}_bias", bias),
+        _with_extra(g, g.constant(f"{hint}_bias", bias), extra, hint),
     ]
     if out_zero is not None:
         inputs += [one, g.constant(f"{hint}_yzp", np.uint8(out_zero))]
     return g.node("QGemm", inputs, f"{hint}_q", domain=MS_DOMAIN)
+
+
+def _with_extra(g: GraphBuilder, acc: str, extra: str | None, hint: str) -> str:
+    """``acc + extra`` in int32 (``acc`` alone without ``extra``)."""
+    return acc if extra is None else g.node("Add", [acc, extra], f"{hint}_rows")
 
 
 def _float32_exact(layer: FrozenLayer, grid: FrozenGrid) -> bool:
@@ -219,17 +226,25 @@ def _hidden_layer(
     grid: FrozenGrid,
     activation: str,
     hint: str,
+    extra: str | None = None,
 ) -> str:
-    """uint8 codes (shifted) of the next grid from a hidden layer's uint8 input codes."""
+    """uint8 codes (shifted) of the next grid from a hidden layer's uint8 input codes.
+
+    ``extra``: :func:`_qgemm`.
+    """
     requant = layer.requantization
     assert requant is not None, "a hidden integer layer requantizes"
     shift = _code_shift(grid)
     if requant.thresholds is not None:
         y = g.node(
-            "Round", [_qgemm(g, codes, input_grid, layer, requant.float32_multiplier, hint)], f"{hint}_y"
+            "Round",
+            [_qgemm(g, codes, input_grid, layer, requant.float32_multiplier, hint, extra=extra)],
+            f"{hint}_y",
         )
         return _table_codes(g, y, requant.thresholds, grid, hint)
-    out = _qgemm(g, codes, input_grid, layer, requant.float32_multiplier, hint, out_zero=_input_zero(grid))
+    out = _qgemm(
+        g, codes, input_grid, layer, requant.float32_multiplier, hint, out_zero=_input_zero(grid), extra=extra
+    )
     low, high = (bound + shift for bound in output_bounds(activation, grid))
     if (low, high) == (0, 255):  # QGemm's uint8 saturation is the clamp
         return out
@@ -237,28 +252,41 @@ def _hidden_layer(
     return g.node("Clip", [out, *bounds], f"{hint}_codes")
 
 
-def _last_layer(g: GraphBuilder, codes: str, input_grid: FrozenGrid, layer: FrozenLayer, hint: str):
-    """``(name, dtype)`` of the logits: int32, or float32 holding them exactly."""
+def _last_layer(
+    g: GraphBuilder,
+    codes: str,
+    input_grid: FrozenGrid,
+    layer: FrozenLayer,
+    hint: str,
+    float32_exact: bool,
+    extra: str | None = None,
+):
+    """``(name, dtype)`` of the logits: int32, or float32 holding them exactly (``float32_exact``).
+
+    ``extra``: :func:`_qgemm`.
+    """
     requant = layer.requantization
     if requant is not None:
         y = g.node(
-            "Round", [_qgemm(g, codes, input_grid, layer, requant.float32_multiplier, hint)], f"{hint}_y"
+            "Round",
+            [_qgemm(g, codes, input_grid, layer, requant.float32_multiplier, hint, extra=extra)],
+            f"{hint}_y",
         )
         # requantize_float32's clip to int32, in int64 (float32 holds no INT32_MAX).
         wide = g.node("Cast", [y], f"{hint}_i64", to=onnx_type(np.int64))
         bounds = [g.constant(f"{hint}_{k}", np.int64(v)) for k, v in (("min", INT32_MIN), ("max", INT32_MAX))]
         clipped = g.node("Clip", [wide, *bounds], f"{hint}_clip")
         return g.node("Cast", [clipped], f"{hint}_logits", to=onnx_type(np.int32)), np.dtype(np.int32)
-    if _float32_exact(layer, input_grid):
-        return _qgemm(g, codes, input_grid, layer, 1.0, hint), np.dtype(np.float32)
+    if float32_exact:
+        return _qgemm(g, codes, input_grid, layer, 1.0, hint, extra=extra), np.dtype(np.float32)
     weight, weight_zero = _gemm_weight(layer, input_grid)
     (weight_zero,) = _column_params(weight_zero)
     zero_point, bias_codes = _zero_and_bias(layer, input_grid)
     zero = g.constant(f"{hint}_xzp", np.uint8(zero_point))
     inputs = [codes, g.constant(f"{hint}_w", weight), zero]
     acc = g.node("MatMulInteger", [*inputs, g.constant(f"{hint}_wzp", weight_zero)], f"{hint}_mm")
-    bias = g.constant(f"{hint}_bias", bias_codes)
-    return g.node("Add", [acc, bias], f"{hint}_logits"), np.dtype(np.int32)
+    acc = g.node("Add", [acc, g.constant(f"{hint}_bias", bias_codes)], f"{hint}_logits")
+    return _with_extra(g, acc, extra, f"{hint}_logits"), np.dtype(np.int32)
 
 
 def _input_bounds(grid: FrozenGrid, x_dtype, dtype) -> np.ndarray | None:
@@ -297,6 +325,48 @@ def _float32_input_codes(g: GraphBuilder, x: str, x_dtype, grid: FrozenGrid, shi
     return codes
 
 
+def input_codes(g: GraphBuilder, grid: FrozenGrid, dtype, x: str, x_dtype) -> str:
+    """uint8 codes (shifted by :func:`_code_shift`) of ``x`` (of ``x_dtype``) on ``grid``, in ``dtype``."""
+    shift = _code_shift(grid)
+    if dtype == np.float32:
+        return _float32_input_codes(g, x, x_dtype, grid, shift)
+    bounds = _input_bounds(grid, x_dtype, dtype)
+    if bounds is not None:
+        # Codes are monotone in x: clipping x to inputs of codes q_min and q_max changes none and
+        # leaves nothing to clip after rounding; done in the input's type, before any cast up.
+        low, high = (g.constant(f"input_{k}", v) for k, v in zip(("low", "high"), bounds))
+        x = g.node("Clip", [x, low, high], "input_clip")
+    u = cast(g, x, x_dtype, dtype, "input_cast")
+    # quantize_codes in the training dtype, then into uint8.
+    u = grid_codes(g, u, grid, "input", dtype, clip=bounds is None)
+    if shift:
+        u = g.node("Add", [u, g.constant("input_u8", np.asarray(shift, dtype))], "input_u8")
+    return g.node("Cast", [u], "input_codes", to=onnx_type(np.uint8))
+
+
+def integer_layers(g: GraphBuilder, network: FrozenNetwork, codes: str, first: tuple | None = None):
+    """Nodes from uint8 input codes to the logits, as :func:`build_integer_network` returns them.
+
+    ``first``: ``(layer, grid, extra)`` in place of the first layer and its
+    input grid (a folded pipeline's numeric columns of them), with int32
+    accumulators ``extra`` added to the first layer's. Call
+    :func:`check_integer` first.
+    """
+    grids = network.grids()
+    # Of the whole last layer: a first layer that is also the last sums extra within that bound.
+    float32_exact = _float32_exact(network.layers[-1], grids[-1])
+    layers, extra = list(network.layers), None
+    if first is not None:
+        layers[0], grids[0], extra = first
+    *hidden, last = layers
+    for i, layer in enumerate(hidden):
+        step = extra if i == 0 else None
+        codes = _hidden_layer(g, codes, grids[i], layer, grids[i + 1], network.activation, f"layer{i}", step)
+    return _last_layer(
+        g, codes, grids[-1], last, f"layer{len(hidden)}", float32_exact, extra if not hidden else None
+    )
+
+
 def build_integer_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dtype):
     """Nodes from the input ``x`` (of float type ``x_dtype``) to the logits.
 
@@ -312,27 +382,7 @@ def build_integer_network(g: GraphBuilder, network: FrozenNetwork, x: str, x_dty
     ValueError
         If a grid is wider than 8 bits, or an accumulator could overflow int32.
     """
-    _check_integer(network)
-    grid, dtype = network.input_grid, network.dtype
+    check_integer(network)
+    grid = network.input_grid
     assert grid is not None, "an integer network has an input grid"
-    shift = _code_shift(grid)
-    if dtype == np.float32:
-        codes = _float32_input_codes(g, x, x_dtype, grid, shift)
-    else:
-        bounds = _input_bounds(grid, x_dtype, dtype)
-        if bounds is not None:
-            # Codes are monotone in x: clipping x to inputs of codes q_min and q_max changes none and
-            # leaves nothing to clip after rounding; done in the input's type, before any cast up.
-            low, high = (g.constant(f"input_{k}", v) for k, v in zip(("low", "high"), bounds))
-            x = g.node("Clip", [x, low, high], "input_clip")
-        u = cast(g, x, x_dtype, dtype, "input_cast")
-        # quantize_codes in the training dtype, then into uint8.
-        u = grid_codes(g, u, grid, "input", dtype, clip=bounds is None)
-        if shift:
-            u = g.node("Add", [u, g.constant("input_u8", np.asarray(shift, dtype))], "input_u8")
-        codes = g.node("Cast", [u], "input_codes", to=onnx_type(np.uint8))
-    grids = network.grids()
-    *hidden, last = network.layers
-    for i, layer in enumerate(hidden):
-        codes = _hidden_layer(g, codes, grids[i], layer, grids[i + 1], network.activation, f"layer{i}")
-    return _last_layer(g, codes, grids[-1], last, f"layer{len(hidden)}")
+    return integer_layers(g, network, input_codes(g, grid, network.dtype, x, x_dtype))
