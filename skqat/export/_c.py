@@ -3,7 +3,9 @@
 :meth:`IntegerMLP.to_c <skqat.export.IntegerMLP.to_c>` calls
 :func:`write_c_header`. The header computes exactly what
 :meth:`IntegerMLP.integer_logits` computes with ``requantize="fixed_point"``:
-the same input codes and the same int32 logits, bit for bit.
+the same input codes and the same int32 logits, bit for bit. A folded
+pipeline's header (:mod:`skqat.export._c_pipeline`) is written by a subclass
+of the same writer, with the pipeline's input stage in front of the layers.
 
 Header layout
 -------------
@@ -100,6 +102,11 @@ class _Writer(InterfaceParts):
         self.buffer_width = max((layer.shape[0] for layer in self.net.layers[:-1]), default=0)
         # A Poisson regressor predicts exp of its real logits.
         self.log_link = self.net.out_activation == "exp"
+        # The quantized inputs' 1/s (rounded once in the model's float type, as numpy's quantize_codes
+        # computes it) and zero points: every feature here, the numeric features in a pipeline header.
+        grid = self.net.input_grid
+        self.input_inverse = np.reciprocal(np.asarray(grid.scale, self.dtype))
+        self.input_zero_points = np.asarray(grid.zero_point)
 
     # -- tables --------------------------------------------------------
     def add_table(self, ctype: str, table: str, values, **kwargs) -> str:
@@ -119,13 +126,15 @@ class _Writer(InterfaceParts):
     def input_zero(self) -> str:
         """The per-feature input zero point of feature ``i``: a constant, or a table written once."""
         if not hasattr(self, "_input_zero"):
-            zeros = np.asarray(self.net.input_grid.zero_point)
+            zeros = self.input_zero_points
             ctype = _ctype(min(zeros.min(), 0), max(zeros.max(), 0))
             self._input_zero = self.per_unit(f"{self.name}_input_zero", ctype, zeros, "i")
         return self._input_zero
 
     # -- layers --------------------------------------------------------
-    def layer(self, i: int) -> None:
+    def layer(self, i: int, columns=None, gathers: tuple = ()) -> None:
+        """Layer ``i``'s function; ``columns`` (first layer of a pipeline header) are the inputs it reads
+        from ``x`` (None: all), and ``gathers`` the tables whose rows (offsets in ``rows``) it adds."""
         name = self.name
         layer = self.net.layers[i]
         grid_in = self.grids[i]
@@ -135,27 +144,12 @@ class _Writer(InterfaceParts):
         acc_bits = accumulator_bits(layer, grid_in)
         acc_t = f"int{acc_bits}_t"
         prefix = f"{name}_l{i}"
-
-        packed = pack_codes(layer.weight_codes, wgrid.bits, wgrid.qmin)
-        if _unpack_expr(name, "", wgrid.bits, "k").startswith(f"{name}_unpack"):
-            self.generic_unpack = True
-            # The generic unpacker reads three bytes from the code's first byte.
-            packed = np.concatenate([packed, np.zeros(2, np.uint8)])
-        self.add_table("uint8_t", f"{prefix}_weights", packed, hexadecimal=True)
-        code = _unpack_expr(name, f"{prefix}_weights", wgrid.bits, "k")
-        zero_w = np.broadcast_to(np.asarray(wgrid.zero_point, np.int64), (n_out,))
-        if wgrid.binary:
-            # Binary codes are stored as (code > 0): level = 2 * bit - 1.
-            weight = f"2 * (int32_t){code} - 1"
-        else:
-            offsets = wgrid.qmin - zero_w
-            if _uniform(offsets):
-                weight = f"(int32_t){code}{_offset(offsets[0])}"
-            else:
-                table = self.per_unit(
-                    f"{prefix}_weight_offset", _ctype(offsets.min(), offsets.max()), offsets
-                )
-                weight = f"(int32_t){code} + {table}"
+        weight_codes = layer.weight_codes if columns is None else layer.weight_codes[:, columns]
+        n_read = weight_codes.shape[1]
+        if n_read:
+            weight = self.weight_expression(prefix, weight_codes, wgrid, n_out)
+        # Summed term by term, every partial sum is bounded as the whole sum (accumulator_bits).
+        adds = "".join(f"        acc += {table}[rows[{k}] + o];\n" for k, table in enumerate(gathers))
 
         bias = layer.bias_codes.astype(np.int64)
         self.add_table(_ctype(min(bias.min(), 0), max(bias.max(), 0)), f"{prefix}_bias", bias)
@@ -165,7 +159,9 @@ class _Writer(InterfaceParts):
             shifts = np.asarray(requant.shift)
             mult = self.per_unit(f"{prefix}_multiplier", "int32_t", requant.fixed_multiplier)
             shift = self.per_unit(f"{prefix}_shift", _ctype(shifts.min(), shifts.max()), shifts)
-        if grid_in.per_feature:
+        if not n_read:
+            x_level = ""
+        elif grid_in.per_feature:
             x_level = f"(int32_t)x[i] - (int32_t){self.input_zero()}"
         else:
             x_level = f"(int32_t)x[i]{_offset(-int(grid_in.zero_point))}"
@@ -197,17 +193,27 @@ class _Writer(InterfaceParts):
             # A block, so y is declared at its start (C90-style declarations compile everywhere).
             lines = ["{", *(f"    {line}" for line in lines), "}"]
         store = "".join(f"        {line}\n" for line in lines)
-        self.functions.append(
-            f"/* Layer {i}: {n_in} -> {n_out}, writes {what}. */\n"
-            f"static inline void {prefix}(const {in_t} *x, {out_decl})\n"
-            "{\n"
-            "    uint32_t o, i, k = 0;\n"
-            f"    for (o = 0; o < {n_out}u; ++o) {{\n"
-            f"        {acc_t} acc = {prefix}_bias[o];\n"
-            f"        for (i = 0; i < {n_in}u; ++i, ++k) {{\n"
+        params = ([f"const {in_t} *x"] if n_read else []) + (["const uint32_t *rows"] if gathers else [])
+        reads = (
+            f"{n_in} -> {n_out}"
+            if columns is None
+            else f"{n_read} numeric inputs, {len(gathers)} tables -> {n_out}"
+        )
+        loop = (
+            f"        for (i = 0; i < {n_read}u; ++i, ++k) {{\n"
             f"            const int32_t w = {weight};\n"
             f"            acc += {term};\n"
-            "        }\n" + store + "    }\n"
+            "        }\n"
+            if n_read
+            else ""
+        )
+        self.functions.append(
+            f"/* Layer {i}: {reads}, writes {what}. */\n"
+            f"static inline void {prefix}({', '.join([*params, out_decl])})\n"
+            "{\n"
+            f"    uint32_t o{', i, k = 0' if n_read else ''};\n"
+            f"    for (o = 0; o < {n_out}u; ++o) {{\n"
+            f"        {acc_t} acc = {prefix}_bias[o];\n" + loop + adds + store + "    }\n"
             "}\n"
         )
         granularity = "per channel" if wgrid.per_channel else "per tensor"
@@ -221,6 +227,31 @@ class _Writer(InterfaceParts):
             f"{acc_bits}-bit accumulator; {act}"
         )
 
+    def weight_expression(self, prefix: str, weight_codes, wgrid, n_out: int) -> str:
+        """Pack ``weight_codes`` ``(n_out, n_in)`` into a table; the C expression of weight level ``k``."""
+        name = self.name
+        packed = pack_codes(weight_codes, wgrid.bits, wgrid.qmin)
+        if _unpack_expr(name, "", wgrid.bits, "k").startswith(f"{name}_unpack"):
+            self.generic_unpack = True
+            # The generic unpacker reads three bytes from the code's first byte.
+            packed = np.concatenate([packed, np.zeros(2, np.uint8)])
+        self.add_table("uint8_t", f"{prefix}_weights", packed, hexadecimal=True)
+        code = _unpack_expr(name, f"{prefix}_weights", wgrid.bits, "k")
+        zero_w = np.broadcast_to(np.asarray(wgrid.zero_point, np.int64), (n_out,))
+        if wgrid.binary:
+            # Binary codes are stored as (code > 0): level = 2 * bit - 1.
+            weight = f"2 * (int32_t){code} - 1"
+        else:
+            offsets = wgrid.qmin - zero_w
+            if _uniform(offsets):
+                weight = f"(int32_t){code}{_offset(offsets[0])}"
+            else:
+                table = self.per_unit(
+                    f"{prefix}_weight_offset", _ctype(offsets.min(), offsets.max()), offsets
+                )
+                weight = f"(int32_t){code} + {table}"
+        return weight
+
     # -- whole header ----------------------------------------------------
     def input_function(self) -> str:
         name, macro, grid = self.name, self.macro, self.net.input_grid
@@ -233,12 +264,24 @@ class _Writer(InterfaceParts):
         ).replace("NAME", macro)
         if grid.binary:
             return head + "        codes[i] = (x[i] >= 0.0f) ? 1 : -1; /* NaN: -1 */\n    }\n}\n"
+        cast = "" if self.dtype == np.float32 else "(double)"
+        body = self.quantize_statements(f"{cast}x[i]")
+        return (
+            head
+            + "".join(f"        {line}\n" for line in body)
+            + (f"        codes[i] = ({name}_code_t)(int32_t)u;\n    }}\n}}\n")
+        )
+
+    def quantize_statements(self, value: str) -> list[str]:
+        """C lines leaving in ``u`` the input code of ``value`` (of the model's float type), as a float.
+
+        Per feature, the tables (written by this call, once per header) are indexed by ``i``.
+        """
+        name, grid = self.name, self.net.input_grid
         real, suffix, magic = (
             ("float", "f", "0x1.8p+23f") if self.dtype == np.float32 else ("double", "", "0x1.8p+52")
         )
-        # 1/s rounded once in the model's float type, as numpy's quantize_codes computes it.
-        inverse = np.reciprocal(np.asarray(grid.scale, self.dtype))
-        cast = "" if self.dtype == np.float32 else "(double)"
+        inverse = self.input_inverse
         low, high = (f"{v}.0{suffix}" for v in (grid.qmin, grid.qmax))
         if grid.per_feature:
             # One scale and zero point per feature: tables indexed by the feature.
@@ -247,38 +290,60 @@ class _Writer(InterfaceParts):
                 f"static const {real} {name}_input_inverse[{inverse.size}] = {{\n    {literals}\n}};\n"
             )
             self.table_bytes += inverse.nbytes
-            zeros = np.asarray(grid.zero_point)
+            zeros = self.input_zero_points
             zero_table = self.input_zero()
-            product = f"{cast}x[i] * {name}_input_inverse[i]"
+            product = f"{value} * {name}_input_inverse[i]"
             zp = f"({real}){zero_table}"
             add_zero = f" + {zp}" if np.any(zeros) else ""
             at_qmin = bool(np.all(zeros == grid.qmin))
         else:
-            product = f"{cast}x[i] * {_float_literal(float(inverse), self.dtype)}"
+            product = f"{value} * {_float_literal(float(inverse), self.dtype)}"
             zero = int(grid.zero_point)
             zp = f"{zero}.0{suffix}"
             add_zero = f" + {zp}" if zero else ""
             at_qmin = zero == grid.qmin
         # NaN fails every comparison and lands in the second branch.
         below = f"u = {low};" if at_qmin else f"u = (u < {low}) ? {low} : {zp}; /* NaN: zero point */"
-        return head + (
-            "        /* volatile: the product is rounded and stored on its own, so no compiler fuses\n"
-            "           x * (1/s) + zp into one FMA (rounded once, it could move a half-way code). */\n"
-            f"        volatile {real} product = {product};\n"
-            f"        {real} u = product{add_zero};\n"
-            "        /* Clamp first (NaN becomes the zero point): then |u| is small enough for the\n"
-            "           magic number to round it half to even, exactly. */\n"
-            f"        if (u > {high}) {{\n"
-            f"            u = {high};\n"
-            f"        }} else if (!(u >= {low})) {{\n"
-            f"            {below}\n"
-            "        }\n"
-            f"        u = u + {magic}; /* two statements: each sum is rounded to {real} */\n"
-            f"        u = u - {magic};\n"
-            f"        codes[i] = ({name}_code_t)(int32_t)u;\n"
-            "    }\n"
-            "}\n"
-        )
+        return [
+            "/* volatile: the product is rounded and stored on its own, so no compiler fuses",
+            "   x * (1/s) + zp into one FMA (rounded once, it could move a half-way code). */",
+            f"volatile {real} product = {product};",
+            f"{real} u = product{add_zero};",
+            "/* Clamp first (NaN becomes the zero point): then |u| is small enough for the",
+            "   magic number to round it half to even, exactly. */",
+            f"if (u > {high}) {{",
+            f"    u = {high};",
+            f"}} else if (!(u >= {low})) {{",
+            f"    {below}",
+            "}",
+            f"u = u + {magic}; /* two statements: each sum is rounded to {real} */",
+            f"u = u - {magic};",
+        ]
+
+    def assemble(self, banner: str, macros: str, inputs: str, api: str, tables_note: str = "") -> str:
+        """The header: ``banner``, guard and includes, ``macros``, typedefs, the tables (``tables_note``
+        added to their comment), helpers, layers, ``inputs`` (the input functions) and ``api``."""
+        name, guard, grid = self.name, f"{self.macro}_H", self.net.input_grid
+        typedefs = f"/* Input codes, in [{self.macro}_INPUT_QMIN, {self.macro}_INPUT_QMAX]. */\n"
+        typedefs += f"typedef {_ctype(grid.qmin, grid.qmax)} {name}_code_t;\n"
+        if self.act_type is not None:
+            typedefs += f"/* Hidden-layer codes. */\ntypedef {self.act_type} {name}_act_t;\n"
+        sections = [
+            banner,
+            f"#ifndef {guard}\n#define {guard}\n\n#include <stdint.h>\n"
+            + ("#include <math.h>\n" if self.log_link else ""),
+            macros,
+            typedefs,
+            "/* Tables: weight codes packed LSB first at their bit width (code - qmin), bias codes on\n"
+            f"   s_in * s_w, requantization multipliers and shifts, activation thresholds{tables_note}. */\n"
+            + "\n".join(self.tables),
+            self.helpers(),
+            "\n".join(self.functions),
+            inputs,
+            api,
+            f"#endif /* {guard} */\n",
+        ]
+        return "\n".join(sections)
 
     def helpers(self) -> str:
         name = self.name
@@ -379,10 +444,21 @@ def c_header_source(model, name: str = "skqat_model") -> str:
         If ``name`` is not a C identifier, or the model requantizes in float32.
     """
     name = _c_identifier(name)
+    check_model(model)
+    writer = _Writer(model, name)
+    for i in range(len(model.network.layers)):
+        writer.layer(i)
+    # Before the tables are joined: a per-feature input grid adds its own.
+    input_source = writer.input_function()
+    return writer.assemble(writer.banner(), writer.macros(), input_source, writer.api())
+
+
+def check_model(model) -> None:
+    """Raise ValueError where the header cannot compute ``model`` (an IntegerMLP or IntegerPipeline)."""
     if model.requantize != "fixed_point":
         raise ValueError(
-            f"This IntegerMLP requantizes with requantize={model.requantize!r}; the C header computes the "
-            "fixed-point form (int32 multipliers and shifts). Export with "
+            f"This {type(model).__name__} requantizes with requantize={model.requantize!r}; the C header "
+            "computes the fixed-point form (int32 multipliers and shifts). Export with "
             "export_integer(requantize='fixed_point') to write a C header that matches it."
         )
     dtype = np.dtype(model.network.dtype)
@@ -390,36 +466,9 @@ def c_header_source(model, name: str = "skqat_model") -> str:
         raise ValueError(
             f"The C header quantizes inputs in float32 or float64; this model's dtype is {dtype}."
         )
-    grid: FrozenGrid = model.input_grid
+    grid: FrozenGrid = model.network.input_grid
     if dtype == np.float32 and max(abs(grid.qmin), abs(grid.qmax)) >= 2**22:
         raise ValueError("The float32 rounding trick needs input codes within +-2**22.")
-    writer = _Writer(model, name)
-    for i in range(len(model.network.layers)):
-        writer.layer(i)
-    # Before the tables are joined: a per-feature input grid adds its own.
-    input_source = writer.input_function()
-    guard = f"{writer.macro}_H"
-    input_type = _ctype(grid.qmin, grid.qmax)
-    typedefs = f"/* Input codes, in [{writer.macro}_INPUT_QMIN, {writer.macro}_INPUT_QMAX]. */\n"
-    typedefs += f"typedef {input_type} {name}_code_t;\n"
-    if writer.act_type is not None:
-        typedefs += f"/* Hidden-layer codes. */\ntypedef {writer.act_type} {name}_act_t;\n"
-    sections = [
-        writer.banner(),
-        f"#ifndef {guard}\n#define {guard}\n\n#include <stdint.h>\n"
-        + ("#include <math.h>\n" if writer.log_link else ""),
-        writer.macros(),
-        typedefs,
-        "/* Tables: weight codes packed LSB first at their bit width (code - qmin), bias codes on\n"
-        "   s_in * s_w, requantization multipliers and shifts, activation thresholds. */\n"
-        + "\n".join(writer.tables),
-        writer.helpers(),
-        "\n".join(writer.functions),
-        input_source,
-        writer.api(),
-        f"#endif /* {guard} */\n",
-    ]
-    return "\n".join(sections)
 
 
 def write_c_header(model, path, name: str = "skqat_model") -> Path:
@@ -462,7 +511,11 @@ def write_c_header(model, path, name: str = "skqat_model") -> Path:
     >>> header.name, "int iris_predict(const float *x)" in text
     ('iris.h', True)
     """
-    text = c_header_source(model, name)
+    return save_header(c_header_source(model, name), path, name)
+
+
+def save_header(text: str, path, name: str) -> Path:
+    """Write ``text`` to ``path`` (a directory: to ``<name>.h`` in it); the file written."""
     path = Path(path)
     if path.is_dir():
         path = path / f"{name}.h"

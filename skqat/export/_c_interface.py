@@ -41,13 +41,15 @@ class InterfaceParts:
     log_link: bool
     summary: list[str]
     table_bytes: int
+    #: The numpy model the header restates, for its comments.
+    reference = "IntegerMLP"
 
-    def api(self) -> str:
-        name, macro, model = self.name, self.macro, self.model
-        n_layers = len(self.net.layers)
+    def layer_calls(self, first: str = "codes") -> tuple[str, str]:
+        """The hidden-code buffers' declaration and the layer calls, the first layer reading ``first``."""
+        name, n_layers = self.name, len(self.net.layers)
         calls = []
         buffers = ["a", "b"]
-        source = "codes"
+        source = first
         for i in range(n_layers):
             target = "out" if i == n_layers - 1 else buffers[i % 2]
             calls.append(f"    {name}_l{i}({source}, {target});\n")
@@ -56,11 +58,16 @@ class InterfaceParts:
         if self.n_hidden:
             names = ", ".join(f"{b}[{self.buffer_width}]" for b in buffers[: min(2, self.n_hidden)])
             decl = f"    {name}_act_t {names};\n"
+        return decl, "".join(calls)
+
+    def api(self) -> str:
+        name, macro = self.name, self.macro
+        decl, calls = self.layer_calls()
         parts = [
             "/* int32 logits of one row of input codes (each in [NAME_INPUT_QMIN, NAME_INPUT_QMAX]);\n"
             "   integer arithmetic only. */\n".replace("NAME", macro)
             + f"static inline void {name}_logits_from_codes(const {name}_code_t *codes, int32_t *out)\n"
-            "{\n" + decl + "".join(calls) + "}\n",
+            "{\n" + decl + calls + "}\n",
             f"/* int32 logits of one row of features; one unit is {macro}_LOGIT_SCALE. */\n"
             f"static inline void {name}_logits(const float *x, int32_t *out)\n"
             "{\n"
@@ -68,36 +75,42 @@ class InterfaceParts:
             f"    {name}_quantize_input(x, codes);\n"
             f"    {name}_logits_from_codes(codes, out);\n"
             "}\n",
+            self.predict_function(),
         ]
+        return "\n".join(parts)
+
+    def predict_function(self, params: str = "const float *x", args: str = "x") -> str:
+        """``NAME_predict`` by head kind: the row comes as ``params``, goes to ``NAME_logits`` as ``args``."""
+        name, macro, model = self.name, self.macro, self.model
         kind = model.head.kind
         if not model.head.is_classifier:
             value = f"(double)logits[o] * {float(model.logit_scale).hex()}"
             what = "logits * logit scale"
             if self.log_link:
                 value, what = f"exp({value})", "exp(logits * logit scale), the Poisson mean,"
-            parts.append(
+            text = (
                 f"/* The {self.net.n_outputs} regression value(s) of one row: {what} computed in double\n"
-                "   and rounded once to float (float32 of IntegerMLP.predict). */\n"
-                f"static inline void {name}_predict(const float *x, float *out)\n"
+                f"   and rounded once to float (float32 of {self.reference}.predict). */\n"
+                f"static inline void {name}_predict({params}, float *out)\n"
                 "{\n"
                 f"    int32_t logits[{macro}_N_OUTPUTS];\n"
                 "    uint32_t o;\n"
-                f"    {name}_logits(x, logits);\n"
+                f"    {name}_logits({args}, logits);\n"
                 f"    for (o = 0; o < {macro}_N_OUTPUTS; ++o) {{\n"
                 f"        out[o] = (float)({value});\n"
                 "    }\n"
                 "}\n"
             )
         elif kind == "multilabel":
-            parts.append(
+            text = (
                 "/* Multilabel: labels[j] = 1 where label j is predicted (logit > 0), else 0, for the\n"
                 f"   {macro}_N_OUTPUTS labels; returns how many are predicted. */\n"
-                f"static inline int {name}_predict(const float *x, int *labels)\n"
+                f"static inline int {name}_predict({params}, int *labels)\n"
                 "{\n"
                 f"    int32_t logits[{macro}_N_OUTPUTS];\n"
                 "    uint32_t o;\n"
                 "    int count = 0;\n"
-                f"    {name}_logits(x, logits);\n"
+                f"    {name}_logits({args}, logits);\n"
                 f"    for (o = 0; o < {macro}_N_OUTPUTS; ++o) {{\n"
                 "        labels[o] = logits[o] > 0;\n"
                 "        count += labels[o];\n"
@@ -106,33 +119,31 @@ class InterfaceParts:
                 "}\n"
             )
         elif kind == "single_class":
-            parts.append(
+            text = (
                 f"/* One class seen in training ({_comment(model.classes_[0])}): always index 0. */\n"
-                f"static inline int {name}_predict(const float *x)\n"
-                "{\n"
-                "    (void)x;\n"
-                "    return 0;\n"
+                f"static inline int {name}_predict({params})\n"
+                "{\n" + "".join(f"    (void){a};\n" for a in args.split(", ")) + "    return 0;\n"
                 "}\n"
             )
         elif kind == "binary":
-            parts.append(
+            text = (
                 f"/* Binary: index 1 ({_comment(model.classes_[1])}) where the logit is > 0, else 0. */\n"
-                f"static inline int {name}_predict(const float *x)\n"
+                f"static inline int {name}_predict({params})\n"
                 "{\n"
                 "    int32_t logit;\n"
-                f"    {name}_logits(x, &logit);\n"
+                f"    {name}_logits({args}, &logit);\n"
                 "    return logit > 0;\n"
                 "}\n"
             )
         else:
-            parts.append(
+            text = (
                 f"/* Class index in [0, {macro}_N_CLASSES): the largest logit, the first one on ties. */\n"
-                f"static inline int {name}_predict(const float *x)\n"
+                f"static inline int {name}_predict({params})\n"
                 "{\n"
                 f"    int32_t logits[{macro}_N_OUTPUTS];\n"
                 "    uint32_t o;\n"
                 "    int best = 0;\n"
-                f"    {name}_logits(x, logits);\n"
+                f"    {name}_logits({args}, logits);\n"
                 f"    for (o = 1; o < {macro}_N_OUTPUTS; ++o) {{\n"
                 "        if (logits[o] > logits[best]) {\n"
                 "            best = (int)o;\n"
@@ -141,15 +152,15 @@ class InterfaceParts:
                 "    return best;\n"
                 "}\n"
             )
-        return "\n".join(parts)
+        return text
 
-    def macros(self) -> str:
+    def macros(self, inputs: list[str] | None = None) -> str:
+        """The macros; ``inputs`` (lines) replace ``NAME_N_FEATURES``."""
         macro, model, grid = self.macro, self.model, self.net.input_grid
         scale = float(model.logit_scale)
-        lines = [
-            f"#define {macro}_N_FEATURES {self.net.n_features}",
-            f"#define {macro}_N_OUTPUTS {self.net.n_outputs}",
-        ]
+        if inputs is None:
+            inputs = [f"#define {macro}_N_FEATURES {self.net.n_features}"]
+        lines = [*inputs, f"#define {macro}_N_OUTPUTS {self.net.n_outputs}"]
         classes = model.classes_
         if classes is not None:
             lines.append(f"#define {macro}_N_CLASSES {len(classes)}")
@@ -173,7 +184,7 @@ class InterfaceParts:
             f"#define {macro}_INPUT_QMAX {grid.qmax}",
         ]
         if classes is not None:
-            what = "label index" if model.multilabel else "class index"
+            what = "label index" if model.head.kind == "multilabel" else "class index"
             listing = "\n".join(f"   {j:>4} -> {_comment(c)}" for j, c in enumerate(classes))
             lines.append(f"/* Classes ({what} -> label):\n{listing} */")
             lines.append(f"#define {macro}_CLASS_NAMES {{{', '.join(_c_string(c) for c in classes)}}}")
@@ -182,19 +193,34 @@ class InterfaceParts:
                 lines.append(f"#define {macro}_CLASS_LABELS {{{', '.join(_int(v) for v in integral)}}}")
         return "\n".join(lines) + "\n"
 
-    def banner(self) -> str:
-        net, model, macro, name = self.net, self.model, self.macro, self.name
-        grid = net.input_grid
-        kind = _KIND_TEXT[model.head.kind]
-        real = "float" if self.dtype == np.float32 else "double"
-        if not model.head.is_classifier:
-            predict = f"void {name}_predict(const float *x, float *out);  -- {macro}_N_OUTPUTS values"
+    def predict_line(self, params: str = "const float *x") -> str:
+        """The banner's line declaring ``NAME_predict``."""
+        name, macro, head = self.name, self.macro, self.model.head
+        if not head.is_classifier:
+            predict = f"void {name}_predict({params}, float *out);  -- {macro}_N_OUTPUTS values"
             if self.log_link:
                 predict += ", exp of the real logits (Poisson)"
-        elif model.head.kind == "multilabel":
-            predict = f"int  {name}_predict(const float *x, int *labels); -- 0/1 per label, returns the count"
+        elif head.kind == "multilabel":
+            predict = f"int  {name}_predict({params}, int *labels); -- 0/1 per label, returns the count"
         else:
-            predict = f"int  {name}_predict(const float *x);              -- class index"
+            predict = f"int  {name}_predict({params});" + " " * max(1, 28 - len(params)) + "-- class index"
+        return predict
+
+    def grid_text(self) -> str:
+        """The banner's description of the input grid."""
+        grid = self.net.input_grid
+        if grid.per_feature:
+            where = f"scales {float(np.min(grid.scale))!r} to {float(np.max(grid.scale))!r}, one per feature"
+        else:
+            where = f"scale {float(grid.scale)!r}, zero point {int(grid.zero_point)}"
+        grid_text = f"{grid.bits}-bit, codes [{grid.qmin}, {grid.qmax}], {where}"
+        return grid_text + (", calibrated" if grid.calibrated else "")
+
+    def banner(self) -> str:
+        net, model, macro, name = self.net, self.model, self.macro, self.name
+        kind = _KIND_TEXT[model.head.kind]
+        real = "float" if self.dtype == np.float32 else "double"
+        predict = self.predict_line()
         features = ""
         if model.feature_names is not None:
             wrapped = textwrap.fill(
@@ -204,17 +230,11 @@ class InterfaceParts:
                 subsequent_indent="   ",
             )
             features = f"\n Features, in order:\n{wrapped}\n"
-        if grid.per_feature:
-            where = f"scales {float(np.min(grid.scale))!r} to {float(np.max(grid.scale))!r}, one per feature"
-        else:
-            where = f"scale {float(grid.scale)!r}, zero point {int(grid.zero_point)}"
-        grid_text = f"{grid.bits}-bit, codes [{grid.qmin}, {grid.qmax}], {where}"
-        grid_text += ", calibrated" if grid.calibrated else ""
         return (
             f"/* {name}.h: a quantized MLP {kind}, generated by skqat (integer-only inference).\n"
             "\n"
             f" {net.n_features} features -> {net.n_outputs} output(s); hidden activation {net.activation}.\n"
-            f" Input grid: {grid_text}.\n" + "\n".join(self.summary) + "\n"
+            f" Input grid: {self.grid_text()}.\n" + "\n".join(self.summary) + "\n"
             f" Tables: {self.table_bytes} bytes of static const data (flash).\n" + features + "\n"
             " API (every function is static inline; call any of them):\n"
             f"   void {name}_quantize_input(const float *x, {name}_code_t *codes);\n"
