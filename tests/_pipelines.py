@@ -117,7 +117,7 @@ def _as_frame(X, like):
     return X if isinstance(like, pd.DataFrame) else X.to_numpy(dtype=float)
 
 
-def fuzz_rows(model, X_train, X_test, rng, n_random=200):
+def fuzz_rows(model, X_train, X_test, rng, n_random=200, max_columns=24):
     """Held-out rows plus hard cases, as blocks (DataFrames or arrays, as the pipeline was fitted).
 
     A block holds rows alike: ``pipeline.predict`` accepts all of them or
@@ -134,21 +134,27 @@ def fuzz_rows(model, X_train, X_test, rng, n_random=200):
     rows = [frame]
     numeric = [frame.columns[c] for c in model.folded.numeric_columns]
     categorical = [frame.columns[c] for c in model.folded.categorical_columns]
+    # Wide data (MNIST): the per-column blocks for an evenly spread subset of columns.
+    every = [c for c in frame.columns]
+    if len(every) > max_columns:
+        keep = {every[i] for i in np.linspace(0, len(every) - 1, max_columns).astype(int)}
+    else:
+        keep = set(every)
     base = frame.sample(n_random, replace=True, random_state=int(rng.integers(1 << 31))).reset_index(drop=True)
     base = base.astype({c: object for c in categorical})
     # NaN in every column, one column at a time and all at once.
-    for column in frame.columns:
+    for column in [c for c in frame.columns if c in keep]:
         block = base.iloc[:10].copy()
         block[column] = np.nan
         rows.append(block)
     rows.append(base.iloc[:5].map(lambda v: np.nan) if hasattr(base, "map") else base.iloc[:5] * np.nan)
     # None and pd.NA in categorical columns; unknown categories.
-    for column in categorical:
+    for column in [c for c in categorical if c in keep]:
         block = base.iloc[:6].copy()
         block[column] = [None, pd.NA, "never-seen", "", "zz", np.nan]
         rows.append(block)
     # Far outside the training range, and random values in and around it.
-    for column in numeric:
+    for column in [c for c in numeric if c in keep]:
         low, high = float(train[column].min()), float(train[column].max())
         span = max(high - low, 1.0)
         block = base.iloc[:12].copy().astype({column: float})

@@ -40,7 +40,7 @@ FOLDABLE = (
     "KBinsDiscretizer (encode='ordinal', 'onehot' or 'onehot-dense')",
     "ColumnTransformer",
     "Pipeline",
-    "'passthrough' and 'drop'",
+    "'passthrough' and 'drop' (and FunctionTransformer() without a function)",
 )
 
 
@@ -166,7 +166,7 @@ def _fold_step(step, name: str, columns: list, sparse: bool, walk: _Walk):
         StandardScaler,
     )
 
-    if step is None or (isinstance(step, str) and step == "passthrough"):
+    if step is None or (isinstance(step, str) and step == "passthrough") or _identity(step):
         return columns, sparse
     if isinstance(step, str) and step == "drop":
         return [], False
@@ -443,6 +443,13 @@ def _expand_states(step, name: str, columns: list, n_out: list, sparse: bool, wa
 # ----------------------------------------------------------------------
 # Helpers
 # ----------------------------------------------------------------------
+def _identity(step) -> bool:
+    """A ``FunctionTransformer`` without functions: what a fitted ``ColumnTransformer`` holds for "passthrough"."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    return type(step) is FunctionTransformer and step.func is None
+
+
 def _as_numeric(column, where: str) -> _Numeric:
     if isinstance(column, _Numeric):
         return column

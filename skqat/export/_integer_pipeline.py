@@ -127,6 +127,7 @@ class IntegerPipeline:
         self._tables = tables
         self._column_of = {c: i for i, c in enumerate(folded.numeric_columns)}
         self._category_of = {c: i for i, c in enumerate(folded.categorical_columns)}
+        self._indexes: dict = {}  # pandas Index of each source's categories, per input dtype
 
     @staticmethod
     def _block(numeric: tuple, positions: list) -> tuple:
@@ -192,33 +193,32 @@ class IntegerPipeline:
     # Raw columns
     # ------------------------------------------------------------------
     def _raw(self, X) -> tuple:
-        """``(numeric float64 (n, n_numeric), categorical object (n, n_categorical))`` of raw ``X``."""
+        """``(numeric float64 (n, n_numeric), categorical columns)`` of raw ``X`` (Series or arrays)."""
         import pandas as pd
 
         folded = self.folded
         if hasattr(X, "columns"):
             if folded.from_dataframe:
-                missing = [c for c in folded.columns if c not in X.columns]
-                if missing:
-                    raise ValueError(f"X lacks the columns {missing}, which the pipeline was fitted on.")
-                frame = X[list(folded.columns)]
+                absent = [c for c in folded.columns if c not in X.columns]
+                if absent:
+                    raise ValueError(f"X lacks the columns {absent}, which the pipeline was fitted on.")
+                column = lambda c: X[folded.columns[c]]  # noqa: E731
             else:
-                frame = X
+                column = lambda c: X.iloc[:, c]  # noqa: E731
+            width = X.shape[1] if not folded.from_dataframe else len(folded.columns)
         else:
             array = np.asarray(X)
             if array.ndim != 2:
                 raise ValueError(f"X must be 2-dimensional (rows of raw columns), got shape {array.shape}.")
-            frame = pd.DataFrame(array)
-        if frame.shape[1] != len(folded.columns):
-            raise ValueError(
-                f"X has {frame.shape[1]} columns; the pipeline was fitted on {len(folded.columns)}."
-            )
-        n = len(frame)
+            column = lambda c: pd.Series(array[:, c])  # noqa: E731
+            width = array.shape[1]
+        if width != len(folded.columns):
+            raise ValueError(f"X has {width} columns; the pipeline was fitted on {len(folded.columns)}.")
+        n = len(X)
         numeric = np.empty((n, len(folded.numeric_columns)), dtype=np.float64)
         for i, c in enumerate(folded.numeric_columns):
-            column = frame.iloc[:, c]
             try:
-                numeric[:, i] = column.to_numpy(dtype=np.float64, na_value=np.nan)
+                numeric[:, i] = column(c).to_numpy(dtype=np.float64, na_value=np.nan)
             except (TypeError, ValueError) as exc:
                 raise ValueError(
                     f"Column {folded.columns[c]!r} must hold numbers (NaN for missing): {exc}"
@@ -229,13 +229,35 @@ class IntegerPipeline:
                 f"Input X contains infinity in column {bad!r}, which scikit-learn's preprocessing refuses; "
                 "replace it (by NaN to impute it) before predicting."
             )
-        categorical = [frame.iloc[:, c].to_numpy(dtype=object) for c in folded.categorical_columns]
-        return numeric, categorical
+        return numeric, [column(c) for c in folded.categorical_columns]
+
+    def _category_index(self, source, values) -> np.ndarray:
+        """Index of each value among ``source``'s categories (-1 if absent), by a hash lookup.
+
+        Arrow-backed string columns (pandas' default string dtype) are looked
+        up by pyarrow's ``index_in``; anything else by a pandas ``Index``.
+        """
+        import pandas as pd
+
+        arrow = _arrow_strings(values)
+        key = (id(source), "arrow" if arrow is not None else values.dtype)
+        index = self._indexes.get(key)
+        if index is None:
+            if arrow is not None and all(isinstance(c, str) for c in source.categories):
+                import pyarrow as pa
+
+                index = pa.array(list(source.categories), type=pa.string())
+            else:
+                index = pd.Index(source.categories, dtype=object)
+            self._indexes[key] = index
+        if isinstance(index, pd.Index):
+            return index.get_indexer(values.to_numpy(dtype=object) if arrow is not None else values.array)
+        import pyarrow.compute as pc
+
+        return pc.fill_null(pc.index_in(arrow, value_set=index), -1).to_numpy().astype(np.int64)
 
     def _states(self, numeric: np.ndarray, categorical: list) -> np.ndarray:
         """Category indices (``-1`` unknown, ``-2`` missing) or bins per source, int64 ``(n, n_sources)``."""
-        import pandas as pd
-
         folded = self.folded
         states = np.empty((len(numeric), len(folded.sources)), dtype=np.int64)
         for k, source in enumerate(folded.sources):
@@ -245,9 +267,8 @@ class IntegerPipeline:
                 states[:, k] = np.where(np.isnan(values), MISSING, bins)
             else:
                 values = categorical[self._category_of[source.column]]
-                missing = pd.isna(values)
-                index = pd.Index(source.categories, dtype=object).get_indexer(values)
-                states[:, k] = np.where(missing, MISSING, index)
+                index = self._category_index(source, values)
+                states[:, k] = np.where(values.isna().to_numpy(), MISSING, index)
         return states
 
     def quantize_input(self, X) -> tuple:
@@ -392,6 +413,17 @@ class IntegerPipeline:
             f"categorical={len(self.categorical_columns)}, sources={len(self.folded.sources)}, "
             f"nbytes={self.nbytes})"
         )
+
+
+def _arrow_strings(values):
+    """A pandas column's pyarrow string array when it is stored as one, else None."""
+    dtype = values.dtype
+    if getattr(dtype, "storage", None) != "pyarrow" or getattr(dtype, "kind", None) not in ("O", "U", "T"):
+        return None
+    import pyarrow as pa
+
+    array = pa.array(values.array)
+    return array if pa.types.is_string(array.type) or pa.types.is_large_string(array.type) else None
 
 
 __all__ += ["UNKNOWN", "MISSING"]
