@@ -86,3 +86,11 @@ def test_deploy_microcontroller():
     out = _run("deploy_microcontroller.py")
     assert "C logits equal IntegerMLP.integer_logits on every row: True" in out
     assert "C classes equal predict on" in out and "text" in out
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason=f"the shared data sets are not at {DATA}")
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not on the PATH")
+def test_deploy_pipeline():
+    out = _run("deploy_pipeline.py", "--data-dir", str(DATA))
+    assert "IntegerPipeline.predict equals pipeline.predict on 100.00% of the test rows" in out
+    assert "C program rows: 16281; equal to pipeline.predict: 100.00%" in out

@@ -21,6 +21,7 @@ ORDER = (
     "dask_search.py",
     "export_integer_and_onnx.py",
     "deploy_microcontroller.py",
+    "deploy_pipeline.py",
 )
 
 
