@@ -1,5 +1,5 @@
-"""Deploy a whole pipeline: raw Adult rows to a C program, with the scikit-learn pipeline's answers
-==============================================================================================
+"""Deploy a whole pipeline: raw Adult rows to a C program, with the pipeline's answers
+====================================================================================
 
 UCI Adult from its raw columns: a ``ColumnTransformer`` imputes and
 standardizes the 6 numeric columns, imputes and one-hot encodes the 8
