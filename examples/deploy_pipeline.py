@@ -54,7 +54,9 @@ import skqat
 # sys.argv[0] is this file, under python and under sphinx-gallery (which defines no __file__).
 ROOT = Path(sys.argv[0]).resolve().parents[1]
 parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-parser.add_argument("--data-dir", help="folder holding adult/ (default: $SKQAT_DATA_DIR, else ../shared/data)")
+parser.add_argument(
+    "--data-dir", help="folder holding adult/ (default: $SKQAT_DATA_DIR, else ../shared/data)"
+)
 args = parser.parse_args()
 given = args.data_dir or os.environ.get("SKQAT_DATA_DIR")
 data_dir = Path(given) if given else ROOT / ".." / "shared" / "data"
@@ -97,7 +99,11 @@ y_test = test.pop("income").str.rstrip(".")
 
 preprocess = ColumnTransformer(
     [
-        ("num", make_pipeline(SimpleImputer(), StandardScaler()), make_column_selector(dtype_include="number")),
+        (
+            "num",
+            make_pipeline(SimpleImputer(), StandardScaler()),
+            make_column_selector(dtype_include="number"),
+        ),
         (
             "cat",
             make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")),
@@ -190,7 +196,8 @@ int main(void) {{
             if (comma) *comma = 0;
             value = trim(field);
             if (role >= 0) {{
-                numeric[role] = strcmp(value, "?") == 0 ? (float)strtod("nan", NULL) : (float)strtod(value, NULL);
+                const char *number = strcmp(value, "?") == 0 ? "nan" : value;
+                numeric[role] = (float)strtod(number, NULL);
             }} else if (role > -1000) {{
                 const struct list *names = &categories[-1 - role];
                 int k;

@@ -18,7 +18,14 @@ import pandas as pd
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import KBinsDiscretizer, MinMaxScaler, OneHotEncoder, OrdinalEncoder, RobustScaler, StandardScaler
+from sklearn.preprocessing import (
+    KBinsDiscretizer,
+    MinMaxScaler,
+    OneHotEncoder,
+    OrdinalEncoder,
+    RobustScaler,
+    StandardScaler,
+)
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 
@@ -51,7 +58,11 @@ def adult_pipeline(seed=0, encoder=None, **params):
     encoder = encoder or OneHotEncoder(handle_unknown="ignore")
     ct = ColumnTransformer(
         [
-            ("num", make_pipeline(SimpleImputer(), StandardScaler()), make_column_selector(dtype_include="number")),
+            (
+                "num",
+                make_pipeline(SimpleImputer(), StandardScaler()),
+                make_column_selector(dtype_include="number"),
+            ),
             (
                 "cat",
                 make_pipeline(SimpleImputer(strategy="most_frequent"), encoder),
@@ -140,7 +151,9 @@ def fuzz_rows(model, X_train, X_test, rng, n_random=200, max_columns=24):
         keep = {every[i] for i in np.linspace(0, len(every) - 1, max_columns).astype(int)}
     else:
         keep = set(every)
-    base = frame.sample(n_random, replace=True, random_state=int(rng.integers(1 << 31))).reset_index(drop=True)
+    base = frame.sample(n_random, replace=True, random_state=int(rng.integers(1 << 31))).reset_index(
+        drop=True
+    )
     base = base.astype({c: object for c in categorical})
     # NaN in every column, one column at a time and all at once.
     for column in [c for c in frame.columns if c in keep]:
@@ -158,8 +171,20 @@ def fuzz_rows(model, X_train, X_test, rng, n_random=200, max_columns=24):
         low, high = float(train[column].min()), float(train[column].max())
         span = max(high - low, 1.0)
         block = base.iloc[:12].copy().astype({column: float})
-        block[column] = [low - 1e3 * span, high + 1e3 * span, -1e30, 1e30, -3e38, 3e38, low, high,
-                         -0.0, 0.0, 5e-324, -5e-324]
+        block[column] = [
+            low - 1e3 * span,
+            high + 1e3 * span,
+            -1e30,
+            1e30,
+            -3e38,
+            3e38,
+            low,
+            high,
+            -0.0,
+            0.0,
+            5e-324,
+            -5e-324,
+        ]
         rows.append(block)
         block = base.copy().astype({column: float})
         block[column] = rng.uniform(low - 0.5 * span, high + 0.5 * span, len(block))
@@ -190,7 +215,7 @@ def model_tie_values(model, per_feature=40, max_features=24) -> dict:
         column = folded.numeric_columns.index(feature.column)
         position = folded.numeric.index(feature)
 
-        def codes(x):
+        def codes(x, column=column, position=position):
             probe = np.zeros((len(x), len(folded.numeric_columns)))
             probe[:, column] = x
             return model._numeric_codes(probe)[:, position].astype(np.int64)

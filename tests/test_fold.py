@@ -15,6 +15,7 @@ import sys
 import textwrap
 import warnings
 
+import _pipelines as P
 import numpy as np
 import pandas as pd
 import pytest
@@ -36,8 +37,6 @@ from sklearn.preprocessing import (
 
 import skqat
 from skqat import IntegerPipeline, QuantizedMLPClassifier, QuantizedMLPRegressor
-
-import _pipelines as P
 
 NUMERIC = make_column_selector(dtype_include="number")
 CATEGORICAL = make_column_selector(dtype_exclude="number")
@@ -99,7 +98,9 @@ def assert_agrees(pipe, X_train, X_test, **kwargs):
     [
         OneHotEncoder(handle_unknown="ignore"),
         OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=5, drop="first"),
-        OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=50, drop="if_binary", sparse_output=False),
+        OneHotEncoder(
+            handle_unknown="infrequent_if_exist", min_frequency=50, drop="if_binary", sparse_output=False
+        ),
         OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
     ],
     ids=["onehot-ignore", "onehot-infrequent-first", "onehot-minfreq-ifbinary", "ordinal"],
@@ -107,7 +108,14 @@ def assert_agrees(pipe, X_train, X_test, **kwargs):
 def test_adult_pipeline_equals_predict(shared_data, encoder):
     pipe, X_train, X_test = P.adult_pipeline(encoder=encoder)
     model = assert_agrees(pipe, X_train, X_test)
-    assert model.numeric_columns == ["age", "fnlwgt", "education-num", "capital-gain", "capital-loss", "hours-per-week"]
+    assert model.numeric_columns == [
+        "age",
+        "fnlwgt",
+        "education-num",
+        "capital-gain",
+        "capital-loss",
+        "hours-per-week",
+    ]
     assert len(model.categorical_columns) == 8
 
 
@@ -168,7 +176,9 @@ def test_ties_are_exercised(shared_data):
 def test_imputers(adult, strategy):
     X_train, X_test, y = adult
     numeric = SimpleImputer(strategy=strategy, fill_value=-7)
-    categorical = SimpleImputer(strategy="most_frequent" if strategy in ("mean", "median") else strategy, fill_value="none")
+    categorical = SimpleImputer(
+        strategy="most_frequent" if strategy in ("mean", "median") else strategy, fill_value="none"
+    )
     ct = ColumnTransformer(
         [
             ("num", make_pipeline(numeric, StandardScaler()), NUMERIC),
@@ -204,8 +214,22 @@ def test_kbins(adult, encode, strategy):
     X_train, X_test, y = adult
     ct = ColumnTransformer(
         [
-            ("num", make_pipeline(SimpleImputer(strategy="median"), KBinsDiscretizer(n_bins=6, encode=encode, strategy=strategy)), NUMERIC),
-            ("cat", make_pipeline(SimpleImputer(strategy="constant", fill_value="NA"), OneHotEncoder(handle_unknown="ignore")), CATEGORICAL),
+            (
+                "num",
+                make_pipeline(
+                    SimpleImputer(strategy="median"),
+                    KBinsDiscretizer(n_bins=6, encode=encode, strategy=strategy),
+                ),
+                NUMERIC,
+            ),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="constant", fill_value="NA"),
+                    OneHotEncoder(handle_unknown="ignore"),
+                ),
+                CATEGORICAL,
+            ),
         ]
     )
     pipe = fit(make_pipeline(ct, P.model()), X_train, y)
@@ -216,8 +240,18 @@ def test_kbins(adult, encode, strategy):
 
 def test_kbins_then_scaler_and_values_at_edges(adult):
     X_train, X_test, y = adult
-    kbins = KBinsDiscretizer(n_bins=4, encode="ordinal", strategy="quantile", quantile_method="averaged_inverted_cdf")
-    ct = ColumnTransformer([("num", make_pipeline(SimpleImputer(), StandardScaler(), kbins, MinMaxScaler()), ["age", "hours-per-week"])])
+    kbins = KBinsDiscretizer(
+        n_bins=4, encode="ordinal", strategy="quantile", quantile_method="averaged_inverted_cdf"
+    )
+    ct = ColumnTransformer(
+        [
+            (
+                "num",
+                make_pipeline(SimpleImputer(), StandardScaler(), kbins, MinMaxScaler()),
+                ["age", "hours-per-week"],
+            )
+        ]
+    )
     pipe = fit(make_pipeline(ct, P.model()), X_train, y)
     model = skqat.export_integer(pipe)
     # Raw values whose scaled value sits on a bin edge, and their neighbours.
@@ -295,18 +329,33 @@ def test_nested_pipelines_set_output_and_scaler_after_the_column_transformer(adu
     X_train, X_test, y = adult
     inner = make_pipeline("passthrough", SimpleImputer(), make_pipeline(RobustScaler(), MaxAbsScaler()))
     ct = ColumnTransformer(
-        [("num", inner, NUMERIC), ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(sparse_output=False, handle_unknown="ignore")), CATEGORICAL)]
+        [
+            ("num", inner, NUMERIC),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"),
+                    OneHotEncoder(sparse_output=False, handle_unknown="ignore"),
+                ),
+                CATEGORICAL,
+            ),
+        ]
     ).set_output(transform="pandas")
     pipe = fit(make_pipeline(ct, StandardScaler(), "passthrough", P.model()), X_train, y)
     model = assert_agrees(pipe, X_train, X_test, n_random=50)
     # The scaler after the encoder reached the one-hot columns' stored values.
-    assert any(len(np.unique(f.values)) == 2 and not set(np.unique(f.values)) <= {0.0, 1.0} for f in model.folded.state_features)
+    assert any(
+        len(np.unique(f.values)) == 2 and not set(np.unique(f.values)) <= {0.0, 1.0}
+        for f in model.folded.state_features
+    )
 
 
 def test_sparse_output_then_scaler(adult):
-    """A sparse ColumnTransformer output reaches StandardScaler(with_mean=False), which multiplies by 1/scale."""
+    """A sparse ColumnTransformer output reaches StandardScaler(with_mean=False): it multiplies by 1/scale."""
     X_train, X_test, y = adult
-    ct = ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL)], remainder=SimpleImputer())
+    ct = ColumnTransformer(
+        [("cat", OneHotEncoder(handle_unknown="ignore"), CATEGORICAL)], remainder=SimpleImputer()
+    )
     pipe = fit(make_pipeline(ct, StandardScaler(with_mean=False), P.model()), X_train, y)
     assert pipe[0].sparse_output_
     model = assert_agrees(pipe, X_train, X_test, n_random=50)
@@ -318,7 +367,13 @@ def test_regressor_and_bare_estimator(adult):
     ct = ColumnTransformer(
         [
             ("num", make_pipeline(SimpleImputer(), StandardScaler()), ["age", "fnlwgt", "capital-gain"]),
-            ("cat", make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")), CATEGORICAL),
+            (
+                "cat",
+                make_pipeline(
+                    SimpleImputer(strategy="most_frequent"), OneHotEncoder(handle_unknown="ignore")
+                ),
+                CATEGORICAL,
+            ),
         ]
     )
     regressor = QuantizedMLPRegressor(hidden_layer_sizes=(8,), weight_bits=4, max_iter=10, random_state=0)
@@ -356,7 +411,9 @@ def test_unfoldable_steps_are_refused_by_name(adult, step, name):
     X_train, _, y = adult
     ct = ColumnTransformer([("num", make_pipeline(SimpleImputer(), step), ["age", "hours-per-week"])])
     pipe = fit(make_pipeline(ct, P.model()), X_train, y)
-    with pytest.raises(ValueError, match=rf"'columntransformer__num__.*' \({name}\) cannot be folded") as info:
+    with pytest.raises(
+        ValueError, match=rf"'columntransformer__num__.*' \({name}\) cannot be folded"
+    ) as info:
         skqat.export_integer(pipe)
     message = str(info.value)
     for foldable in ("StandardScaler", "OneHotEncoder", "KBinsDiscretizer", "ColumnTransformer"):
@@ -377,7 +434,9 @@ def test_not_a_skqat_pipeline_or_not_integer(adult):
 
 def test_column_read_as_number_and_category_is_refused(adult):
     X_train, _, y = adult
-    ct = ColumnTransformer([("a", StandardScaler(), ["age"]), ("b", OneHotEncoder(handle_unknown="ignore"), ["age"])])
+    ct = ColumnTransformer(
+        [("a", StandardScaler(), ["age"]), ("b", OneHotEncoder(handle_unknown="ignore"), ["age"])]
+    )
     pipe = fit(make_pipeline(ct, P.model()), X_train, y)
     with pytest.raises(ValueError, match="'age' is read both as a number and as a category"):
         skqat.export_integer(pipe)

@@ -125,3 +125,83 @@ def test_integer_graph_is_bit_exact_without_vnni(tmp_path, monkeypatch):
     mismatches = _emulated_mismatches(tmp_path, [*CONFIGS, "control-int8-weights"])
     assert mismatches.pop("control-int8-weights") > 0
     assert mismatches == dict.fromkeys(CONFIGS, 0)
+
+
+PIPELINE_CHILD = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    feeds = dict(np.load(sys.argv[1] + "/feeds.npz"))
+    feeds = {k: v.astype(object) if v.dtype.kind == "U" else v for k, v in feeds.items()}
+    expected = np.load(sys.argv[1] + "/logits.npy")
+    for name in ("pipeline", "control"):
+        path = sys.argv[1] + "/" + name + ".onnx"
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+        logits = session.run(["logits"], feeds)[0]
+        print(int(np.any(logits != expected, axis=1).sum()), len(logits))
+    """
+)
+
+
+def test_pipeline_integer_graph_is_bit_exact_without_vnni(tmp_path, monkeypatch):
+    """A folded pipeline's integer graph (numeric codes into QGemm, categorical rows added to its C)
+    with 8-bit weights gives the float32-requantized model's int32 logits on the AVX2 kernels too;
+    the same graph with int8 weights (the control) does not."""
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    import skqat
+
+    rng = np.random.default_rng(0)
+    n = 600
+    numeric = [f"x{i}" for i in range(12)]
+    frame = pd.DataFrame(rng.normal(0, 1, (n, len(numeric))) * np.arange(1, 13), columns=numeric)
+    frame["c"] = rng.choice(["x", "y", "z", "w"], n)
+    frame["d"] = rng.choice(["p", "q"], n)
+    frame.loc[rng.random(n) < 0.05, "x0"] = np.nan
+    y = (frame[numeric[1:]].sum(axis=1) > 0) ^ (frame["c"] == "x")
+    pipe = make_pipeline(
+        make_column_transformer(
+            (make_pipeline(SimpleImputer(), StandardScaler()), numeric),
+            (OneHotEncoder(handle_unknown="ignore"), ["c", "d"]),
+        ),
+        QuantizedMLPClassifier(hidden_layer_sizes=(32,), weight_bits=8, max_iter=15, random_state=0),
+    ).fit(frame, y)
+    rows = frame.copy()
+    # Codes at the grid's ends (all of one sign per row): where int16 pair sums saturate.
+    rows[numeric] = (
+        np.sign(rng.normal(size=(n, 1))) * np.abs(rows[numeric].fillna(0)) * rng.uniform(0.5, 8, (n, 1))
+    )
+    onx = skqat.to_onnx(pipe, rows[:1], integer_ops=True)
+    (tmp_path / "pipeline.onnx").write_bytes(onx.SerializeToString())
+    monkeypatch.setattr(_onnx_integer, "_signed_weights_exact", lambda layer, grid: True)
+    control = skqat.to_onnx(pipe, rows[:1], integer_ops=True)
+    (tmp_path / "control.onnx").write_bytes(control.SerializeToString())
+    feeds = {
+        name: (
+            rows[name].to_numpy(dtype=str) if name in ("c", "d") else rows[name].to_numpy(np.float64)
+        ).reshape(-1, 1)
+        for name in rows.columns
+    }
+    np.savez(tmp_path / "feeds.npz", **feeds)
+    reference = skqat.export_integer(pipe, requantize="float32")
+    np.save(tmp_path / "logits.npy", reference.integer_logits(*reference.quantize_input(rows)))
+    script = tmp_path / "child.py"
+    script.write_text(PIPELINE_CHILD)
+    done = subprocess.run(
+        [QEMU or "qemu-x86_64", "-cpu", EMULATED_CPU, sys.executable, str(script), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    mismatches, compared, control_mismatches, _ = map(int, done.stdout.split()[-4:])
+    assert (mismatches, compared) == (0, n)
+    assert control_mismatches > 0, "the emulation does not reach the saturating int16 kernels"

@@ -388,7 +388,7 @@ class _PipelineWriter(_Writer):
             f"#define {macro}_N_NUMERIC_FEATURES {self.n_codes}",
             f"#define {macro}_N_STATES {self.n_states}",
         ]
-        refused = {}
+        refused: dict = {}
         for source in folded.sources:
             n = source.n_values
             what = [w for w, bad in zip(("not among them", "missing"), source.errors[n:]) if bad]

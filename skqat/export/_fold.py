@@ -117,7 +117,9 @@ def fold_pipeline(pipeline) -> FoldedInput:
     for name, step in steps:
         columns, sparse = _fold_step(step, name, columns, sparse, walk)
     if len(columns) != estimator.n_features_in_:  # pragma: no cover - scikit-learn checked it at fit
-        raise ValueError(f"the pipeline hands {len(columns)} columns to a network of {estimator.n_features_in_}.")
+        raise ValueError(
+            f"the pipeline hands {len(columns)} columns to a network of {estimator.n_features_in_}."
+        )
     numeric, state_features = [], []
     for feature, column in enumerate(columns):
         if isinstance(column, _State):
@@ -218,7 +220,9 @@ def _fold_imputer(imputer, name: str, columns: list, sparse: bool, walk: _Walk) 
         if isinstance(column, _Raw) and column.fill is None:
             out.append(_Raw(column.column, (missing, stat)))
         elif isinstance(column, _Numeric) and _is_number(stat):
-            out.append(_Numeric(column.column, column.ops + (("fill", np.float64(missing), np.float64(stat)),)))
+            out.append(
+                _Numeric(column.column, column.ops + (("fill", np.float64(missing), np.float64(stat)),))
+            )
         elif isinstance(column, _State):
             out.append(column)  # replaced below by the step's own transform
         else:
@@ -235,7 +239,13 @@ def _fold_scaler(scaler, name: str, columns: list, sparse: bool, walk: _Walk) ->
             out.append(column)
         else:
             column = _as_numeric(column, name)
-            out.append(_Numeric(column.column, column.ops + tuple((kind, *(c[j] if np.ndim(c) else c for c in consts)) for kind, *consts in ops_of)))
+            out.append(
+                _Numeric(
+                    column.column,
+                    column.ops
+                    + tuple((kind, *(c[j] if np.ndim(c) else c for c in consts)) for kind, *consts in ops_of),
+                )
+            )
     walk.steps.append(f"{name}: {type(scaler).__name__}")
     return _through_states(scaler, name, columns, out, sparse)
 
@@ -372,7 +382,10 @@ def _transform_states(step, name: str, columns: list, sparse: bool, walk: _Walk 
         if isinstance(column, _State):
             ok = np.ones(len(column.values), dtype=bool)
             for s in range(len(column.values)):
-                probe = [c if k == j or not isinstance(c, _State) else _State(c.source, c.values[:1]) for k, c in enumerate(columns)]
+                probe = [
+                    c if k == j or not isinstance(c, _State) else _State(c.source, c.values[:1])
+                    for k, c in enumerate(columns)
+                ]
                 probe[j] = _State(column.source, column.values[s : s + 1])
                 try:
                     step.transform(_state_matrix(step, probe, 1, sparse))
@@ -396,7 +409,11 @@ def _transform_states(step, name: str, columns: list, sparse: bool, walk: _Walk 
                 columns,
                 rows,
                 sparse,
-                override=lambda j, c: np.where(safe[j], c.values, c.values[first_ok[j]]) if c.values.dtype != object else _replace(c.values, safe[j], first_ok[j]),
+                override=lambda j, c: (
+                    np.where(safe[j], c.values, c.values[first_ok[j]])
+                    if c.values.dtype != object
+                    else _replace(c.values, safe[j], first_ok[j])
+                ),
             )
         )
     )
@@ -420,7 +437,9 @@ def _through_states(step, name: str, columns: list, out: list, sparse: bool) -> 
     ]
 
 
-def _expand_states(step, name: str, columns: list, n_out: list, sparse: bool, walk: _Walk | None = None) -> list:
+def _expand_states(
+    step, name: str, columns: list, n_out: list, sparse: bool, walk: _Walk | None = None
+) -> list:
     """The output columns of an encoding step whose inputs are all states (``n_out[j]`` per input)."""
     for column in columns:
         if not isinstance(column, _State):  # pragma: no cover - the callers make every column a state
@@ -444,7 +463,7 @@ def _expand_states(step, name: str, columns: list, n_out: list, sparse: bool, wa
 # Helpers
 # ----------------------------------------------------------------------
 def _identity(step) -> bool:
-    """A ``FunctionTransformer`` without functions: what a fitted ``ColumnTransformer`` holds for "passthrough"."""
+    """A ``FunctionTransformer`` without functions (a fitted ``ColumnTransformer``'s "passthrough")."""
     from sklearn.preprocessing import FunctionTransformer
 
     return type(step) is FunctionTransformer and step.func is None
@@ -497,7 +516,11 @@ def _check_column_roles(folded: FoldedInput) -> None:
         )
     for column in categorical:
         lists = [s.categories for s in folded.sources if s.column == column and s.categories is not None]
-        if any(len(c) != len(lists[0]) or not all(a == b or (_is_nan(a) and _is_nan(b)) for a, b in zip(c, lists[0])) for c in lists):
+        if any(
+            len(c) != len(lists[0])
+            or not all(a == b or (_is_nan(a) and _is_nan(b)) for a, b in zip(c, lists[0]))
+            for c in lists
+        ):
             raise ValueError(
                 f"Raw column {folded.columns[column]!r} is encoded twice with different categories; "
                 "the integer model takes one category index per column."

@@ -92,9 +92,7 @@ def apply_ops(x: np.ndarray, ops: tuple) -> np.ndarray:
 
 def op_signature(ops: tuple) -> tuple:
     """The kinds of ``ops`` (and whether each ``fill`` is for NaN): features sharing it run as one block."""
-    return tuple(
-        (kind, bool(np.isnan(constants[0]))) if kind == "fill" else kind for kind, *constants in ops
-    )
+    return tuple((kind, bool(np.isnan(constants[0]))) if kind == "fill" else kind for kind, *constants in ops)
 
 
 @dataclass(frozen=True)
@@ -153,7 +151,10 @@ class StateSource:
     @property
     def n_values(self) -> int:
         """Number of categories (or bins)."""
-        return len(self.categories) if self.categories is not None else len(self.edges) + 1
+        if self.categories is not None:
+            return len(self.categories)
+        assert self.edges is not None, "a source has categories or bin edges"
+        return len(self.edges) + 1
 
     @property
     def n_states(self) -> int:
@@ -246,7 +247,7 @@ def _scalar(value):
 
 
 def _value(item):
-    (kind, value), = item.items()
+    ((kind, value),) = item.items()
     return {"int": int, "float": float, "str": str}[kind](value)
 
 
@@ -315,7 +316,9 @@ def folded_from_json(text: str) -> FoldedInput:
             for s in record["sources"]
         ),
         state_features=tuple(
-            StateFeature(f["source"], f["feature"], np.array([_value(v) for v in f["values"]], dtype=np.float64))
+            StateFeature(
+                f["source"], f["feature"], np.array([_value(v) for v in f["values"]], dtype=np.float64)
+            )
             for f in record["state_features"]
         ),
         n_features=int(record["n_features"]),

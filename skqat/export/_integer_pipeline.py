@@ -119,8 +119,11 @@ class IntegerPipeline:
         for feature in folded.state_features:
             f = feature.feature
             one = GridParams(
-                sub(params.scale, f), sub(params.inverse, f), None if params.zero is None else sub(params.zero, f),
-                params.qmin, params.qmax,
+                sub(params.scale, f),
+                sub(params.inverse, f),
+                None if params.zero is None else sub(params.zero, f),
+                params.qmin,
+                params.qmax,
             )
             state_levels = one.levels(feature.values.astype(dtype)).astype(np.int64)
             tables[feature.source] += np.outer(state_levels, levels[:, f])
@@ -172,7 +175,7 @@ class IntegerPipeline:
 
     @property
     def logit_scale(self) -> float:
-        return float(self.network.logit_scale)
+        return float(self.network.logit_scale)  # type: ignore[arg-type]
 
     @property
     def nbytes(self) -> int:
@@ -183,9 +186,15 @@ class IntegerPipeline:
         first = network.layers[0]
         n_hidden, n_in = first.shape
         state_weights = first.weight_grid.bits * n_hidden * len(folded.state_features) // 8
-        tables = sum(t.size * smallest_int_dtype(int(t.min(initial=0)), int(t.max(initial=0))).itemsize for t in self._tables)
+        tables = sum(
+            t.size * smallest_int_dtype(int(t.min(initial=0)), int(t.max(initial=0))).itemsize
+            for t in self._tables
+        )
         constants = 8 * sum(len(c) for f in folded.numeric for _, *c in f.ops)
-        constants += 8 * sum(len(s.edges) + sum(len(c) for _, *c in s.front) for s in folded.sources if s.edges is not None)
+        constants += 8 * sum(
+            len(s.edges) + sum(len(c) for _, *c in s.front) for s in folded.sources if s.edges is not None
+        )
+        assert network.input_grid is not None, "an integer network has an input grid"
         grid_state = 8 * len(folded.state_features) if network.input_grid.per_feature else 0
         return network.nbytes() - state_weights - grid_state + tables + constants
 
@@ -224,7 +233,9 @@ class IntegerPipeline:
                     f"Column {folded.columns[c]!r} must hold numbers (NaN for missing): {exc}"
                 ) from None
         if np.isinf(numeric).any():
-            bad = folded.columns[folded.numeric_columns[int(np.flatnonzero(np.isinf(numeric).any(axis=0))[0])]]
+            bad = folded.columns[
+                folded.numeric_columns[int(np.flatnonzero(np.isinf(numeric).any(axis=0))[0])]
+            ]
             raise ValueError(
                 f"Input X contains infinity in column {bad!r}, which scikit-learn's preprocessing refuses; "
                 "replace it (by NaN to impute it) before predicting."
@@ -327,8 +338,10 @@ class IntegerPipeline:
         for k, source in enumerate(self.folded.sources):
             rows = source.state_index(states[:, k])
             if source.errors[rows].any():
-                value = "a missing value" if (states[:, k][source.errors[rows]] == MISSING).any() else (
-                    "a category it did not see at fit"
+                value = (
+                    "a missing value"
+                    if (states[:, k][source.errors[rows]] == MISSING).any()
+                    else ("a category it did not see at fit")
                 )
                 raise ValueError(
                     f"Column {self.columns[source.column]!r} holds {value}, which step {source.step!r} "
@@ -402,7 +415,10 @@ class IntegerPipeline:
         return cls(network, folded, requantize=requantize)
 
     def to_c(self, path, name: str = "skqat_model") -> Path:
-        """Write a C99 header computing :meth:`integer_logits` from raw values (:mod:`skqat.export._c_pipeline`)."""
+        """Write a C99 header computing :meth:`integer_logits` from raw values.
+
+        See :mod:`skqat.export._c_pipeline` for the functions and macros.
+        """
         from ._c_pipeline import write_pipeline_header
 
         return write_pipeline_header(self, path, name)
