@@ -270,6 +270,14 @@ class GridParams:
         zero = np.asarray(grid.zero_point, dtype=dtype) if grid.nonzero_zero_point else None
         return cls(scale, np.reciprocal(scale), zero, grid.qmin, grid.qmax)
 
+    def select(self, features) -> GridParams:
+        """The grids of some features (an index or index array) of a per-feature grid; a per-tensor
+        grid is the same for every feature."""
+        if np.ndim(self.scale) == 0:
+            return self
+        zero = None if self.zero is None else self.zero[features]
+        return GridParams(self.scale[features], self.inverse[features], zero, self.qmin, self.qmax)
+
     @classmethod
     def of(cls, grid: FrozenGrid | None, dtype) -> GridParams | None:
         """The grid the float ``predict`` applies, or None (no grid, or one calibrated for deployment)."""

@@ -373,7 +373,7 @@ def _transform_states(step, name: str, columns: list, sparse: bool, walk: _Walk 
     rows = max(len(c.values) for c in states)
     try:
         return _dense(step.transform(_state_matrix(step, columns, rows, sparse)))
-    except ValueError:
+    except (ValueError, TypeError):  # TypeError: scikit-learn's encoders on NaN among strings
         pass
     # Some state is refused (an unknown category under handle_unknown="error",
     # NaN without an imputer): find which, one column and one state at a time.
@@ -389,7 +389,7 @@ def _transform_states(step, name: str, columns: list, sparse: bool, walk: _Walk 
                 probe[j] = _State(column.source, column.values[s : s + 1])
                 try:
                     step.transform(_state_matrix(step, probe, 1, sparse))
-                except ValueError:
+                except (ValueError, TypeError):
                     ok[s] = False
             if not ok.any():
                 raise _refuse(step, name, "it refuses every value of one of its columns")
@@ -401,28 +401,15 @@ def _transform_states(step, name: str, columns: list, sparse: bool, walk: _Walk 
                     source.column, source.categories, source.front, source.edges, errors, source.step
                 )
             safe[j] = ok
-    first_ok = {j: np.flatnonzero(ok)[0] for j, ok in safe.items()}
-    out = _dense(
-        step.transform(
-            _state_matrix(
-                step,
-                columns,
-                rows,
-                sparse,
-                override=lambda j, c: (
-                    np.where(safe[j], c.values, c.values[first_ok[j]])
-                    if c.values.dtype != object
-                    else _replace(c.values, safe[j], first_ok[j])
-                ),
-            )
-        )
-    )
-    return out
+    # Refused states take an accepted state's value (their outputs are set to zero later).
+    matrix = _state_matrix(step, columns, rows, sparse, override=lambda j, c: _accepted(c.values, safe[j]))
+    return _dense(step.transform(matrix))
 
 
-def _replace(values: np.ndarray, ok: np.ndarray, first: int) -> np.ndarray:
+def _accepted(values: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """``values`` with the refused ones replaced by the first accepted one."""
     values = values.copy()
-    values[~ok] = values[first]
+    values[~ok] = values[np.flatnonzero(ok)[0]]
     return values
 
 

@@ -96,17 +96,8 @@ class IntegerPipeline:
         levels = weight_levels(network.layers[0]).astype(np.int64)  # (n_hidden, n_features)
         first = self._plan.layers[0]
 
-        def sub(values, index):
-            return values if np.ndim(values) == 0 else np.asarray(values)[index]
-
         numeric_index = np.array([f.feature for f in folded.numeric], dtype=np.int64)
-        self._numeric_grid = GridParams(
-            sub(params.scale, numeric_index),
-            sub(params.inverse, numeric_index),
-            None if params.zero is None else sub(params.zero, numeric_index),
-            params.qmin,
-            params.qmax,
-        )
+        self._numeric_grid = params.select(numeric_index)
         self._numeric_weights = np.ascontiguousarray(levels[:, numeric_index].T, dtype=first.weights.dtype)
         self._bias = first.bias.astype(np.int64)
         # Numeric features sharing their operations' kinds run as one block.
@@ -118,13 +109,7 @@ class IntegerPipeline:
         tables = [np.zeros((s.n_states, levels.shape[0]), dtype=np.int64) for s in folded.sources]
         for feature in folded.state_features:
             f = feature.feature
-            one = GridParams(
-                sub(params.scale, f),
-                sub(params.inverse, f),
-                None if params.zero is None else sub(params.zero, f),
-                params.qmin,
-                params.qmax,
-            )
+            one = params.select(f)
             state_levels = one.levels(feature.values.astype(dtype)).astype(np.int64)
             tables[feature.source] += np.outer(state_levels, levels[:, f])
         self._tables = tables
