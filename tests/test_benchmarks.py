@@ -70,6 +70,38 @@ def test_deploy_quick(tmp_path):
     assert "Integer-only model against predict" in text and (tmp_path / "deploy.png").stat().st_size > 10_000
 
 
+def test_deploy_pipeline_quick(tmp_path):
+    pytest.importorskip("skl2onnx", reason="the onnx extra is not installed")
+    pytest.importorskip("tabulate", reason="pandas' markdown tables need tabulate (the test extra has it)")
+    out = tmp_path / "deploy_pipeline.md"
+    _run("deploy.py", "--pipeline", "--quick", "--rows", "200", "--repeats", "1", "--out", str(out))
+    text = out.read_text()
+    # The CPU and its VNNI flags are recorded; the batch is the rows asked for.
+    assert "with avx" in text or "no VNNI" in text
+    assert "200 rows ms" in text
+    for name in ["adult", "letter"]:
+        lines = [line for line in text.splitlines() if line.startswith(f"| {name} ")]
+        systems = [line.split("|")[2].strip() for line in lines]
+        # Seven timed systems, then the two C headers of the flash table.
+        assert systems[:7] == [
+            "sklearn pipeline",
+            "IntegerPipeline",
+            "C header (ctypes)",
+            "skl2onnx float",
+            "skl2onnx integer_ops",
+            "folded ONNX",
+            "folded ONNX integer_ops",
+        ]
+        agreement = {s: float(line.split("|")[3]) for s, line in zip(systems[:7], lines)}
+        # The exact paths compute pipeline.predict's labels on every row.
+        for exact in ["sklearn pipeline", "IntegerPipeline", "C header (ctypes)", "folded ONNX"]:
+            assert agreement[exact] == 1.0
+        assert all(0.9 <= a <= 1.0 for a in agreement.values())
+        assert [s.split(":")[0] for s in systems[7:]] == ["folded", "network only"]
+        assert sum(f"- {name}: " in line for line in text.splitlines()) == 4  # the feeds note, 3 targets
+    assert "## Targets" in text and "## C flash size" in text
+
+
 @pytest.mark.parametrize("path", [[], ["--autograd"]], ids=["explicit", "autograd"])
 def test_profile_fit_runs(path):
     stdout = _run("profile_fit.py", "--epochs", "2", "--rows", "40", *path)
