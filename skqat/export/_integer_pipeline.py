@@ -209,6 +209,11 @@ class IntegerPipeline:
         if width != len(folded.columns):
             raise ValueError(f"X has {width} columns; the pipeline was fitted on {len(folded.columns)}.")
         n = len(X)
+        if not hasattr(X, "columns") and array.dtype.kind in "fiub":
+            # A numeric array: its columns as they are, without a pandas Series each.
+            numeric = array[:, list(folded.numeric_columns)].astype(np.float64)
+            self._refuse_infinity(numeric)
+            return numeric, [column(c) for c in folded.categorical_columns]
         numeric = np.empty((n, len(folded.numeric_columns)), dtype=np.float64)
         for i, c in enumerate(folded.numeric_columns):
             try:
@@ -217,7 +222,13 @@ class IntegerPipeline:
                 raise ValueError(
                     f"Column {folded.columns[c]!r} must hold numbers (NaN for missing): {exc}"
                 ) from None
+        self._refuse_infinity(numeric)
+        return numeric, [column(c) for c in folded.categorical_columns]
+
+    def _refuse_infinity(self, numeric: np.ndarray) -> None:
+        """Raise where scikit-learn's preprocessing does: infinity in a numeric column."""
         if np.isinf(numeric).any():
+            folded = self.folded
             bad = folded.columns[
                 folded.numeric_columns[int(np.flatnonzero(np.isinf(numeric).any(axis=0))[0])]
             ]
@@ -225,7 +236,6 @@ class IntegerPipeline:
                 f"Input X contains infinity in column {bad!r}, which scikit-learn's preprocessing refuses; "
                 "replace it (by NaN to impute it) before predicting."
             )
-        return numeric, [column(c) for c in folded.categorical_columns]
 
     def _category_index(self, source, values) -> np.ndarray:
         """Index of each value among ``source``'s categories (-1 if absent), by a hash lookup.
