@@ -108,9 +108,9 @@ def fold_pipeline(pipeline) -> FoldedInput:
 
     estimator = final_estimator(pipeline)
     steps = list(pipeline.steps[:-1]) if isinstance(pipeline, Pipeline) else []
-    first = pipeline if not steps else pipeline
-    names = getattr(first, "feature_names_in_", None)
-    n_columns = int(getattr(first, "n_features_in_", estimator.n_features_in_))
+    # A Pipeline reports its first step's input columns.
+    names = getattr(pipeline, "feature_names_in_", None)
+    n_columns = int(getattr(pipeline, "n_features_in_", estimator.n_features_in_))
     walk = _Walk()
     columns: list = [_Raw(j) for j in range(n_columns)]
     sparse = False
@@ -256,23 +256,17 @@ def _scaler_ops(scaler, sparse: bool) -> list:
 
     f64 = lambda a: np.asarray(a, dtype=np.float64)  # noqa: E731
     ops: list = []
-    if isinstance(scaler, StandardScaler):
-        if sparse:
-            if scaler.with_std:
-                ops.append(("mul", 1 / f64(scaler.scale_)))
-        else:
-            if scaler.with_mean:
-                ops.append(("sub", f64(scaler.mean_)))
-            if scaler.with_std:
-                ops.append(("div", f64(scaler.scale_)))
-    elif isinstance(scaler, RobustScaler):
-        if sparse:
-            if scaler.with_scaling:
+    if isinstance(scaler, (StandardScaler, RobustScaler)):
+        standard = isinstance(scaler, StandardScaler)
+        centers = scaler.with_mean if standard else scaler.with_centering
+        scales = scaler.with_std if standard else scaler.with_scaling
+        if sparse:  # scikit-learn never centers sparse input; it multiplies by 1/scale
+            if scales:
                 ops.append(("mul", 1.0 / f64(scaler.scale_)))
         else:
-            if scaler.with_centering:
-                ops.append(("sub", f64(scaler.center_)))
-            if scaler.with_scaling:
+            if centers:
+                ops.append(("sub", f64(scaler.mean_ if standard else scaler.center_)))
+            if scales:
                 ops.append(("div", f64(scaler.scale_)))
     elif isinstance(scaler, MaxAbsScaler):
         ops.append(("mul", 1.0 / f64(scaler.scale_)) if sparse else ("div", f64(scaler.scale_)))
