@@ -661,9 +661,10 @@ def main(argv=None) -> None:
             "`penalty` with `quant_lambda=0` is post-training rounding (train float, then round).",
             experiment_b_table(results),
             '## Budget: `weight_bits="learned"` with `target_bits` (bounds (2, 8))',
-            "The learned model trains at 8 bits for a quarter of the epochs, measures each layer's loss at "
-            "each width, picks the widths with an exact knapsack and fine-tunes. The uniform model trains at "
-            "its width from the start. Brevitas: `QuantLinear` at the same width, split, epochs and Adam.",
+            "The learned model warms up at 8 bits for a quarter of the epochs, measures each layer's loss at "
+            "each width, picks the widths with an exact knapsack, and trains them for all the epochs (the "
+            "warm-up comes on top). The uniform model trains at its width from the start. Brevitas: "
+            "`QuantLinear` at the same width, split, epochs and Adam.",
             budget_table(results),
             "### The price form: `bit_lambda` (loss units per mean bit)",
             price_table(results),

@@ -205,7 +205,11 @@ class ExplicitGradients:
         self._bias_positions = [position[id(layer.bias)] for layer in module.layers]
 
         def positions(quantizer):
-            return [] if quantizer is None else [position[id(p)] for p in quantizer.explicit_parameters()]
+            return (
+                []
+                if quantizer is None
+                else [position[id(p)] for p in quantizer.explicit_parameters() if id(p) in position]
+            )
 
         self._weight_quantizer_positions = [positions(q) for _, _, q, _ in self.layers]
         self._activation_quantizer_positions = [positions(q) for q in self.activation_quantizers]

@@ -293,7 +293,9 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
     def _new_optimizer(self, module):
         params = [p for p in module.parameters() if p.requires_grad]
         position = {id(p): i for i, p in enumerate(params)}
-        grid_scales = [(position[id(p)], log_scale) for p, log_scale in module.scaled_parameters()]
+        grid_scales = [
+            (position[id(p)], log_scale) for p, log_scale in module.scaled_parameters() if id(p) in position
+        ]
         return make_optimizer(
             self.solver,
             params,
@@ -431,6 +433,18 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         try:
             with training_threads(batch_size, self._spec["layer_sizes"], data.X.device) as threads, progress:
                 self._n_threads = threads
+                if first and not incremental and self._module.bits_unallocated():
+                    # weight_bits="learned": the widths are chosen on a warm-up before the epochs.
+                    interrupted = schedule.warm_up_and_allocate(
+                        self._module,
+                        self._new_optimizer(self._module),
+                        data,
+                        objective,
+                        batch_size=batch_size,
+                        shuffle=self.shuffle,
+                        rng=self._random_state,
+                    )
+                    n_epochs = 0 if interrupted else n_epochs
                 n_done = fit_loop(
                     self._module,
                     self._optimizer,

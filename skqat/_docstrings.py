@@ -166,14 +166,14 @@ NETWORK_PARAMETERS = """\
         With ``weight_bits="learned"``: the budget, the most mean bits per
         weight (total weight bits divided by the number of weights). It is a
         guarantee: ``weight_bits_`` holds integer widths within
-        ``bit_bounds`` whose mean is at most ``target_bits``. The network
-        trains at ``max_bits`` for a quarter of the quantized epochs; then
-        each layer's loss at each width is measured on up to 2048 training
-        rows, an exact knapsack picks the widths that lose least within the
-        budget, and training goes on at those widths. A fit that stops
-        earlier, and ``partial_fit``, allocate at the end of the call. The
-        widths are chosen once per model: later ``partial_fit`` and
-        warm-start ``fit`` calls keep them.
+        ``bit_bounds`` whose mean is at most ``target_bits``. A warm-up
+        trains the network at ``max_bits`` for a quarter of the quantized
+        epochs, on top of ``max_iter``; then each layer's loss at each width
+        is measured on up to 2048 training rows, an exact knapsack picks the
+        widths that lose least within the budget, and those widths train for
+        all ``max_iter`` epochs. ``partial_fit`` allocates at the end of its
+        first call. The widths are chosen once per model: later
+        ``partial_fit`` and warm-start ``fit`` calls keep them.
 
     target_bytes : int or None, default=None
         With ``weight_bits="learned"``, instead of ``target_bits``: the most
