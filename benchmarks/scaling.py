@@ -1,38 +1,52 @@
-"""How skqat's fit scales with rows, its memory, and its throughput against bare matmuls.
+"""How fit's memory and time scale with rows: skqat holding codes, skqat holding floats, scikit-learn.
 
 Usage::
 
-    python benchmarks/scaling.py                  # W2 at 10k, 100k and 1M rows, 2 epochs each
-    python benchmarks/scaling.py --rows 10000 100000 --epochs 1
+    python benchmarks/scaling.py                          # 100k, 1M, 3M and 10M rows, 1 epoch
+    python benchmarks/scaling.py --rows 100000 1000000 --before /path/to/older/checkout
 
-For each size, in a fresh process: the W2 problem (100 features, 10 classes,
-float32, hidden (256, 128), batch 256, 4-bit weights / 8-bit activations)
-is fitted for ``--epochs`` epochs. Reported:
+The data: the W2 problem (``make_classification``, 100 features, 10
+classes, standardized, float32) at 1,000,000 rows; larger sizes repeat those
+rows with a little Gaussian jitter. It is written once to ``--data-dir`` as
+``.npy`` files, and every measurement runs in a fresh process that reads its
+rows from them, imports torch, skqat and scikit-learn, and only then starts
+counting: the memory reported is what ``fit`` adds to that process's peak
+resident set size (sampled every 5 ms), beyond the data it was given.
 
-- fit seconds, and seconds per million row-epochs relative to the smallest
-  size (1.0 = exactly proportional);
-- the peak resident memory that ``fit`` adds over the process before it,
-  against the float32 size of the training data;
-- ``predict`` on all rows, with its added peak memory (predict works in
-  blocks of 65,536 rows);
-- the same forward and backward matrix products timed alone with ``torch.mm``
-  (3 per layer and step), as a share of the fit time.
+The model: hidden (256, 128), batch 256, one epoch. skqat trains with 4-bit
+weights, 8-bit activations and its default 8-bit per-feature input grid:
 
-Writes ``docs/results/scaling.md``.
+- ``skqat, codes``: the default; once the input grid is fixed, fit holds the
+  training rows as int8 codes and decodes each batch;
+- ``skqat, floats``: the same fit holding the float rows
+  (``TrainingData.hold_codes = False``; the same model, bit for bit);
+- ``skqat <before>``: with ``--before PATH``, the skqat checkout at PATH
+  (what the float copy of earlier releases cost);
+- ``scikit-learn``: ``MLPClassifier`` with the same layers, batch and epoch,
+  up to ``--sklearn-max-rows`` rows (it takes minutes per million).
+
+Writes ``docs/results/scaling.md`` and ``docs/results/scaling.png``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
+import numpy as np
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+
+BASE_ROWS = 1_000_000
+N_FEATURES = 100
+CHUNK_ROWS = 250_000
 
 
 class PeakMemory:
@@ -68,101 +82,173 @@ class PeakMemory:
         return (self.peak - self.start) / 2**20
 
 
-def matmul_seconds(n_rows: int, epochs: int, layer_sizes, batch: int) -> float:
-    """Time of the fit's matrix products alone: per layer, forward x@W and backward grad_W and grad_x."""
-    import torch
-
-    steps = epochs * -(-n_rows // batch)
-    pairs = list(zip(layer_sizes[:-1], layer_sizes[1:]))
-    tensors = [(torch.randn(batch, i), torch.randn(i, o), torch.randn(batch, o)) for i, o in pairs]
-    for x, w, g in tensors:  # warm up
-        torch.mm(x, w), torch.mm(g.T, x), torch.mm(g, w.T)
-    start = time.perf_counter()
-    for _ in range(steps):
-        for x, w, g in tensors:
-            torch.mm(x, w)
-            torch.mm(x.T, g)
-            torch.mm(g, w.T)
-    return time.perf_counter() - start
-
-
-def measure(rows: int, epochs: int) -> dict:
-    import warnings
-
+def write_data(folder: Path, rows: int) -> tuple[Path, Path]:
+    """``X.npy`` (float32) and ``y.npy`` with at least ``rows`` rows, written chunk by chunk."""
     from _workloads import w2_data
 
-    from skqat import QuantizedMLPClassifier
+    folder.mkdir(parents=True, exist_ok=True)
+    x_path, y_path = folder / "X.npy", folder / "y.npy"
+    if x_path.exists() and np.load(x_path, mmap_mode="r").shape[0] >= rows:
+        return x_path, y_path
+    base_X, base_y = w2_data(BASE_ROWS)
+    X = np.lib.format.open_memmap(x_path, mode="w+", dtype=np.float32, shape=(rows, N_FEATURES))
+    y = np.empty(rows, dtype=np.int64)
+    rng = np.random.default_rng(0)
+    for start in range(0, rows, CHUNK_ROWS):
+        stop = min(start + CHUNK_ROWS, rows)
+        source = np.arange(start, stop) % BASE_ROWS
+        jitter = 0.0 if stop <= BASE_ROWS else 0.05
+        X[start:stop] = base_X[source] + jitter * rng.standard_normal((stop - start, N_FEATURES), np.float32)
+        y[start:stop] = base_y[source]
+    X.flush()
+    del X
+    np.save(y_path, y)
+    return x_path, y_path
+
+
+def read_rows(x_path: Path, y_path: Path, rows: int):
+    """The first ``rows`` rows, read from the files into ordinary (anonymous) memory."""
+    offset = np.load(x_path, mmap_mode="r").offset  # where the array's bytes start
+    X = np.fromfile(x_path, dtype=np.float32, count=rows * N_FEATURES, offset=offset)
+    return X.reshape(rows, N_FEATURES), np.load(y_path)[:rows]
+
+
+def measure(mode: str, rows: int, epochs: int, x_path: Path, y_path: Path) -> dict:
+    """One fit in this process: seconds, and peak memory added beyond the imports and the data."""
+    import warnings
+
+    import sklearn.neural_network
+    import torch  # noqa: F401 - imported before counting, as the issue's measure asks
+
+    import skqat
+    from skqat._training import TrainingData
 
     warnings.simplefilter("ignore")
-    X, y = w2_data(rows)
-    clf = QuantizedMLPClassifier(
-        hidden_layer_sizes=(256, 128),
-        batch_size=256,
-        max_iter=epochs,
-        weight_bits=4,
-        activation_bits=8,
-        tol=0.0,
-        n_iter_no_change=10**9,
-        random_state=0,
-    )
-    with PeakMemory() as fit_memory:
+    X, y = read_rows(x_path, y_path, rows)
+    layers = dict(hidden_layer_sizes=(256, 128), batch_size=256, max_iter=epochs, random_state=0)
+    if mode == "scikit-learn":
+        model = sklearn.neural_network.MLPClassifier(tol=0.0, n_iter_no_change=10**9, **layers)
+    else:
+        model = skqat.QuantizedMLPClassifier(
+            weight_bits=4, activation_bits=8, tol=0.0, n_iter_no_change=10**9, **layers
+        )
+        TrainingData.hold_codes = mode != "skqat, floats"
+    with PeakMemory() as memory:
         start = time.perf_counter()
-        clf.fit(X, y)
-        fit_s = time.perf_counter() - start
-    with PeakMemory() as predict_memory:
-        start = time.perf_counter()
-        clf.predict(X)
-        predict_s = time.perf_counter() - start
+        model.fit(X, y)
+        seconds = time.perf_counter() - start
     return {
+        "mode": mode,
         "rows": rows,
-        "fit_s": fit_s,
-        "fit_added_mb": fit_memory.added_mb,
+        "fit_s": seconds,
+        "epoch_s": seconds / epochs,
+        "added_mb": memory.added_mb,
+        "bytes_per_value": (memory.peak - memory.start) / X.size,
         "data_mb": X.nbytes / 2**20,
-        "predict_s": predict_s,
-        "predict_added_mb": predict_memory.added_mb,
-        "matmul_s": matmul_seconds(rows, epochs, [100, 256, 128, 10], 256),
+        "skqat": str(Path(skqat.__file__).parent.parent),
     }
+
+
+def run_one(mode: str, rows: int, args, env=None) -> dict:
+    command = [sys.executable, __file__, "--one", mode, str(rows), "--epochs", str(args.epochs)]
+    command += ["--data-dir", args.data_dir]
+    out = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def table(results: list[dict]) -> str:
+    rows = sorted({r["rows"] for r in results})
+    modes = list(dict.fromkeys(r["mode"] for r in results))
+    by = {(r["mode"], r["rows"]): r for r in results}
+    header = "| rows | data float32 MB | " + " | ".join(
+        f"{m}: added MB (bytes/value) | {m}: s/epoch" for m in modes
+    )
+    lines = [header + " | codes / floats s/epoch |", "|" + "---|" * (2 + 2 * len(modes) + 1)]
+    for n in rows:
+        cells = [f"{n:,}", f"{n * N_FEATURES * 4 / 2**20:.0f}"]
+        for m in modes:
+            r = by.get((m, n))
+            cells += (
+                ["-", "-"]
+                if r is None
+                else [
+                    f"{r['added_mb']:.0f} ({r['bytes_per_value']:.2f})",
+                    f"{r['epoch_s']:.2f}",
+                ]
+            )
+        codes, floats = by.get(("skqat, codes", n)), by.get(("skqat, floats", n))
+        cells.append("-" if not (codes and floats) else f"{codes['epoch_s'] / floats['epoch_s']:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(results: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (memory, speed) = plt.subplots(1, 2, figsize=(10, 4))
+    for mode in dict.fromkeys(r["mode"] for r in results):
+        points = sorted((r["rows"], r) for r in results if r["mode"] == mode)
+        rows = [n for n, _ in points]
+        memory.plot(rows, [r["added_mb"] for _, r in points], marker="o", label=mode)
+        speed.plot(rows, [r["epoch_s"] for _, r in points], marker="o", label=mode)
+    sizes = sorted({r["rows"] for r in results})
+    memory.plot(sizes, [n * N_FEATURES * 4 / 2**20 for n in sizes], "k:", label="the data, float32")
+    for axis, title in ((memory, "peak memory fit adds (MB)"), (speed, "seconds per epoch")):
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("training rows (100 features)")
+        axis.set_title(title)
+        axis.grid(True, which="both", alpha=0.3)
+    memory.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--rows", type=int, nargs="*", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--epochs", type=int, default=2)
-    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # worker mode: one size, JSON out
-    parser.add_argument("--out", default=str(HERE.parent / "docs" / "results" / "scaling.md"))
+    parser.add_argument("--rows", type=int, nargs="*", default=[100_000, 1_000_000, 3_000_000, 10_000_000])
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--sklearn-max-rows", type=int, default=3_000_000)
+    parser.add_argument("--before", help="an older skqat checkout to measure too (its float copy)")
+    parser.add_argument("--data-dir", default="/tmp/skqat_scaling")
+    parser.add_argument("--out", default=str(HERE.parent / "docs" / "results"))
+    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)  # worker mode: MODE ROWS, JSON out
     args = parser.parse_args()
+    x_path, y_path = Path(args.data_dir) / "X.npy", Path(args.data_dir) / "y.npy"
     if args.one:
-        print(json.dumps(measure(args.one, args.epochs)))
+        mode, rows = args.one
+        print(json.dumps(measure(mode, int(rows), args.epochs, x_path, y_path)))
         return
+    write_data(Path(args.data_dir), max(args.rows))
     results = []
     for rows in args.rows:
-        out = subprocess.run(
-            [sys.executable, __file__, "--one", str(rows), "--epochs", str(args.epochs)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        results.append(json.loads(out.strip().splitlines()[-1]))
-        print(results[-1])
-    base = results[0]["fit_s"] / results[0]["rows"]
-    lines = [
-        f"# Scaling of fit (W2, 4-bit weights / 8-bit activations, {args.epochs} epochs)\n",
-        "| rows | fit s | vs proportional | fit adds MB | data float32 MB | added / data "
-        "| predict s | predict adds MB | matmuls alone s | matmul share of fit |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in results:
-        lines.append(
-            f"| {r['rows']:,} | {r['fit_s']:.2f} | {r['fit_s'] / r['rows'] / base:.2f} "
-            f"| {r['fit_added_mb']:.0f} "
-            f"| {r['data_mb']:.0f} | {r['fit_added_mb'] / r['data_mb']:.2f} | {r['predict_s']:.2f} "
-            f"| {r['predict_added_mb']:.0f} | {r['matmul_s']:.2f} | {r['matmul_s'] / r['fit_s']:.0%} |"
-        )
-    text = "\n".join(lines) + "\n"
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
+        modes = ["skqat, codes", "skqat, floats"]
+        if rows <= args.sklearn_max_rows:
+            modes.append("scikit-learn")
+        for mode in modes:
+            results.append(run_one(mode, rows, args))
+            print(results[-1], flush=True)
+        if args.before:
+            env = dict(os.environ, PYTHONPATH=args.before)
+            result = run_one("skqat, floats", rows, args, env)
+            result["mode"] = f"skqat {Path(args.before).name}"
+            results.append(result)
+            print(result, flush=True)
+    out = Path(args.out)
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line), "?")
+    text = (
+        "# Scaling of fit\n\n"
+        f"{args.epochs} epoch(s) on {cpu} ({os.cpu_count()} cores). Added MB: the peak resident memory fit "
+        "adds beyond torch's import and the data it is given (bytes/value: per training value). Written "
+        "by `python benchmarks/scaling.py`.\n\n" + table(results) + "\n"
+    )
+    (out / "scaling.md").write_text(text)
+    plot(results, out / "scaling.png")
     print(text)
 
 

@@ -214,6 +214,9 @@ class ExplicitGradients:
         self._weight_quantizer_positions = [positions(q) for _, _, q, _ in self.layers]
         self._activation_quantizer_positions = [positions(q) for q in self.activation_quantizers]
         self._input_quantizer_positions = positions(self.input_quantizer)
+        # A fixed input grid (Quantizer.freeze) takes no gradient: the first layer's
+        # gradient for its input, a (batch x features) product, is then not computed.
+        self._trains_input_grid = bool(self._input_quantizer_positions)
         # The quantized weights and activations of a step are dead after it,
         # so the next step writes its own into the same buffers: no
         # allocator churn (freed memory returned to the system and faulted
@@ -301,7 +304,7 @@ class ExplicitGradients:
             weight, _, quantizer, mask = self.layers[i]
             grad_w = grad.t().mm(layer_input)
             self._store(grads, [self._bias_positions[i]], [grad.sum(0)])
-            if i > 0 or input_state is not None:
+            if i > 0 or (input_state is not None and self._trains_input_grid):
                 grad_input = grad.mm(w_used)
                 if i == 0 and fold is not None:
                     grad_input = grad_input / fold
@@ -317,7 +320,7 @@ class ExplicitGradients:
                 break
             grad = self._hidden_backward(i - 1, grad_input, saved[i - 1][4], grads, relu)
 
-        if self.input_quantizer is not None:
+        if self.input_quantizer is not None and self._trains_input_grid:
             _, input_grads = self.input_quantizer.backward_explicit(grad_input, input_state)
             self._store(grads, self._input_quantizer_positions, input_grads)
         return loss, [torch.zeros_like(p) if g is None else g for p, g in zip(self.params, grads)]

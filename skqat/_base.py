@@ -388,11 +388,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             X_train, t_train, sw_train, validation_score = self._split_validation(
                 X, targets, y_user, sample_weight, dtype, device
             )
-        data = TrainingData(
-            X=torch.tensor(X_train, dtype=dtype, device=device),
-            y=torch.tensor(t_train, dtype=self._target_dtype(dtype), device=device),
-            sample_weight=None if sw_train is None else torch.tensor(sw_train, dtype=dtype, device=device),
-        )
+        data = TrainingData.of(X_train, t_train, sw_train, dtype, self._target_dtype(dtype), device)
         n_samples = data.n_samples
         if self.batch_size == "auto":
             return data, validation_score, min(200, n_samples)
@@ -431,7 +427,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
 
         self._module.train()
         try:
-            with training_threads(batch_size, self._spec["layer_sizes"], data.X.device) as threads, progress:
+            with training_threads(batch_size, self._spec["layer_sizes"], data.device) as threads, progress:
                 self._n_threads = threads
                 if first and not incremental and self._module.bits_unallocated():
                     # weight_bits="learned": the widths are chosen on a warm-up before the epochs.
@@ -481,7 +477,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
     def _check_same_network(self, n_features: int) -> None:
         """Continuing training (warm_start, partial_fit) needs the network of the last fit."""
         requested = self._module_spec(n_features, self.n_outputs_, torch_dtype(self._spec))
-        changed = [key for key in requested if requested[key] != self._spec[key]]
+        # A key a model saved by an earlier version lacks is not a change: that model keeps its behaviour.
+        changed = [key for key in requested if key in self._spec and requested[key] != self._spec[key]]
         if changed:
             details = ", ".join(f"{key}: {self._spec[key]!r} -> {requested[key]!r}" for key in changed)
             raise ValueError(

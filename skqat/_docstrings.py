@@ -199,7 +199,10 @@ NETWORK_PARAMETERS = """\
         codes, centered on each column's mean and normalized to about unit
         spread, so raw columns train like standardized ones; the integer
         model, the C header and the ONNX and QONNX graphs quantize each
-        feature on its own grid. Without ``input_bits`` it has no effect.
+        feature on its own grid. A per-feature grid of 8 bits or more is set
+        once from the training data and then fixed (narrower ones are
+        learned), and ``fit`` holds the training rows as integer codes on it
+        rather than as floats. Without ``input_bits`` it has no effect.
 
     bias_bits : int in [2, 32], "auto" or None, default="auto"
         Quantize each bias on a signed grid with scale ``s_w * s_in`` (weight

@@ -59,7 +59,21 @@ def input_spreads(
     # holds noise of 1e-17) and gets k; the others stay within k/4 to 4k.
     unit = code_unit(bits)
     spread = torch.where(spread >= 1.0, spread, torch.full_like(spread, unit))
-    return spread.clamp(unit / 4, unit * 4).to(scale.dtype)
+    return _round_mantissa(spread.clamp(unit / 4, unit * 4)).to(scale.dtype)
+
+
+def _round_mantissa(x: torch.Tensor, bits: int = 16) -> torch.Tensor:
+    """``x`` with its mantissa rounded to ``bits`` bits.
+
+    A statistic summed over rows differs in its last bits with the rows'
+    order, and between weighted rows and repeated ones. On a fixed input
+    grid the folded layer's codes are exact integers and its pre-activations
+    fall on exact rounding ties, so such a difference flipped a code within
+    50 epochs (scikit-learn's sample-weight equivalence check, 4-bit
+    per-channel weights). Rounded, the spreads are the same.
+    """
+    mantissa, exponent = torch.frexp(x)
+    return torch.ldexp(torch.round(mantissa * 2.0**bits) / 2.0**bits, exponent)
 
 
 def _upgrade_folded_state(state_dict: dict, prefix: str, spread: torch.Tensor, bits: int) -> None:
@@ -412,6 +426,14 @@ class QuantMLP(nn.Module):
         self.initialize_grids(x)
         self.quantizing.fill_(True)
         self._quantizing = True
+
+    def input_grid_fixed(self) -> bool:
+        """Whether training quantizes the input on a grid that no longer changes (:meth:`Quantizer.freeze`).
+
+        Then the training rows can be held as their codes on it.
+        """
+        quantizer = self.input_quantizer
+        return self._quantizing and quantizer is not None and quantizer.frozen and bool(quantizer.initialized)
 
     def weight_quantizers(self) -> list[Quantizer | None]:
         """Each layer's weight quantizer (``None`` for a float layer)."""

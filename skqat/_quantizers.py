@@ -133,6 +133,20 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
     #: widths): such a weight grid copes with a first layer whose columns are scaled apart.
     learns_scale = False
 
+    #: Whether the grid is fixed where it was set (:meth:`freeze`).
+    frozen = False
+
+    def freeze(self) -> None:
+        """Fix the grid where it is set: its parameters take no gradient and a min-max grid stops observing.
+
+        What a per-feature input grid of :data:`skqat._spec.FIXED_INPUT_BITS`
+        bits or more does once initialised: its codes are then a fixed
+        encoding of the data, which fit can hold instead of the float rows.
+        """
+        self.frozen = True
+        for parameter in self.parameters():
+            parameter.requires_grad_(False)
+
     def set_generator(self, generator: torch.Generator) -> None:
         """Give the quantizer a random generator (only the noise quantizer draws)."""
 
@@ -476,7 +490,7 @@ class MinMaxQuantizer(Quantizer):
         return scale, zero
 
     def quantize(self, x):
-        if self.training:
+        if self.training and not self.frozen:
             self._observe(x, self.momentum)
         scale, zero = self._grid()
         return fake_quantize(x, scale.log(), zero, self.qmin, self.qmax, 1.0, self.clipped_ste)
@@ -484,7 +498,7 @@ class MinMaxQuantizer(Quantizer):
     def forward_explicit(self, x: torch.Tensor, relu: bool = False, out: torch.Tensor | None = None):
         """``forward(relu(x) if relu else x)`` without autograd; see :meth:`Quantizer.forward_explicit`."""
         source = torch.relu(x) if relu else x
-        if self.training:
+        if self.training and not self.frozen:
             self._observe(source, self.momentum)
         scale, zero = self._grid()
         out, state = self._forward_saving(source, scale.log(), zero, False, out)

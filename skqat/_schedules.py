@@ -9,7 +9,6 @@ once after the last one.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -31,11 +30,12 @@ def calibration_batch(data: TrainingData) -> torch.Tensor:
 
 def weighted_calibration_batch(data: TrainingData) -> tuple[torch.Tensor, torch.Tensor | None]:
     """:func:`calibration_batch` and those rows' sample weights (None when unweighted)."""
-    X, weight = data.X, data.sample_weight
+    weight = data.sample_weight
     if weight is not None and bool((weight > 0).any()):
-        keep = weight > 0
-        X, weight = X[keep], weight[keep]
-    return X[:CALIBRATION_ROWS], None if weight is None else weight[:CALIBRATION_ROWS]
+        rows = torch.nonzero(weight > 0).reshape(-1)[:CALIBRATION_ROWS]
+        return data.rows(rows), weight[rows]
+    head = slice(0, CALIBRATION_ROWS)
+    return data.rows(head), None if weight is None else weight[head]
 
 
 @dataclass(frozen=True)
@@ -107,6 +107,8 @@ class Schedule:
             module.prune(self.sparsity_at(epoch))
         if module._quantizing and module.bits_unallocated() and epoch >= self.allocation_epoch():
             self.allocate(module, data)
+        if module.input_grid_fixed():
+            data.hold_codes_of(module.input_quantizer)
 
     def finish(self, module, data: TrainingData, incremental: bool) -> float:
         """Leave a fully quantized model whatever the schedules reached; return its grid distance."""
@@ -160,7 +162,7 @@ class Schedule:
             optimizer,
             data,
             objective,
-            ProgressMonitor(tol=0.0, n_iter_no_change=math.inf),
+            ProgressMonitor(tol=0.0, n_iter_no_change=n_epochs),  # never stalls within n_epochs
             n_epochs=n_epochs,
             batch_size=batch_size,
             shuffle=shuffle,
@@ -178,11 +180,11 @@ class Schedule:
         assert spec is not None and self.loss_name is not None, "a fitted network's schedule"
         # Evenly spaced rows: data sorted by class still gives every class its share.
         n_rows = min(data.n_samples, CALIBRATION_ROWS)
-        rows = torch.linspace(0, data.n_samples - 1, n_rows, device=data.X.device).round().long()
+        rows = torch.linspace(0, data.n_samples - 1, n_rows, device=data.device).round().long()
         budget = spec["target_bytes"]
         allocate_weight_bits(
             module,
-            data.X[rows],
+            data.rows(rows),
             data.y[rows],
             None if data.sample_weight is None else data.sample_weight[rows],
             self.loss_name,

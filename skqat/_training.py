@@ -16,6 +16,7 @@ import torch
 
 from . import _compat
 from ._backprop import ExplicitGradients, explicit_gradients_supported
+from ._frozen import smallest_int_dtype
 from ._losses import LOSSES
 from ._regularizers import grid_penalty, l2_penalty
 
@@ -24,15 +25,112 @@ __all__ = ["TrainingData", "Objective", "ProgressMonitor", "TrainingDiverged", "
 
 @dataclass
 class TrainingData:
-    """Tensors of one training set, already on the training device."""
+    """The rows, targets and sample weights of one training set, on the training device.
+
+    ``X`` holds the float rows, or, once the input grid is fixed
+    (:meth:`hold_codes_of`), their integer codes on it in the smallest
+    integer type (int8 for a signed 8-bit grid): a quarter of float32's
+    memory, an eighth of float64's. :meth:`rows` and :meth:`decode` give float
+    rows either way; read the rows through them, never through ``X``.
+    """
 
     X: torch.Tensor
     y: torch.Tensor
     sample_weight: torch.Tensor | None = None
+    #: ``(scale, zero_point)`` of the grid ``X``'s codes are on (per feature, shape (1, n)), or
+    #: None while ``X`` holds floats.
+    grid: tuple[torch.Tensor, torch.Tensor | None] | None = None
+
+    #: Hold codes once the grid is fixed. A class switch, as ``Objective.explicit``: False keeps
+    #: the float rows (the benchmarks' comparison; the fitted model is the same either way).
+    hold_codes = True
+
+    @classmethod
+    def of(cls, X: np.ndarray, y, sample_weight, dtype: torch.dtype, target_dtype: torch.dtype, device):
+        """Tensors of a validated training set; the rows share ``X``'s memory where they can.
+
+        A C-contiguous ``X`` of the training dtype, on the CPU, is not
+        copied: training only reads the rows (and, once the input grid is
+        fixed, encodes them, :meth:`hold_codes_of`), so a large training set
+        does not cost its size twice. Anything else is copied to the training
+        dtype and device.
+        """
+        if (
+            torch.device(device).type == "cpu"
+            and X.dtype == torch.empty(0, dtype=dtype).numpy().dtype
+            and X.flags.c_contiguous
+        ):
+            with warnings.catch_warnings():
+                # A read-only array (np.load's memory map, say): never written here.
+                warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+                rows = torch.from_numpy(X)
+        else:
+            rows = torch.tensor(X, dtype=dtype, device=device)
+        return cls(
+            X=rows,
+            y=torch.tensor(y, dtype=target_dtype, device=device),
+            sample_weight=None
+            if sample_weight is None
+            else torch.tensor(sample_weight, dtype=dtype, device=device),
+        )
 
     @property
     def n_samples(self) -> int:
         return self.X.shape[0]
+
+    @property
+    def device(self) -> torch.device:
+        return self.X.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The float type of the rows (:meth:`rows`), whatever ``X`` holds."""
+        return self.X.dtype if self.grid is None else self.grid[0].dtype
+
+    def decode(self, part: torch.Tensor) -> torch.Tensor:
+        """Float rows from rows of ``X`` (itself, while it holds floats).
+
+        Codes decode to ``s * (q - zp)``, what the fixed input grid gives for
+        the rows they came from: its fake quantization leaves them as they
+        are, so training sees the same values as from the float rows.
+        """
+        if self.grid is None:
+            return part
+        scale, zero = self.grid
+        rows = part.to(scale.dtype)
+        if zero is not None:
+            rows.sub_(zero)
+        return rows.mul_(scale)
+
+    def rows(self, index: slice | torch.Tensor) -> torch.Tensor:
+        """Float rows at ``index``: a slice, or a tensor of row indices."""
+        part = self.X[index] if isinstance(index, slice) else self.X.index_select(0, index)
+        return self.decode(part)
+
+    @torch.no_grad()
+    def hold_codes_of(self, quantizer) -> None:
+        """Replace the float rows by their codes on ``quantizer``'s fixed grid (once; chunk by chunk).
+
+        Nothing is done unless :attr:`hold_codes` is set, or when ``X``
+        already holds codes. The float rows are dropped: when they were a
+        copy, their memory goes back; when they were the caller's array
+        (shared, not copied), it is no longer read.
+        """
+        if not self.hold_codes or self.grid is not None:
+            return
+        scale = quantizer.effective_scale().reshape(1, -1)
+        zero = quantizer.effective_zero_point()
+        zero = None if zero is None else zero.reshape(1, -1)
+        dtype = torch.from_numpy(np.empty(0, smallest_int_dtype(quantizer.qmin, quantizer.qmax))).dtype
+        codes = torch.empty(self.X.shape, dtype=dtype, device=self.X.device)
+        for start in range(0, self.n_samples, _CODE_CHUNK_ROWS):
+            stop = min(start + _CODE_CHUNK_ROWS, self.n_samples)
+            codes[start:stop] = quantizer.codes(self.X[start:stop])
+        self.X, self.grid = codes, (scale, zero)
+
+
+#: Rows encoded at a time by :meth:`TrainingData.hold_codes_of`: bounds the float temporaries.
+_CODE_CHUNK_ROWS = 16_384
 
 
 # Shuffled epochs gather the whole training set once when it is at most this
@@ -141,7 +239,7 @@ def run_epoch(
         X_all, y_all = X_all.index_select(0, order), y_all.index_select(0, order)
         sw_all = None if sw_all is None else sw_all.index_select(0, order)
         order = None
-    total = torch.zeros((), dtype=data.X.dtype, device=data.X.device)
+    total = torch.zeros((), dtype=data.dtype, device=data.device)
     for start in range(0, n_samples, batch_size):
         stop = min(start + batch_size, n_samples)
         if order is None:
@@ -151,7 +249,7 @@ def run_epoch(
             idx = order[start:stop]
             X, y = X_all.index_select(0, idx), y_all.index_select(0, idx)
             sw = None if sw_all is None else sw_all.index_select(0, idx)
-        loss, grads = loss_and_grads(X, y, sw)
+        loss, grads = loss_and_grads(data.decode(X), y, sw)
         optimizer.step(grads)
         total.add_(loss, alpha=stop - start)
     return float(total) / n_samples
@@ -226,7 +324,7 @@ def _diverged(loss: float, initial_loss: float) -> bool:
 def _first_batch_loss(module, data: TrainingData, objective: Objective, batch_size: int) -> float:
     """The data loss of the first batch, before any step."""
     sw = None if data.sample_weight is None else data.sample_weight[:batch_size]
-    return float(LOSSES[objective.loss](module(data.X[:batch_size]), data.y[:batch_size], sw))
+    return float(LOSSES[objective.loss](module(data.rows(slice(0, batch_size))), data.y[:batch_size], sw))
 
 
 def fit_loop(
@@ -279,7 +377,7 @@ def fit_loop(
         unless early stopping has a best epoch to fall back on: then the
         epoch is recorded with a NaN validation score and training stops.
     """
-    device = data.X.device
+    device = data.device
     n_samples = data.n_samples
     done = 0
     # The state after the last finished epoch: what an interrupted fit keeps.

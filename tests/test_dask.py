@@ -136,3 +136,47 @@ def test_incremental_training_reaches_the_in_memory_accuracy(client, digits):
         da.from_array(X_test, chunks=100), da.from_array(y_test, chunks=100)
     )
     assert incremental_accuracy >= in_memory_accuracy - 0.02
+
+
+def test_parquet_streams_through_incremental_as_partial_fit_would(client, tmp_path, digits):
+    # The out-of-core path: a Dask DataFrame read lazily from Parquet, one partition per
+    # partial_fit call (dask-ml's Incremental, in order), with Dask's synchronous scheduler and
+    # on the LocalCluster's workers (the model travels between them pickled). Each call holds
+    # its rows as int8 codes (the default 8-bit input grid is fixed); the model is the one the
+    # same calls on the same partitions give in memory, bit for bit.
+    pd = pytest.importorskip("pandas")
+    dd = pytest.importorskip("dask.dataframe")
+    pytest.importorskip("pyarrow", reason="Parquet needs pyarrow (the dask extra)")
+    import dask
+    from dask_ml.wrappers import Incremental
+
+    X_train, X_test, y_train, y_test = digits
+    columns = [f"pixel{i}" for i in range(X_train.shape[1])]
+    frame = pd.DataFrame(X_train.astype(np.float32), columns=columns).assign(label=y_train)
+    for number, rows in enumerate(np.array_split(np.arange(len(frame)), 5)):
+        frame.iloc[rows].to_parquet(tmp_path / f"part-{number}.parquet", index=False)
+    lazy = dd.read_parquet(tmp_path)
+    assert lazy.npartitions == 5
+    params = dict(PARAMS, hidden_layer_sizes=(64,))
+    classes = np.unique(y_train)
+
+    def stream():
+        model = Incremental(QuantizedMLPClassifier(**params), shuffle_blocks=False)
+        for _ in range(3):
+            model.partial_fit(lazy[columns], lazy["label"], classes=classes)
+        return model
+
+    with dask.config.set(scheduler="synchronous"):
+        streamed = stream()
+    on_workers = stream()  # the module's Client is the default scheduler
+    in_memory = QuantizedMLPClassifier(**params)
+    for _ in range(3):
+        for number in range(5):
+            part = pd.read_parquet(tmp_path / f"part-{number}.parquet")
+            in_memory.partial_fit(part[columns], part["label"], classes=classes)
+    test = pd.DataFrame(X_test.astype(np.float32), columns=columns)
+    expected = in_memory.predict_proba(test)
+    np.testing.assert_array_equal(streamed.estimator_.predict_proba(test), expected)
+    np.testing.assert_array_equal(on_workers.estimator_.predict_proba(test), expected)
+    assert streamed.estimator_.t_ == 3 * len(X_train)
+    assert streamed.estimator_.score(test, y_test) > 0.85

@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
+from skqat._activations import get_activation
 from skqat._inference import float_plan
 from skqat.export._qonnx import QONNX_DOMAIN, to_qonnx
 
@@ -44,6 +45,35 @@ def _trained_values(reg, X):
 
 
 QUANT_OPS = {"IntQuant", "Quant", "BipolarQuant"}
+
+#: How close (in codes) to a rounding tie a hidden activation must be for two float32 sums in
+#: different orders to round it to neighbouring codes: float32's relative 6e-8 on codes of at most
+#: a few hundred, with room to spare.
+TIE = 1e-4
+
+
+def _rows_near_a_tie(clf, X) -> np.ndarray:
+    """Rows whose trained network puts a hidden activation within ``TIE`` codes of a rounding tie.
+
+    The QONNX graph is a float simulation: it sums the same products as training in
+    onnxruntime's order, so on these rows (and only on these) it may round an activation to the
+    neighbouring code. On a fixed per-feature input grid the first layer's products are exact
+    multiples of its weight scale, and pre-activations can sit on a tie.
+    """
+    plan = float_plan(clf._frozen)
+    x = np.asarray(X, plan.dtype)
+    if plan.input_grid is not None:
+        x = plan.input_grid(x.copy())
+    x = x.astype(np.float64)
+    near = np.zeros(len(x), bool)
+    hidden = get_activation(plan.activation).numpy
+    for weight, bias, grid in zip(plan.weights, plan.biases, plan.activation_grids):
+        x = hidden(x @ weight + bias)
+        if grid is not None:
+            u = x * grid.inverse + (0 if grid.zero is None else grid.zero)
+            near |= (np.abs(np.abs(u - np.floor(u)) - 0.5) < TIE).any(axis=1)
+            x = grid(x)
+    return near
 
 
 @pytest.fixture(scope="module")
@@ -205,12 +235,15 @@ def test_execute_onnx_reproduces_predict_proba(digits32, params):
     model = to_qonnx(clf, batch_size=len(X_test))
     assert QUANT_OPS & {n.op_type for n in model.graph.node}
     proba = _trained_proba(clf, X_test)
-    np.testing.assert_allclose(_run(model, X_test), proba, rtol=0, atol=TOL)
+    # Every row agrees, except rows that sit on a rounding tie (_rows_near_a_tie), at most 1%.
+    ties = _rows_near_a_tie(clf, X_test)
+    assert ties.mean() <= 0.01
+    np.testing.assert_allclose(_run(model, X_test)[~ties], proba[~ties], rtol=0, atol=TOL)
     # qonnx's cleanup accepts the graph, and it computes the same.
     cleaned = cleanup_model(ModelWrapper(model))
     assert [i.name for i in cleaned.graph.input] == ["global_in"]
     out = execute_onnx(cleaned, {"global_in": X_test})["global_out"]
-    np.testing.assert_allclose(out, proba, rtol=0, atol=TOL)
+    np.testing.assert_allclose(out[~ties], proba[~ties], rtol=0, atol=TOL)
 
 
 def test_cleanup_keeps_activation_quantizers_and_quant_weights(digits32):
