@@ -171,15 +171,18 @@ class ExplicitGradients:
         The optimizer's parameters; gradients are returned in this order.
     loss_name : str
         A key of :data:`skqat._losses.LOSSES`.
+    inputs_on_grid : bool, default=False
+        The rows are already on the fixed input grid (decoded codes): its
+        quantization, which would return them unchanged, is skipped.
     """
 
-    def __init__(self, module, params, loss_name: str):
+    def __init__(self, module, params, loss_name: str, *, inputs_on_grid: bool = False):
         self.params = params
         self.loss_name = loss_name
         quantize = module._quantizing
         self.activation = module.activation
         self.activation_fn = module._activation_fn
-        self.input_quantizer = module.input_quantizer if quantize else None
+        self.input_quantizer = module.input_quantizer if quantize and not inputs_on_grid else None
         # The folded first layer (QuantLinear.fold_input_scales): it takes the centered codes
         # (x - c s0) / s and its grid quantizes V * g, g detached; the terms are read once per step.
         self.fold_terms = module.layers[0].fold_terms if module.folds_input else None

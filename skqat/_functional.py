@@ -414,11 +414,18 @@ def fake_quantize(
 
 
 def integer_codes(
-    x: torch.Tensor, scale: torch.Tensor, zero_point: torch.Tensor | None, qmin: int, qmax: int
+    x: torch.Tensor,
+    scale: torch.Tensor,
+    zero_point: torch.Tensor | None,
+    qmin: int,
+    qmax: int,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Integer codes ``q(x) = clamp(round(x / s + zp))`` of ``x`` for the scale ``s`` (no gradient).
 
-    Returned as values of ``x``'s float type.
+    Returned as values of ``x``'s float type, in ``out`` when given (a
+    buffer of ``x``'s shape and type, reused by callers that encode a large
+    tensor chunk by chunk).
 
     Computed as the forward pass computes them (``x * (1/s)``, ``+ zp``, round
     half to even, clamp). The binary grid (``qmin, qmax = -1, 1`` without
@@ -434,7 +441,7 @@ def integer_codes(
         s = scale.clamp_min(MIN_SCALE)
         if qmin == -1 and qmax == 1 and zero_point is None:
             return torch.where(x >= 0, 1.0, -1.0).to(x.dtype)
-        u = x * s.reciprocal()
+        u = torch.mul(x, s.reciprocal(), out=out)
         if zero_point is not None:
-            u = u + torch.round(zero_point).clamp(qmin, qmax)
-        return torch.round(u).clamp_(qmin, qmax)
+            u.add_(torch.round(zero_point).clamp(qmin, qmax))
+        return torch.round(u, out=u).clamp_(qmin, qmax)

@@ -284,9 +284,11 @@ class Quantizer(nn.Module, metaclass=ABCMeta):
         """Integer zero point in use (detached), or None when symmetric."""
         return None
 
-    def codes(self, x: torch.Tensor) -> torch.Tensor:
-        """Integer codes ``q(x)`` (as floats) of ``x`` on the grid inference uses."""
-        return integer_codes(x, self.effective_scale(), self.effective_zero_point(), self.qmin, self.qmax)
+    def codes(self, x: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+        """Integer codes ``q(x)`` (as floats) of ``x`` on the grid inference uses (in ``out``, if given)."""
+        return integer_codes(
+            x, self.effective_scale(), self.effective_zero_point(), self.qmin, self.qmax, out
+        )
 
     @torch.no_grad()
     def grid_distance(self, x: torch.Tensor) -> torch.Tensor:
