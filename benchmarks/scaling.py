@@ -16,10 +16,12 @@ resident set size (sampled every 5 ms), beyond the data it was given.
 The model: hidden (256, 128), batch 256, one epoch. skqat trains with 4-bit
 weights, 8-bit activations and its default 8-bit per-feature input grid:
 
-- ``skqat, codes``: the default; once the input grid is fixed, fit holds the
-  training rows as int8 codes and decodes each batch;
-- ``skqat, floats``: the same fit holding the float rows
-  (``TrainingData.hold_codes = False``; the same model, bit for bit);
+- ``skqat, codes``: once the input grid is fixed, fit holds the training
+  rows as int8 codes and decodes each batch (``TrainingData.hold_codes =
+  "always"``; by default fit does this for rows it copied);
+- ``skqat, floats``: the same fit reading the caller's float rows in place
+  (``"never"``; the default for a caller's C-contiguous float array, which
+  these are); the same model, bit for bit;
 - ``skqat <before>``: with ``--before PATH``, the skqat checkout at PATH
   (what the float copy of earlier releases cost);
 - ``scikit-learn``: ``MLPClassifier`` with the same layers, batch and epoch,
@@ -132,7 +134,7 @@ def measure(mode: str, rows: int, epochs: int, x_path: Path, y_path: Path) -> di
         model = skqat.QuantizedMLPClassifier(
             weight_bits=4, activation_bits=8, tol=0.0, n_iter_no_change=10**9, **layers
         )
-        TrainingData.hold_codes = mode != "skqat, floats"
+        TrainingData.hold_codes = "never" if mode == "skqat, floats" else "always"
     with PeakMemory() as memory:
         start = time.perf_counter()
         model.fit(X, y)

@@ -335,13 +335,19 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             )
         # Fail on bad hyperparameter combinations before touching the data or the fitted state.
         self._module_spec(None, None, torch.float32)
+        caller_rows = X
         X, y, sample_weight = self._validate_X_y(X, y, sample_weight, reset=first)
         targets, y_user = self._validate_targets(y, reset=first, incremental=incremental)
         device = resolve_device(self.device)
         dtype = self._prepare_network(X.shape[1], first, device, _TORCH_DTYPES[X.dtype])
         data, validation_score, batch_size = self._training_data(
-            X, targets, y_user, sample_weight, dtype, device
+            X, targets, y_user, sample_weight, dtype, device, caller_rows
         )
+        # Every row seen so far calibrates the integer deployment's input grid.
+        x_min, x_max = float(X.min()), float(X.max())
+        # The rows now live in `data` alone (or in the caller's array): a copy that validation
+        # made goes once fit holds its codes.
+        del X, caller_rows
         schedule = Schedule.of(self)
         n_done = self._train(
             data, validation_score, batch_size, schedule, first=first, incremental=incremental
@@ -352,9 +358,8 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         if self.early_stopping and self._monitor.best_state is not None:
             self._module.load_state_dict(self._monitor.best_state)
         self.grid_distance_ = schedule.finish(self._module, data, incremental)
-        # Every row seen so far calibrates the integer deployment's input grid.
         low, high = getattr(self, "_input_range", (np.inf, -np.inf))
-        self._input_range = (min(low, float(X.min())), max(high, float(X.max())))
+        self._input_range = (min(low, x_min), max(high, x_max))
         self._publish_fitted_attributes(calibration_batch(data))
         if not incremental and n_done == self.max_iter and not self._monitor.stalled:
             warnings.warn(
@@ -380,15 +385,20 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         self._monitor.tol, self._monitor.n_iter_no_change = self.tol, self.n_iter_no_change
         return dtype
 
-    def _training_data(self, X, targets, y_user, sample_weight, dtype, device):
-        """``(data, validation_score, batch_size)``: tensors to train on, less a validation split."""
+    def _training_data(self, X, targets, y_user, sample_weight, dtype, device, caller_rows=None):
+        """``(data, validation_score, batch_size)``: tensors to train on, less a validation split.
+
+        ``caller_rows``: what the caller passed as ``X``; rows shared with it are read in place.
+        """
         X_train, t_train, sw_train = X, targets, sample_weight
         validation_score = None
         if self.early_stopping:
             X_train, t_train, sw_train, validation_score = self._split_validation(
                 X, targets, y_user, sample_weight, dtype, device
             )
-        data = TrainingData.of(X_train, t_train, sw_train, dtype, self._target_dtype(dtype), device)
+        data = TrainingData.of(
+            X_train, t_train, sw_train, dtype, self._target_dtype(dtype), device, caller_rows
+        )
         n_samples = data.n_samples
         if self.batch_size == "auto":
             return data, validation_score, min(200, n_samples)

@@ -32,10 +32,11 @@ _LEARNED_BITS_SCHEMES = ("lsq", "pact")
 
 #: A per-feature input grid this wide or wider is set once from the training data, as a
 #: scaler is, and not learned: then fit can hold the training rows as its codes
-#: (:meth:`skqat._training.TrainingData.hold_codes_of`). Measured (3 seeds, 4-bit weights, LSQ),
-#: learning an 8-bit grid changed test accuracy by -0.33 to +0.11 points against the fixed one
-#: on digits, standardized digits, Letter, Adult, MNIST and a synthetic set; at 2 bits, fixing
-#: it cost up to 3.5 points (Letter), so narrower grids keep learning.
+#: (:meth:`skqat._training.TrainingData.hold_codes_of`). Measured (benchmarks/fixed_input_grids.py,
+#: 3 seeds, 4-bit weights, LSQ), learning an 8-bit grid changed test accuracy by -0.09 to +0.08
+#: points against the fixed one on digits, standardized digits, Letter, Adult, MNIST and a
+#: synthetic set; fixing a 2-bit grid cost up to 3.47 points (Letter), and a 4-bit one 0.52
+#: (Adult), so narrower grids keep learning.
 FIXED_INPUT_BITS = 8
 
 

@@ -4,6 +4,7 @@ import pickle
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.datasets import load_digits, make_regression
@@ -71,25 +72,43 @@ def test_codes_train_exactly_the_model_floats_train(digits, hold_codes, params, 
     X = X.astype(dtype)
     weights = np.random.default_rng(0).uniform(0.5, 2.0, len(y))
     models = []
-    for codes in (True, False):
-        hold_codes(codes)
+    for policy in ("always", "never"):
+        hold_codes(policy)
         models.append(QuantizedMLPClassifier(**dict(FAST, **params)).fit(X, y, sample_weight=weights))
     assert _same_model(*models)
     np.testing.assert_array_equal(models[0].predict_proba(X), models[1].predict_proba(X))
 
 
-def test_fit_holds_int8_codes_once_the_input_grid_is_fixed(digits, held_dtypes):
+def test_fit_holds_int8_codes_of_rows_it_copied_once_the_input_grid_is_fixed(digits, held_dtypes):
     X, y = digits
-    QuantizedMLPClassifier(**FAST).fit(X, y)
+    frame = pd.DataFrame(X)  # validation copies a data frame's rows: fit owns that copy
+    QuantizedMLPClassifier(**FAST).fit(frame, y)
     # The default 8-bit per-feature grid is fixed from the first (quantized) epoch.
     assert held_dtypes == [torch.int8] * FAST["max_iter"]
     held_dtypes.clear()
-    QuantizedMLPClassifier(**dict(FAST, quant_delay=2)).fit(X, y)
+    QuantizedMLPClassifier(**dict(FAST, quant_delay=2)).fit(frame, y)
     # Float epochs before quant_delay: the grid does not apply yet.
     assert held_dtypes == [torch.float64] * 2 + [torch.int8] * (FAST["max_iter"] - 2)
     held_dtypes.clear()
-    QuantizedMLPClassifier(**dict(FAST, symmetric=False)).fit(X, y)
+    QuantizedMLPClassifier(**dict(FAST, symmetric=False)).fit(frame, y)
     assert held_dtypes == [torch.uint8] * FAST["max_iter"]
+    held_dtypes.clear()
+    # A validation split is a copy too.
+    QuantizedMLPClassifier(**dict(FAST, early_stopping=True)).fit(X, y)
+    assert held_dtypes == [torch.int8] * len(held_dtypes) and held_dtypes
+
+
+def test_the_callers_float_array_is_read_in_place_not_encoded(digits, held_dtypes, hold_codes):
+    # The caller keeps the array anyway: codes would only add a byte per value. (load_digits's
+    # array is not C-contiguous: fit would copy it, and then encode the copy.)
+    X, y = digits
+    X = np.ascontiguousarray(X)
+    QuantizedMLPClassifier(**FAST).fit(X, y)
+    assert held_dtypes == [torch.float64] * FAST["max_iter"]
+    held_dtypes.clear()
+    hold_codes("always")
+    QuantizedMLPClassifier(**FAST).fit(X, y)
+    assert held_dtypes == [torch.int8] * FAST["max_iter"]
 
 
 @pytest.mark.parametrize(
@@ -112,19 +131,20 @@ def test_only_wide_per_feature_input_grids_are_fixed(digits):
     assert all(p.requires_grad for p in learned._module.input_quantizer.parameters())
 
 
-def test_partial_fit_holds_codes_per_call(digits, held_dtypes):
+def test_partial_fit_holds_codes_per_block(digits, held_dtypes):
+    # Blocks as a stream delivers them (data frames, as Dask's partitions): each is encoded.
     X, y = digits
     clf = QuantizedMLPClassifier(**FAST)
     for start in range(0, 600, 200):
-        clf.partial_fit(X[start : start + 200], y[start : start + 200], classes=np.unique(y))
+        clf.partial_fit(pd.DataFrame(X[start : start + 200]), y[start : start + 200], classes=np.unique(y))
     assert held_dtypes == [torch.int8] * 3
 
 
 def test_float32_rows_are_shared_not_copied_and_never_written():
     X, y = make_regression(n_samples=300, n_features=6, random_state=0)
     X = np.ascontiguousarray(X, dtype=np.float32)
-    data = TrainingData.of(X, y, None, torch.float32, torch.float32, torch.device("cpu"))
-    assert data.X.data_ptr() == X.ctypes.data
+    data = TrainingData.of(X, y, None, torch.float32, torch.float32, torch.device("cpu"), X)
+    assert data.X.data_ptr() == X.ctypes.data and data.shared
     before = X.copy()
     X.flags.writeable = False  # a read-only array (np.load's memory map) trains too, without warnings
     with warnings.catch_warnings(record=True) as caught:
