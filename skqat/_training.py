@@ -75,22 +75,15 @@ class TrainingData:
         dtype and device. ``caller_rows`` is what the caller passed: rows
         that share its memory are marked ``shared``.
         """
-        if (
-            torch.device(device).type == "cpu"
-            and X.dtype == torch.empty(0, dtype=dtype).numpy().dtype
-            and X.flags.c_contiguous
-        ):
-            with warnings.catch_warnings():
-                # A read-only array (np.load's memory map, say): never written here.
-                warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-                rows = torch.from_numpy(X)
-            shared = isinstance(caller_rows, np.ndarray) and np.may_share_memory(X, caller_rows)
-        else:
-            rows, shared = torch.tensor(X, dtype=dtype, device=device), False
+        rows = _read_only_tensor(X, dtype, device)
+        shared = (
+            rows is not None and isinstance(caller_rows, np.ndarray) and np.may_share_memory(X, caller_rows)
+        )
+        targets = _read_only_tensor(y, target_dtype, device)
         return cls(
             shared=bool(shared),
-            X=rows,
-            y=torch.as_tensor(np.ascontiguousarray(y), dtype=target_dtype, device=device),
+            X=torch.tensor(X, dtype=dtype, device=device) if rows is None else rows,
+            y=torch.tensor(y, dtype=target_dtype, device=device) if targets is None else targets,
             sample_weight=None
             if sample_weight is None
             else torch.tensor(sample_weight, dtype=dtype, device=device),
@@ -153,6 +146,23 @@ class TrainingData:
             stop = min(start + _CODE_CHUNK_ROWS, self.n_samples)
             codes[start:stop] = quantizer.codes(self.X[start:stop], out=buffer[: stop - start])
         self.X, self.grid = codes, (scale, zero)
+
+
+def _read_only_tensor(array: np.ndarray, dtype: torch.dtype, device) -> torch.Tensor | None:
+    """``array`` as a CPU tensor sharing its memory, or None where that would need a copy.
+
+    Only for arrays training reads and never writes: a read-only array (``np.load``'s memory
+    map, say) is shared too, without torch's warning about it.
+    """
+    if not (
+        torch.device(device).type == "cpu"
+        and array.dtype == torch.empty(0, dtype=dtype).numpy().dtype
+        and array.flags.c_contiguous
+    ):
+        return None
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(array)
 
 
 #: Rows encoded at a time by :meth:`TrainingData.hold_codes_of`: bounds the float temporaries.

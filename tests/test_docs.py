@@ -87,7 +87,15 @@ def test_the_gallery_ran_the_quickstart(site):
 
 def test_the_guide_has_every_promised_page():
     names = {p.stem for p in GUIDE_PAGES}
-    assert names == {"quantization", "schemes", "budget", "pipelines", "deployment", "reproducibility"}
+    assert names == {
+        "quantization",
+        "schemes",
+        "budget",
+        "pipelines",
+        "large_data",
+        "deployment",
+        "reproducibility",
+    }
 
 
 @pytest.mark.parametrize("page", GUIDE_PAGES, ids=lambda p: p.stem)
