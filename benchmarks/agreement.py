@@ -30,9 +30,9 @@ ONNX columns need the ``onnx`` extra.
 from __future__ import annotations
 
 import argparse
-import platform
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -44,6 +44,8 @@ from sklearn.datasets import load_digits, make_multilabel_classification, make_r
 from sklearn.model_selection import train_test_split
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from _machine import cpu_description  # noqa: E402
 
 _DRIVER = """#include <stdio.h>
 #include <stdint.h>
@@ -211,19 +213,6 @@ def measure(name: str, task: str, params: dict, gcc: str | None, onnx: bool) -> 
     return row
 
 
-def cpu() -> str:
-    """The CPU's model name and whether it has VNNI (onnxruntime's integer kernels differ by it)."""
-    try:
-        info = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.machine()
-    name = next(
-        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), ""
-    )
-    vnni = "avx512_vnni" in info or "avx_vnni" in info
-    return f"{name or platform.machine()}, {'with' if vnni else 'no'} VNNI"
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -248,7 +237,7 @@ def main(argv=None) -> None:
     totals = {c: int(pd.to_numeric(counts[c], errors="coerce").fillna(0).sum()) for c in counts}
     text = (
         "# What you score against what you ship\n\n"
-        f"`python benchmarks/agreement.py{' --quick' if args.quick else ''}` on {cpu()}"
+        f"`python benchmarks/agreement.py{' --quick' if args.quick else ''}` on {cpu_description()}"
         f", {elapsed:.0f} s. Each cell counts the rows (of `rows`: held-out plus fuzzed, float32) "
         "where the two sides differ; 0 is the target except in the last column, where onnxruntime's "
         "float32 requantization meets `predict`'s fixed point.\n\n"

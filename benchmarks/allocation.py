@@ -21,6 +21,7 @@ from every label in the CSV: learned accuracy against the uniform model at
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -33,6 +34,7 @@ from joblib import Parallel, delayed
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _datasets import DEFAULT_DATA_DIR  # noqa: E402
+from _machine import cpu_description  # noqa: E402
 from experiments import BUDGETS, Budget, _estimator, _load  # noqa: E402
 
 DATASETS = ["digits", "letter", "adult", "mnist", "synthetic"]
@@ -155,7 +157,8 @@ def main(argv=None) -> None:
     (out / "allocation.md").write_text(
         "# Learned weight widths against uniform widths (mean ± std over seeds)\n\n"
         "Written by `python benchmarks/allocation.py --label LABEL`; each label is one allocation "
-        "strategy, measured in its own run (see `docs/experiments.rst`).\n\n" + table(results) + "\n"
+        "strategy, measured in its own run (see `docs/experiments.rst`), "
+        f"on {cpu_description()} ({os.cpu_count()} cores).\n\n" + table(results) + "\n"
     )
     print(table(results))
 

@@ -697,7 +697,7 @@ def pipeline_section(args) -> None:
     import pandas as pd
     import skl2onnx
     import sklearn
-    from onnx_kernels import cpu_description
+    from _machine import cpu_description
     from threadpoolctl import threadpool_limits
 
     import skqat

@@ -28,6 +28,7 @@ from joblib import Parallel, delayed
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _datasets import DEFAULT_DATA_DIR  # noqa: E402
+from _machine import cpu_description  # noqa: E402
 from experiments import BUDGETS, _estimator, _load  # noqa: E402
 
 DATASETS = ["digits", "digits_scaled", "letter", "adult", "synthetic", "mnist"]
@@ -67,7 +68,7 @@ def main() -> None:
     results = pd.DataFrame(rows)
     table = results.pivot_table(index=["dataset", "input_bits"], columns="variant", values="accuracy")
     table["learned - fixed (points)"] = 100 * (table["learned"] - table["fixed"])
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line), "?")
+    cpu = cpu_description()
     text = (
         "# Fixed against learned per-feature input grids\n\n"
         f"Mean test accuracy over {len(SEEDS)} seeds, 4-bit weights, 8-bit activations, LSQ; "

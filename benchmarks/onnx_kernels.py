@@ -29,7 +29,6 @@ Writes ``docs/results/onnx_kernels.md`` (or ``--out``).
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 import warnings
 from pathlib import Path
@@ -39,24 +38,10 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from _datasets import DEFAULT_DATA_DIR  # noqa: E402
+from _machine import cpu_description  # noqa: E402
 from deploy import BULK_ROWS, MODELS, load, median_ms, one_row_ms, ort_session  # noqa: E402
 
 KERNEL_MODELS = {**MODELS, "mnist": ("mnist", (128,), 10)}
-
-
-def cpu_description() -> str:
-    """The CPU model name and its VNNI flags, from /proc/cpuinfo (Linux), else the platform string."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return platform.processor() or platform.machine()
-    model = next((line.split(":", 1)[1].strip() for line in text.splitlines() if "model name" in line), "?")
-    flags = next(
-        (line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), []
-    )
-    vnni = [f for f in ("avx512_vnni", "avx_vnni") if f in flags]
-    vnni_text = "with " + " and ".join(vnni) if vnni else "no VNNI"
-    return f"{model}, {vnni_text}, {'AVX-512' if 'avx512f' in flags else 'no AVX-512'}"
 
 
 def measure(name: str, data_dir: str, quick: bool) -> list[dict]:

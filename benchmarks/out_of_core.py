@@ -40,6 +40,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from _machine import cpu_description  # noqa: E402
 from scaling import BASE_ROWS, N_FEATURES, PeakMemory  # noqa: E402
 
 CGROUP_ROOT = Path("/sys/fs/cgroup/memory")
@@ -160,7 +161,7 @@ def main() -> None:
     finally:
         if group is not None:
             group.rmdir()
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line), "?")
+    cpu = cpu_description()
     limit = (
         f"a memory cgroup limited to {args.memory_limit_gib:g} GiB"
         if group is not None

@@ -45,6 +45,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+from _machine import cpu_description  # noqa: E402
 
 BASE_ROWS = 1_000_000
 N_FEATURES = 100
@@ -242,7 +243,7 @@ def main() -> None:
             results.append(result)
             print(result, flush=True)
     out = Path(args.out)
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if "model name" in line), "?")
+    cpu = cpu_description()
     text = (
         "# Scaling of fit\n\n"
         f"{args.epochs} epoch(s) on {cpu} ({os.cpu_count()} cores). Added MB: the peak resident memory fit "

@@ -92,7 +92,11 @@ class Schedule:
         return self.sparsity * (1.0 - (1.0 - progress) ** 3)
 
     def allocation_epoch(self) -> int:
-        """When ``weight_bits="learned"`` chooses its widths: after a quarter of the quantized epochs."""
+        """Epochs of the warm-up on which ``weight_bits="learned"`` chooses its widths.
+
+        ``fit`` allocates after them (:meth:`warm_up_and_allocate`), before its own epochs; ``partial_fit``
+        at the end of its first call (:meth:`finish`).
+        """
         return self.quant_delay + max(1, (self.max_iter - self.quant_delay) // 4)
 
     # -- the hooks of the training loop --------------------------------
@@ -105,8 +109,6 @@ class Schedule:
         objective.quant_lambda = self.quant_lambda_at(epoch) if module._quantizing else 0.0
         if self.sparsity:
             module.prune(self.sparsity_at(epoch))
-        if module._quantizing and module.bits_unallocated() and epoch >= self.allocation_epoch():
-            self.allocate(module, data)
         if module.input_grid_fixed():
             data.hold_codes_of(module.input_quantizer)
 
