@@ -102,8 +102,11 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         "target_bits": [Interval(Real, 1, 16, closed="both"), None],
         "target_bytes": [Interval(Integral, 1, None, closed="left"), None],
         "bit_bounds": ["array-like"],
-        "input_bits": [Interval(Integral, 2, 16, closed="both"), StrOptions({"auto"}), None],
+        "input_bits": [Interval(Integral, 2, 16, closed="both"), StrOptions({"auto", "learned"}), None],
         "input_granularity": [StrOptions({"per_feature", "per_tensor"})],
+        "input_bit_bounds": ["array-like"],
+        "input_target_bits": [Interval(Real, 0, 16, closed="both"), None],
+        "input_bit_lambda": [Interval(Real, 0, None, closed="left")],
         "bias_bits": [Interval(Integral, 2, 32, closed="both"), StrOptions({"auto"}), None],
         "sparsity": [Interval(Real, 0, 1, closed="left")],
     }
@@ -153,6 +156,9 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         input_granularity,
         bias_bits,
         sparsity,
+        input_bit_bounds,
+        input_target_bits,
+        input_bit_lambda,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -195,6 +201,9 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.input_granularity = input_granularity
         self.bias_bits = bias_bits
         self.sparsity = sparsity
+        self.input_bit_bounds = input_bit_bounds
+        self.input_target_bits = input_target_bits
+        self.input_bit_lambda = input_bit_lambda
 
     # ------------------------------------------------------------------
     # Hooks the classifier and the regressor fill in
@@ -574,6 +583,7 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
         self.weight_bits_ = [
             32 if quantizer is None else quantizer.bits for quantizer in self._module.weight_quantizers()
         ]
+        self.input_bits_ = self._module.input_widths()
 
     def __getstate__(self):
         # Pickle plain numpy arrays instead of torch objects: a model fitted on

@@ -111,6 +111,9 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
         input_granularity="per_feature",
         bias_bits="auto",
         sparsity=0.0,
+        input_bit_bounds=(0, 8),
+        input_target_bits=None,
+        input_bit_lambda=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -154,6 +157,9 @@ class QuantizedMLPClassifier(ClassifierMixin, BaseQuantizedMLP):
             input_granularity=input_granularity,
             bias_bits=bias_bits,
             sparsity=sparsity,
+            input_bit_bounds=input_bit_bounds,
+            input_target_bits=input_target_bits,
+            input_bit_lambda=input_bit_lambda,
         )
 
     # ------------------------------------------------------------------

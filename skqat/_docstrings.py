@@ -182,9 +182,12 @@ NETWORK_PARAMETERS = """\
         zero points and grids). Chosen the same way; a budget below the
         model with every layer at ``bit_bounds[0]`` raises ``ValueError``.
 
-    input_bits : int in [2, 16], "auto" or None, default="auto"
+    input_bits : int in [2, 16], "auto", "learned" or None, default="auto"
         Quantize the input features on a learned grid: the features become
-        ``input_bits``-bit integers. ``"auto"``: 8 when the weights of every
+        ``input_bits``-bit integers. ``"learned"``: each feature gets its own
+        width under a budget (``input_target_bits`` or ``input_bit_lambda``,
+        within ``input_bit_bounds``; needs ``input_granularity="per_feature"``).
+        ``"auto"``: 8 when the weights of every
         layer and the hidden activations are quantized (``weight_bits`` and
         ``activation_bits`` set), so the model trains on the input grid it
         deploys on and ``predict`` runs the integer model (see ``predict``);
@@ -216,6 +219,30 @@ NETWORK_PARAMETERS = """\
         with quantization. The pruned fraction ramps up cubically (Zhu and
         Gupta 2017) over the first ``max_iter // 2`` epochs and is enforced at
         the end of ``fit``; pruned weights are exact zeros.
+
+    input_bit_bounds : tuple (min_bits, max_bits), default=(0, 8)
+        With ``input_bits="learned"``: bounds of each input feature's width
+        (``0 <= min_bits <= max_bits <= 8``). A feature at 0 bits is dropped:
+        its codes are one value (its training mean), so predictions no
+        longer depend on it (learned feature selection). The input grid
+        trains at ``max_bits`` until the widths are chosen.
+
+    input_target_bits : float in [0, 16] or None, default=None
+        With ``input_bits="learned"``: the budget, the most mean bits per
+        input feature. ``input_bits_`` then holds integer widths within
+        ``input_bit_bounds`` whose mean is at most ``input_target_bits``.
+        They are chosen as ``target_bits`` chooses layer widths, after the
+        same warm-up: each feature's loss at each width is measured on up to
+        2048 training rows and an exact knapsack picks the widths that lose
+        least. A feature whose measured rows hold ``k`` distinct values is
+        offered at most ``ceil(log2(k))`` bits (a one-hot column: 0 or 1).
+        Each feature of ``b >= 1`` bits quantizes on a window of ``2**b``
+        codes placed over its own range, with a learned scale.
+
+    input_bit_lambda : float, default=0.0
+        With ``input_bits="learned"``: the price of one bit of mean input
+        width, in units of the training loss, instead of (or within)
+        ``input_target_bits``.
 """
 
 FITTED_ATTRIBUTES = """\
@@ -276,6 +303,11 @@ FITTED_ATTRIBUTES = """\
     weight_bits_ : list of int
         Bit width of each layer's weights as stored (32 for float layers);
         the allocated widths with ``weight_bits="learned"``.
+
+    input_bits_ : ndarray of int, shape (n_features_in_,) or None
+        Bit width of each input feature's codes: the allocated widths with
+        ``input_bits="learned"`` (0 for a dropped feature), the grid's width
+        for every feature otherwise, None for float inputs.
 
     grid_distance_ : float
         Mean distance of the latent float weights to their grids at the end

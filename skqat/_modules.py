@@ -369,17 +369,24 @@ class QuantMLP(nn.Module):
         if quantize and self.input_quantizer is not None:
             x = self.input_quantizer(x)
             scale = self.input_scales()[0] if self.layers[0].bias_bits else None
-        *hidden, last = self.layers
+        return self.forward_from_first(self.layers[0](x, scale, quantize), quantize)
+
+    def forward_from_first(self, z: torch.Tensor, quantize: bool = True) -> torch.Tensor:
+        """The network's output from the first layer's pre-activations ``z`` (the rest of :meth:`forward`)."""
+        if len(self.layers) == 1:
+            return z
         relu = self.activation == "relu"
-        for layer, quantizer in zip(hidden, self.activation_quantizers):
-            x = layer(x, scale, quantize)
+        layers = list(self.layers)
+        x = z
+        for i, quantizer in enumerate(self.activation_quantizers):
             scale = None
             if quantize and isinstance(quantizer, Quantizer):
                 x = quantizer.forward_relu(x) if relu else quantizer(self._activation_fn(x))
-                scale = quantizer.effective_scale() if layer.bias_bits else None
+                scale = quantizer.effective_scale() if layers[i].bias_bits else None
             else:
                 x = self._activation_fn(x)
-        return last(x, scale, quantize)
+            x = layers[i + 1](x, scale, quantize)
+        return x
 
     @torch.no_grad()
     def reset_parameters(self, rng: np.random.RandomState) -> None:
@@ -456,8 +463,23 @@ class QuantMLP(nn.Module):
         """The layers whose width the budget allocation chooses (``weight_bits="learned"``)."""
         return [layer for layer in self.layers if getattr(layer.weight_quantizer, "allocates_bits", False)]
 
+    def learns_input_widths(self) -> bool:
+        """Whether the budget allocation chooses each input feature's width (``input_bits="learned"``)."""
+        return hasattr(self.input_quantizer, "feature_bits")
+
+    def input_widths(self) -> np.ndarray | None:
+        """Bits of each input feature's codes (None for float inputs)."""
+        quantizer = self.input_quantizer
+        if not isinstance(quantizer, Quantizer):
+            return None
+        if self.learns_input_widths():
+            return quantizer.widths()
+        return np.full(self.layers[0].in_features, quantizer.bits, dtype=np.int64)
+
     def bits_unallocated(self) -> bool:
-        """Whether some learned-bit layer still waits for its allocation."""
+        """Whether some learned-bit layer, or the learned input widths, still wait for their allocation."""
+        if self.learns_input_widths() and not self.input_quantizer.allocated:
+            return True
         return any(not layer.weight_quantizer.allocated for layer in self.learned_bit_layers())
 
     def mean_weight_bits(self) -> float | None:

@@ -112,6 +112,9 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
         input_granularity="per_feature",
         bias_bits="auto",
         sparsity=0.0,
+        input_bit_bounds=(0, 8),
+        input_target_bits=None,
+        input_bit_lambda=0.0,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -155,6 +158,9 @@ class QuantizedMLPRegressor(RegressorMixin, BaseQuantizedMLP):
             input_granularity=input_granularity,
             bias_bits=bias_bits,
             sparsity=sparsity,
+            input_bit_bounds=input_bit_bounds,
+            input_target_bits=input_target_bits,
+            input_bit_lambda=input_bit_lambda,
         )
         self.loss = loss
 

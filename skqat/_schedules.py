@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import torch
 
 from ._allocation import allocate_weight_bits
+from ._input_widths import allocate_input_bits
 from ._spec import fixed_nbytes, layer_weight_nbytes
 from ._training import Objective, ProgressMonitor, TrainingData, fit_loop
 
@@ -177,18 +178,37 @@ class Schedule:
         return done < n_epochs
 
     def allocate(self, module, data: TrainingData) -> None:
-        """Choose the learned-bit layers' widths under the budget (:mod:`skqat._allocation`)."""
+        """Choose the learned input widths and the learned-bit layers' widths under their budgets.
+
+        See :mod:`skqat._input_widths` and :mod:`skqat._allocation`.
+        """
         spec = self.spec
         assert spec is not None and self.loss_name is not None, "a fitted network's schedule"
         # Evenly spaced rows: data sorted by class still gives every class its share.
         n_rows = min(data.n_samples, CALIBRATION_ROWS)
         rows = torch.linspace(0, data.n_samples - 1, n_rows, device=data.device).round().long()
+        X, y = data.rows(rows), data.y[rows]
+        weight = None if data.sample_weight is None else data.sample_weight[rows]
+        if module.learns_input_widths() and not module.input_quantizer.allocated:
+            # The inputs first: the layers' widths are then measured on the inputs they will see.
+            allocate_input_bits(
+                module,
+                X,
+                y,
+                weight,
+                self.loss_name,
+                bit_bounds=spec["input_bit_bounds"],
+                target_bits=spec["input_target_bits"],
+                bit_lambda=spec["input_bit_lambda"],
+            )
+        if not any(not layer.weight_quantizer.allocated for layer in module.learned_bit_layers()):
+            return
         budget = spec["target_bytes"]
         allocate_weight_bits(
             module,
-            data.rows(rows),
-            data.y[rows],
-            None if data.sample_weight is None else data.sample_weight[rows],
+            X,
+            y,
+            weight,
             self.loss_name,
             bit_bounds=spec["bit_bounds"],
             target_bits=spec["target_bits"],

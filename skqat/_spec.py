@@ -15,6 +15,7 @@ import torch
 from ._activations import get_activation
 from ._allocation import check_budget
 from ._frozen import network_nbytes, resolve_auto_bits, weight_matrix_nbytes
+from ._input_widths import InputWidthsQuantizer
 from ._modules import QuantMLP
 from ._quantizers import make_quantizer
 
@@ -72,6 +73,50 @@ def _bit_bounds(bit_bounds) -> tuple[int, int]:
         raise ValueError(
             f"bit_bounds must be a pair (min_bits, max_bits) of ints with 1 <= min_bits <= max_bits <= 16, "
             f"got {bit_bounds!r}."
+        )
+    return int(low), int(high)
+
+
+def _learned_input_widths(params: dict) -> tuple[int, int] | None:
+    """``input_bit_bounds`` of ``input_bits="learned"`` after checking its settings; None otherwise."""
+    if params["input_bits"] != "learned":
+        if params["input_target_bits"] is not None or params["input_bit_lambda"]:
+            raise ValueError(
+                "input_target_bits and input_bit_lambda set the budget of input_bits='learned'; with "
+                f"input_bits={params['input_bits']!r} every feature has the same width. Set "
+                "input_bits='learned', or leave input_target_bits=None and input_bit_lambda=0."
+            )
+        return None
+    try:
+        low, high = params["input_bit_bounds"]
+    except (TypeError, ValueError):
+        low = high = None
+    if not (_is_int(low) and _is_int(high) and 0 <= low <= high <= 8 and high >= 1):
+        raise ValueError(
+            "input_bit_bounds must be a pair (min_bits, max_bits) of ints with 0 <= min_bits <= max_bits "
+            f"<= 8 and max_bits >= 1, got {params['input_bit_bounds']!r}."
+        )
+    if params["input_granularity"] != "per_feature":
+        raise ValueError(
+            "input_bits='learned' gives each feature its own width, which needs a grid per feature; set "
+            "input_granularity='per_feature'."
+        )
+    if params["quantizer"] == "minmax":
+        raise ValueError(
+            "input_bits='learned' learns each feature's scale on its window; quantizer='minmax' learns no "
+            "scale. Use quantizer='lsq' (or 'pact', 'noise', 'penalty')."
+        )
+    target = params["input_target_bits"]
+    if target is None and not params["input_bit_lambda"]:
+        raise ValueError(
+            "input_bits='learned' chooses each input feature's bit width under a budget; give one: "
+            "input_target_bits (the most mean bits per feature, for example 3) or input_bit_lambda "
+            "(the loss one bit of mean width is worth, for example 0.01)."
+        )
+    if target is not None and target < low:
+        raise ValueError(
+            f"input_target_bits={target} cannot be met: every feature needs at least input_bit_bounds[0]="
+            f"{low} bits. Raise input_target_bits or lower input_bit_bounds."
         )
     return int(low), int(high)
 
@@ -141,8 +186,13 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype, *, si
             "sparsity > 0 needs an exact zero on the weight grid, which the binary (1-bit) grid "
             "{-s, +s} lacks; use weight_bits >= 2 or sparsity=0."
         )
+    learned_inputs = _learned_input_widths(params)
     input_bits, bias_bits = resolve_auto_bits(
-        params["input_bits"], params["bias_bits"], layer_bits, params["activation_bits"], n_layers - 1
+        learned_inputs[1] if learned_inputs else params["input_bits"],
+        params["bias_bits"],
+        layer_bits,
+        params["activation_bits"],
+        n_layers - 1,
     )
     if bias_bits is not None and all(b is None for b in layer_bits):
         raise ValueError("bias_bits needs quantized weights (its scale is s_w * s_in); set weight_bits.")
@@ -155,9 +205,14 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype, *, si
         "per_feature_input": input_bits is not None and params["input_granularity"] == "per_feature",
         "fixed_input_grid": (
             input_bits is not None
+            and not learned_inputs
             and params["input_granularity"] == "per_feature"
             and input_bits >= FIXED_INPUT_BITS
         ),
+        # (min_bits, max_bits) of input_bits="learned"; absent from specs written before it.
+        "input_bit_bounds": learned_inputs,
+        "input_target_bits": None if params["input_target_bits"] is None else float(params["input_target_bits"]),
+        "input_bit_lambda": float(params["input_bit_lambda"]),
         "bias_bits": bias_bits,
         "quantizer": scheme,
         "per_channel": params["granularity"] == "per_channel",
@@ -253,16 +308,20 @@ def build_module(spec: dict, device: torch.device) -> QuantMLP:
 
     n_features = spec["layer_sizes"][0]
     per_feature = spec.get("per_feature_input", False)
-    input_quantizer = make_quantizer(
-        spec["quantizer"],
-        "input",
-        spec["input_bits"],
-        signed=True,
+    input_options = {
+        "signed": True,
         # Per feature: a scale per column, shared by one value per sample.
-        param_shape=(1, n_features) if per_feature else (),
-        group_size=1 if per_feature else n_features,
+        "param_shape": (1, n_features) if per_feature else (),
+        "group_size": 1 if per_feature else n_features,
         **common,
-    )
+    }
+    if spec.get("input_bit_bounds"):
+        low, high = spec["input_bit_bounds"]
+        input_quantizer = InputWidthsQuantizer(
+            min_bits=low, max_bits=high, pact=spec["quantizer"] == "pact", **input_options
+        )
+    else:
+        input_quantizer = make_quantizer(spec["quantizer"], "input", spec["input_bits"], **input_options)
     # Specs written before fixed input grids existed lack the key: those models keep learning theirs.
     if input_quantizer is not None and spec.get("fixed_input_grid", False):
         input_quantizer.freeze()
