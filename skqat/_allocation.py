@@ -168,7 +168,7 @@ _DENSE_ROWS, _DENSE_CAPACITY = 16, 1 << 20
 
 
 def _dense_knapsack(values: np.ndarray, weights: np.ndarray, capacity: int) -> tuple[int, ...] | None:
-    """:func:`_knapsack` on an array of every total ``0..capacity``: ``best[t]``, the least value of total ``t``.
+    """:func:`_knapsack` on an array over every total ``t`` in ``0..capacity`` (least value of each).
 
     The same optimum as the Pareto front (least value, then least total),
     in numpy operations per row and choice instead of Python ones per total.

@@ -48,8 +48,18 @@ def _quantizer_grid(quantizer: Quantizer, per_channel: bool, axis: int = 0) -> F
         if zero is None
         else _numpy(zero).astype(np.int32).reshape(scale.shape)
     )
+    window = None
+    if getattr(quantizer, "allocated", False) and hasattr(quantizer, "window"):
+        window = tuple(_numpy(w).reshape(-1).astype(np.int32) for w in quantizer.window())
     return FrozenGrid(
-        quantizer.bits, quantizer.qmin, quantizer.qmax, scale, zero_point, symmetric=zero is None, axis=axis
+        quantizer.bits,
+        quantizer.qmin,
+        quantizer.qmax,
+        scale,
+        zero_point,
+        symmetric=zero is None,
+        axis=axis,
+        window=window,
     )
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "code_unit",
     "weight_from_codes",
     "codes_from_inverse",
+    "window_codes",
     "GridParams",
     "float_codes",
     "quantize_codes",
@@ -229,22 +230,49 @@ def code_unit(bits: int) -> float:
     return 2.0 ** (int(bits) - 3)
 
 
-def codes_from_inverse(x: np.ndarray, inverse, zero_point, qmin: int, qmax: int, out=None) -> np.ndarray:
+def codes_from_inverse(
+    x: np.ndarray, inverse, zero_point, qmin: int, qmax: int, out=None, window=None
+) -> np.ndarray:
     """The grid formula ``clamp(round(x * inverse + zp), q_min, q_max)``, as floats of ``x``'s type.
 
     The one implementation of it (:func:`float_codes` prepares its arguments
     from a grid; ``predict`` calls it with arguments prepared once).
     ``inverse`` is ``1/s`` already in ``x``'s type and broadcastable to it;
     ``zero_point`` is None for a zero point of 0; ``out`` may be ``x``.
+    ``window``: ``(low, step, levels)`` of learned input widths, in ``x``'s
+    type (:func:`window_codes` then replaces the rounding and clamping).
     """
     u = np.multiply(x, inverse, out=out)
     if zero_point is not None:
         # Added before rounding, as training does: the two orders differ only at exact ties.
         u += zero_point
+    if window is not None:
+        return window_codes(u, *window)
     np.round(u, out=u)
     # Two ufuncs: np.clip's Python wrapper costs more than the work on a one-row predict.
     np.maximum(u, qmin, out=u)
     return np.minimum(u, qmax, out=u)
+
+
+def window_codes(u, low, step, levels):
+    """Container codes ``low + step * clamp(round((u - low) / step), 0, levels - 1)`` of code units ``u``.
+
+    The one rule of a learned-width feature's codes: training computes it in
+    torch, and the integer model, the C header and the ONNX graph in the
+    same operations (``u`` is ``x * (1/s) + zp`` as for every grid), so all
+    give the same codes. Works on torch tensors and numpy arrays; ``u`` is
+    overwritten.
+    """
+    if not isinstance(u, np.ndarray):  # a torch tensor (this module does not import torch)
+        u.sub_(low).div_(step).round_()
+        return u.clamp_(levels * 0, levels - 1).mul_(step).add_(low)
+    np.subtract(u, low, out=u)
+    np.divide(u, step, out=u)
+    np.round(u, out=u)
+    np.maximum(u, 0, out=u)
+    np.minimum(u, levels - 1, out=u)
+    np.multiply(u, step, out=u)
+    return np.add(u, low, out=u)
 
 
 @dataclass(frozen=True)
@@ -262,13 +290,15 @@ class GridParams:
     zero: np.ndarray | None
     qmin: int
     qmax: int
+    window: tuple | None = None
 
     @classmethod
     def prepared(cls, grid: FrozenGrid, dtype) -> GridParams:
         """``grid`` in ``dtype`` (per feature for a per-feature input grid: arrays along the features)."""
         scale = np.asarray(grid.scale, dtype=dtype)
         zero = np.asarray(grid.zero_point, dtype=dtype) if grid.nonzero_zero_point else None
-        return cls(scale, np.reciprocal(scale), zero, grid.qmin, grid.qmax)
+        window = None if grid.window is None else tuple(np.asarray(w, dtype=dtype) for w in grid.window)
+        return cls(scale, np.reciprocal(scale), zero, grid.qmin, grid.qmax, window)
 
     def select(self, features) -> GridParams:
         """The grids of some features (an index or index array) of a per-feature grid; a per-tensor
@@ -276,7 +306,8 @@ class GridParams:
         if np.ndim(self.scale) == 0:
             return self
         zero = None if self.zero is None else self.zero[features]
-        return GridParams(self.scale[features], self.inverse[features], zero, self.qmin, self.qmax)
+        window = None if self.window is None else tuple(w[features] for w in self.window)
+        return GridParams(self.scale[features], self.inverse[features], zero, self.qmin, self.qmax, window)
 
     @classmethod
     def of(cls, grid: FrozenGrid | None, dtype) -> GridParams | None:
@@ -287,7 +318,9 @@ class GridParams:
 
     def levels(self, x: np.ndarray, out=None) -> np.ndarray:
         """``q(x) - zp`` as floats of ``x``'s type (``out`` may be ``x``)."""
-        codes = codes_from_inverse(x, self.inverse, self.zero, self.qmin, self.qmax, out=out)
+        codes = codes_from_inverse(
+            x, self.inverse, self.zero, self.qmin, self.qmax, out=out, window=self.window
+        )
         if self.zero is not None:
             codes -= self.zero
         return codes
@@ -303,7 +336,8 @@ def float_codes(x: np.ndarray, grid: FrozenGrid, out=None) -> np.ndarray:
         return np.where(x >= 0, 1.0, -1.0).astype(x.dtype)
     inverse = grid.broadcast(np.reciprocal(np.asarray(grid.scale, dtype=x.dtype)), x.ndim)
     zero_point = grid.broadcast(grid.zero_point, x.ndim) if grid.nonzero_zero_point else None
-    return codes_from_inverse(x, inverse, zero_point, grid.qmin, grid.qmax, out)
+    window = None if grid.window is None else tuple(np.asarray(w, dtype=x.dtype) for w in grid.window)
+    return codes_from_inverse(x, inverse, zero_point, grid.qmin, grid.qmax, out, window=window)
 
 
 def quantize_codes(x: np.ndarray, grid: FrozenGrid) -> np.ndarray:
@@ -354,6 +388,12 @@ class FrozenGrid:
     axis : {0, -1}, default=0
         The axis per-channel values run along: the rows of a weight matrix
         (0), or the features of an input (-1).
+    window : tuple of three int32 ndarrays or None, default=None
+        Learned input widths (``input_bits="learned"``): ``(low, step,
+        levels)`` per feature. Feature ``j`` then takes the codes ``low[j] +
+        step[j] * k``, ``k`` in ``[0, levels[j] - 1]`` (:func:`window_codes`;
+        ``levels[j] = 2**b_j``, 1 for a dropped feature), within the
+        container's ``[qmin, qmax]``.
     """
 
     bits: int
@@ -364,6 +404,15 @@ class FrozenGrid:
     symmetric: bool = True
     calibrated: bool = False
     axis: int = 0
+    window: tuple | None = None
+
+    @property
+    def feature_bits(self) -> np.ndarray | None:
+        """Bits of each feature's codes for a per-feature grid (the window's, or ``bits`` for all)."""
+        if self.window is not None:
+            levels = np.asarray(self.window[2], dtype=np.int64)
+            return np.ceil(np.log2(np.maximum(levels, 1))).astype(np.int64)
+        return np.full(self.n_scales, self.bits, dtype=np.int64) if self.per_feature else None
 
     @property
     def binary(self) -> bool:

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from ._allocation import solve_allocation
+from ._frozen import window_codes
 from ._functional import MIN_SCALE, _sum_like, scale_from_log
 from ._losses import LOSSES
 from ._quantizers import LSQQuantizer
@@ -46,7 +47,6 @@ __all__ = [
     "feature_sensitivity",
     "allocate_input_bits",
     "levels_bits",
-    "window_codes",
 ]
 
 #: Lower-tail probabilities of the candidate windows ``[quantile(p), quantile(1 - p)]``; the one with
@@ -101,7 +101,9 @@ class InputWidthsQuantizer(LSQQuantizer):
         # -1 until the allocation has run.
         self.register_buffer("feature_bits", torch.full((shape[-1],), -1, dtype=torch.long, device=device))
         for name, value in (("low", self.qmin), ("step", 1), ("levels", self.qmax - self.qmin + 1)):
-            self.register_buffer(f"feature_{name}", torch.full(shape, float(value), dtype=dtype, device=device))
+            self.register_buffer(
+                f"feature_{name}", torch.full(shape, float(value), dtype=dtype, device=device)
+            )
 
     @property
     def allocated(self) -> bool:
@@ -162,27 +164,6 @@ class InputWidthsQuantizer(LSQQuantizer):
         else:
             state = f"allocated, mean {float(self.feature_bits.float().mean()):.3g} bits per feature"
         return f"bits in [{self.min_bits}, {self.max_bits}], {state}, {super().extra_repr()}"
-
-
-def window_codes(u, low, step, levels):
-    """Container codes ``low + step * clamp(round((u - low) / step), 0, levels - 1)`` of code units ``u``.
-
-    The one rule of a learned-width feature's codes: training computes it in
-    torch, and the integer model, the C header and the ONNX graph in the
-    same operations (``u`` is ``x * (1/s) + zp`` as for every grid), so all
-    give the same codes. Works on torch tensors and numpy arrays; ``u`` is
-    overwritten.
-    """
-    if isinstance(u, torch.Tensor):
-        u.sub_(low).div_(step).round_()
-        return u.clamp_(torch.zeros_like(levels), levels - 1).mul_(step).add_(low)
-    np.subtract(u, low, out=u)
-    np.divide(u, step, out=u)
-    np.round(u, out=u)
-    np.maximum(u, 0, out=u)
-    np.minimum(u, levels - 1, out=u)
-    np.multiply(u, step, out=u)
-    return np.add(u, low, out=u)
 
 
 def _window_forward(x, log_scale, quantizer):

@@ -211,7 +211,9 @@ def network_spec(params: dict, layer_sizes: list[int], dtype: torch.dtype, *, si
         ),
         # (min_bits, max_bits) of input_bits="learned"; absent from specs written before it.
         "input_bit_bounds": learned_inputs,
-        "input_target_bits": None if params["input_target_bits"] is None else float(params["input_target_bits"]),
+        "input_target_bits": None
+        if params["input_target_bits"] is None
+        else float(params["input_target_bits"]),
         "input_bit_lambda": float(params["input_bit_lambda"]),
         "bias_bits": bias_bits,
         "quantizer": scheme,
