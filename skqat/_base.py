@@ -816,7 +816,10 @@ class BaseQuantizedMLP(BaseEstimator, metaclass=ABCMeta):
             ``x1``, ...), with columns ``bits``, ``scale``, ``zero_point``,
             ``qmin``, ``qmax``, ``per_feature``, ``calibrated`` and, with
             ``X``, ``codes_used`` and ``distinct_values``. Empty columns for
-            a model with no input grid.
+            a model with no input grid. With ``input_bits="learned"``,
+            ``bits`` is each feature's width, ``qmin`` and ``qmax`` the ends
+            of its window of codes, ``step`` the codes between its levels
+            and ``dropped`` whether it has 0 bits.
 
         Examples
         --------

@@ -61,6 +61,24 @@ def _check_grid(source, field: str, grid: FrozenGrid, dtype, n_channels: int | N
         fail(source, f"{field} zero point", f"has type {zero.dtype} and shape {zero.shape}")
     if np.any(zero < grid.qmin) or np.any(zero > grid.qmax) or (grid.symmetric and np.any(zero)):
         fail(source, f"{field} zero point", f"lies outside the grid [{grid.qmin}, {grid.qmax}]")
+    if grid.window is not None:
+        _check_window(source, field, grid)
+
+
+def _check_window(source, field: str, grid: FrozenGrid) -> None:
+    """Learned input widths: per-feature ``(low, step, levels)``, ``2**b`` levels, inside the container."""
+    try:
+        low, step, levels = (np.asarray(w) for w in grid.window)
+    except (TypeError, ValueError):
+        fail(source, f"{field} window", "is not three arrays (low, step, levels)")
+    n = np.size(grid.scale)
+    if not all(w.dtype.kind in "iu" and w.shape == (n,) for w in (low, step, levels)):
+        fail(source, f"{field} window", f"is not three integer arrays of {n} features")
+    if not grid.per_feature or np.any(step < 1) or np.any(levels < 1) or np.any(levels & (levels - 1)):
+        fail(source, f"{field} window", "needs a per-feature grid, steps >= 1 and a power of 2 of levels")
+    top = low.astype(np.int64) + step.astype(np.int64) * (levels.astype(np.int64) - 1)
+    if np.any(low < grid.qmin) or np.any(top > grid.qmax):
+        fail(source, f"{field} window", f"reaches outside the grid [{grid.qmin}, {grid.qmax}]")
 
 
 def _check_vector(source, field: str, values, kinds: str, length: int, finite: bool = False):

@@ -95,18 +95,27 @@ def input_grid_report(network: FrozenNetwork, X=None) -> pd.DataFrame:
     names = network.head.feature_names or [f"x{j}" for j in range(n)]
     if grid is None:
         return pd.DataFrame(index=pd.Index(names, name="feature"))
+    qmin, qmax = np.full(n, grid.qmin, np.int64), np.full(n, grid.qmax, np.int64)
+    if grid.window is not None:
+        # Learned widths: each feature's codes run over its window of the container.
+        low, step, levels = (np.asarray(w, np.int64) for w in grid.window)
+        qmin, qmax = low, low + step * (levels - 1)
+    bits = grid.feature_bits
     table = pd.DataFrame(
         {
-            "bits": grid.bits,
+            "bits": np.full(n, grid.bits) if bits is None else bits,
             "scale": np.broadcast_to(np.asarray(grid.scale, np.float64), (n,)),
             "zero_point": np.broadcast_to(np.asarray(grid.zero_point, np.int64), (n,)),
-            "qmin": grid.qmin,
-            "qmax": grid.qmax,
+            "qmin": qmin,
+            "qmax": qmax,
             "per_feature": grid.per_feature,
             "calibrated": grid.calibrated,
         },
         index=pd.Index(names, name="feature"),
     )
+    if grid.window is not None:
+        table["step"] = np.asarray(grid.window[1], np.int64)
+        table["dropped"] = bits == 0
     if X is not None:
         codes = quantize_codes(np.asarray(X, dtype=network.dtype), grid)
         table["codes_used"] = [len(np.unique(codes[:, j])) for j in range(n)]

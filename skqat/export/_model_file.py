@@ -48,6 +48,9 @@ def _grid_arrays(grid: FrozenGrid, prefix: str) -> dict:
         ),
         f"{prefix}_scale": np.asarray(grid.scale),
         f"{prefix}_zero_point": np.asarray(grid.zero_point, np.int32),
+        # Learned input widths: (low, step, levels) per feature; a reader that predates them
+        # refuses the file (an array it does not write) rather than compute other codes.
+        **({} if grid.window is None else {f"{prefix}_window": np.asarray(grid.window, np.int32)}),
     }
 
 
@@ -180,8 +183,19 @@ class _Archive:
         if scale.dtype != dtype:
             fail(self.source, f"{prefix}_scale", f"has type {scale.dtype}; expected {dtype}")
         zero = self.array(f"{prefix}_zero_point", "iu", shape=scale.shape)
+        window = None
+        if self.has(f"{prefix}_window"):
+            window = tuple(self.array(f"{prefix}_window", "i", shape=(3, *scale.shape)))
         return FrozenGrid(
-            bits, qmin, qmax, scale, zero, symmetric=bool(symmetric), calibrated=bool(calibrated), axis=axis
+            bits,
+            qmin,
+            qmax,
+            scale,
+            zero,
+            symmetric=bool(symmetric),
+            calibrated=bool(calibrated),
+            axis=axis,
+            window=window,
         )
 
     def layer(self, prefix: str, dtype, folded_input: FrozenGrid | None = None) -> FrozenLayer:
