@@ -10,6 +10,9 @@ and keeps ``figure_`` and ``ax_`` for further styling, as
   levels they are rounded to.
 - :class:`TrainingCurveDisplay`: ``loss_curve_`` and, with early stopping,
   ``validation_scores_`` per epoch.
+- :class:`InputBitsDisplay`: the bits each input feature got
+  (``input_bits_``; with ``input_bits="learned"``, which columns matter and
+  how much), as bars or, for pixels, as an image.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import numpy as np
 
 from ._frozen import network_nbytes, resolve_auto_bits
 
-__all__ = ["QuantizationParetoDisplay", "TrainingCurveDisplay", "WeightGridDisplay"]
+__all__ = ["InputBitsDisplay", "QuantizationParetoDisplay", "TrainingCurveDisplay", "WeightGridDisplay"]
 
 
 def _pyplot():
@@ -353,4 +356,74 @@ class TrainingCurveDisplay:
                 epochs[: len(self.validation_scores)], self.validation_scores, color="tab:orange"
             )
             self.ax_score_.set_ylabel("validation score")
+        return self
+
+
+class InputBitsDisplay:
+    """Bits per input feature (``input_bits_``): bars by feature, or an image of pixels.
+
+    Parameters
+    ----------
+    bits : array-like of int, shape (n_features,)
+        Bits of each feature's codes; 0 for a dropped feature.
+    feature_names : list of str or None
+        Names of the bars (``feature_names_in_``, or a pipeline's
+        ``get_feature_names_out()`` before the model); None numbers them.
+    image_shape : tuple of int or None
+        Draw ``bits`` reshaped to this shape as an image (pixels) instead of bars.
+
+    Attributes
+    ----------
+    figure_, ax_ : matplotlib Figure and Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skqat import QuantizedMLPClassifier
+    >>> from skqat.plot import InputBitsDisplay
+    >>> X, y = load_digits(return_X_y=True)
+    >>> clf = QuantizedMLPClassifier(hidden_layer_sizes=(16,), max_iter=5, input_bits="learned",
+    ...                              input_target_bits=2, random_state=0).fit(X, y)
+    >>> display = InputBitsDisplay.from_estimator(clf, image_shape=(8, 8))
+    >>> display.ax_.get_title().startswith("bits per input feature"), display.bits.mean() <= 2
+    (True, np.True_)
+    """
+
+    def __init__(self, bits, feature_names=None, image_shape=None):
+        self.bits = np.asarray(bits)
+        self.feature_names = None if feature_names is None else [str(name) for name in feature_names]
+        self.image_shape = None if image_shape is None else tuple(image_shape)
+
+    @classmethod
+    def from_estimator(cls, estimator, *, image_shape=None, ax=None):
+        """Build and plot the display from a fitted skqat estimator or pipeline ending in one."""
+        model = _final_estimator(estimator)
+        if getattr(model, "input_bits_", None) is None:
+            raise ValueError(
+                "the model has float inputs (input_bits=None): there are no bits per feature to draw; "
+                "fit it with input_bits set (for example input_bits='learned', input_target_bits=3)."
+            )
+        names = getattr(model, "feature_names_in_", None)
+        if names is None and hasattr(estimator, "steps") and len(estimator.steps) > 1:
+            names = estimator[:-1].get_feature_names_out()
+        return cls(model.input_bits_, names, image_shape).plot(ax=ax)
+
+    def plot(self, ax=None):
+        """Draw the bars (or the image); returns ``self``."""
+        self.figure_, self.ax_ = _axes(ax)
+        title = f"bits per input feature (mean {self.bits.mean():.2f})"
+        if self.image_shape is not None:
+            image = self.ax_.imshow(self.bits.reshape(self.image_shape), cmap="viridis", vmin=0)
+            self.figure_.colorbar(image, ax=self.ax_, label="bits")
+            self.ax_.set_xticks([])
+            self.ax_.set_yticks([])
+        else:
+            positions = np.arange(self.bits.size)
+            self.ax_.bar(positions, self.bits, color="tab:blue")
+            if self.feature_names is not None:
+                self.ax_.set_xticks(positions, self.feature_names, rotation=90, fontsize="small")
+            self.ax_.set_ylabel("bits")
+        self.ax_.set_title(title)
         return self

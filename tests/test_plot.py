@@ -1,4 +1,4 @@
-"""Displays in skqat.plot: the Display API, the Pareto front, the grid drawn over the weights."""
+"""Displays in skqat.plot: the Display API, the Pareto front, the grid over the weights, bits per feature."""
 
 import subprocess
 import sys
@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
 from skqat.plot import (  # noqa: E402
+    InputBitsDisplay,
     QuantizationParetoDisplay,
     TrainingCurveDisplay,
     WeightGridDisplay,
@@ -124,3 +125,26 @@ def test_missing_matplotlib_gives_an_install_hint():
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True).stdout
     assert "pip install 'skqat[plot]'" in out
+
+
+def test_input_bits_display_bars_image_and_pipeline_names(digits_split):
+    import pandas as pd
+
+    X_train, _, y_train, _ = digits_split
+    frame = pd.DataFrame(X_train[:, :12], columns=[f"p{i}" for i in range(12)])
+    params = dict(
+        hidden_layer_sizes=(8,), max_iter=4, random_state=0, input_bits="learned", input_target_bits=2
+    )
+    pipe = make_pipeline(StandardScaler(), QuantizedMLPClassifier(**params)).fit(frame, y_train)
+    bars = InputBitsDisplay.from_estimator(pipe)
+    heights = [patch.get_height() for patch in bars.ax_.patches]
+    np.testing.assert_array_equal(heights, pipe[-1].input_bits_)
+    assert [t.get_text() for t in bars.ax_.get_xticklabels()] == list(frame.columns)
+    image = InputBitsDisplay.from_estimator(
+        QuantizedMLPClassifier(**params).fit(X_train, y_train), image_shape=(8, 8)
+    )
+    np.testing.assert_array_equal(image.ax_.images[0].get_array(), image.bits.reshape(8, 8))
+    with pytest.raises(ValueError, match="float inputs"):
+        InputBitsDisplay.from_estimator(
+            QuantizedMLPClassifier(max_iter=2, weight_bits=None).fit(X_train, y_train)
+        )
