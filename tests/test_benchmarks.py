@@ -126,6 +126,19 @@ def test_raw_columns_quick(tmp_path):
     assert "| digits" in table and "raw, per feature" in table and "float, raw" in table
 
 
+def test_input_widths_quick(tmp_path):
+    pytest.importorskip("matplotlib", reason="the figures need the plot extra")
+    _run("input_widths.py", "--quick", "--n-jobs", "1", "--out", str(tmp_path))
+    table = (tmp_path / "input_widths.md").read_text()
+    rows = [line for line in table.splitlines() if line.startswith("| digits")]
+    assert len(rows) == 3 and "learned - KBins" in table
+    results = pd.read_csv(tmp_path / "input_widths.csv")
+    learned = results[results["method"] == "learned"]
+    assert (learned["mean_bits"] <= learned["bits"]).all()
+    assert (tmp_path / "input_widths.png").stat().st_size > 0
+    assert (tmp_path / "input_bits_per_feature.png").stat().st_size > 0
+
+
 def test_onnx_kernels_quick(tmp_path):
     pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
     out = tmp_path / "onnx_kernels.md"
