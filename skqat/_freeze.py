@@ -25,6 +25,7 @@ from ._frozen import (
     quantize_codes,
 )
 from ._functional import grid_limits
+from ._input_widths import InputWidthsQuantizer
 from ._quantizers import Quantizer, grid_for_range
 
 __all__ = ["calibrated_grid", "freeze", "FINE_STEPS"]
@@ -49,7 +50,7 @@ def _quantizer_grid(quantizer: Quantizer, per_channel: bool, axis: int = 0) -> F
         else _numpy(zero).astype(np.int32).reshape(scale.shape)
     )
     window = None
-    if getattr(quantizer, "allocated", False) and hasattr(quantizer, "window"):
+    if isinstance(quantizer, InputWidthsQuantizer) and quantizer.allocated:
         window = tuple(_numpy(w).reshape(-1).astype(np.int32) for w in quantizer.window())
     return FrozenGrid(
         quantizer.bits,

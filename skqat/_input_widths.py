@@ -92,6 +92,11 @@ class InputWidthsQuantizer(LSQQuantizer):
         ``(1, n_features)``.
     """
 
+    feature_bits: torch.Tensor
+    feature_low: torch.Tensor
+    feature_step: torch.Tensor
+    feature_levels: torch.Tensor
+
     def __init__(self, bits=None, *, min_bits=0, max_bits=8, pact=False, **kwargs):
         self.pact = bool(pact)
         super().__init__(max_bits, **kwargs)
@@ -264,7 +269,7 @@ def window_grids(quantizer: InputWidthsQuantizer, x: torch.Tensor, bits: int):
     span = 2**bits - 1
     levels = torch.full_like(current, float(span + 1))
     tails = _quantiles(x, [*_WINDOW_TAILS, *(1 - p for p in _WINDOW_TAILS)])
-    best = None
+    best: list[torch.Tensor] = []
     for i in range(len(_WINDOW_TAILS)):
         bottom, top = tails[i : i + 1], tails[len(_WINDOW_TAILS) + i : len(_WINDOW_TAILS) + i + 1]
         spacing = ((top - bottom) / span).clamp_min(MIN_SCALE)
@@ -277,7 +282,7 @@ def window_grids(quantizer: InputWidthsQuantizer, x: torch.Tensor, bits: int):
         u = x / scale + zp
         codes = window_codes(u, low, step, levels)
         err = ((codes - zp) * scale - x).square().sum(dim=0, keepdim=True)
-        if best is None:
+        if not best:
             best = [err, scale, low, step]
             continue
         better = err < best[0]

@@ -68,7 +68,7 @@ def _check_grid(source, field: str, grid: FrozenGrid, dtype, n_channels: int | N
 def _check_window(source, field: str, grid: FrozenGrid) -> None:
     """Learned input widths: per-feature ``(low, step, levels)``, ``2**b`` levels, inside the container."""
     try:
-        low, step, levels = (np.asarray(w) for w in grid.window)
+        low, step, levels = (np.asarray(w) for w in grid.window or ())
     except (TypeError, ValueError):
         fail(source, f"{field} window", "is not three arrays (low, step, levels)")
     n = np.size(grid.scale)

@@ -17,7 +17,7 @@ from ._allocation import check_budget
 from ._frozen import network_nbytes, resolve_auto_bits, weight_matrix_nbytes
 from ._input_widths import InputWidthsQuantizer
 from ._modules import QuantMLP
-from ._quantizers import make_quantizer
+from ._quantizers import Quantizer, make_quantizer
 
 __all__ = [
     "FIXED_INPUT_BITS",
@@ -317,6 +317,7 @@ def build_module(spec: dict, device: torch.device) -> QuantMLP:
         "group_size": 1 if per_feature else n_features,
         **common,
     }
+    input_quantizer: Quantizer | None
     if spec.get("input_bit_bounds"):
         low, high = spec["input_bit_bounds"]
         input_quantizer = InputWidthsQuantizer(
