@@ -1,4 +1,4 @@
-"""Learned per-feature input widths (``input_bits="learned"``): budget, dropped features, life cycle, record."""
+"""Learned per-feature input widths (``input_bits="learned"``): budget, dropped features, record."""
 
 import pickle
 import warnings
@@ -19,7 +19,12 @@ from skqat._input_widths import InputWidthsQuantizer, levels_bits
 from skqat.export import IntegerMLP
 
 LEARNED = dict(
-    hidden_layer_sizes=(16,), weight_bits=4, max_iter=12, random_state=0, input_bits="learned", input_target_bits=2
+    hidden_layer_sizes=(16,),
+    weight_bits=4,
+    max_iter=12,
+    random_state=0,
+    input_bits="learned",
+    input_target_bits=2,
 )
 
 
@@ -114,16 +119,22 @@ def test_window_codes_torch_and_numpy_agree():
 
 def test_the_window_quantizer_gradients_match_a_finite_difference():
     torch.manual_seed(0)
-    quantizer = InputWidthsQuantizer(max_bits=8, signed=True, symmetric=False, param_shape=(1, 3), dtype=torch.float64)
+    quantizer = InputWidthsQuantizer(
+        max_bits=8, signed=True, symmetric=False, param_shape=(1, 3), dtype=torch.float64
+    )
     x = torch.randn(400, 3, dtype=torch.float64) * torch.tensor([1.0, 5.0, 0.2], dtype=torch.float64)
     quantizer.initialize(x)
     scale = torch.tensor([[0.3, 0.9, 0.05]], dtype=torch.float64)
-    quantizer.allocate(np.array([2, 3, 0]), scale, torch.tensor([[2.0, 10.0, 40.0]]), torch.tensor([[20.0, 9.0, 1.0]]))
+    quantizer.allocate(
+        np.array([2, 3, 0]), scale, torch.tensor([[2.0, 10.0, 40.0]]), torch.tensor([[20.0, 9.0, 1.0]])
+    )
     out, state = quantizer.forward_explicit(x)
     grad_out = torch.randn_like(out)
     _, grads = quantizer.backward_explicit(grad_out.clone(), state)
     x.requires_grad_(True)
-    auto = torch.autograd.grad((quantizer.quantize(x) * grad_out).sum(), [quantizer.log_scale, quantizer.zero_point])
+    auto = torch.autograd.grad(
+        (quantizer.quantize(x) * grad_out).sum(), [quantizer.log_scale, quantizer.zero_point]
+    )
     for explicit, reference in zip(grads, auto):
         torch.testing.assert_close(explicit, reference)
     # The dropped feature (one level) learns nothing; the others do.
