@@ -234,16 +234,26 @@ class _WindowFakeQuantize(torch.autograd.Function):
 # -- choosing the widths ------------------------------------------------------------------------
 
 
-def _quantiles(x: torch.Tensor, probabilities: list[float]) -> torch.Tensor:
-    """Per-column quantiles of ``x`` (nearest rank), one row per probability."""
-    ordered = torch.sort(x, dim=0).values
-    n = x.shape[0]
-    index = torch.tensor([min(n - 1, max(0, round(p * (n - 1)))) for p in probabilities], device=x.device)
-    return ordered[index]
+def _quantiles(x: torch.Tensor, probabilities: list[float], weight: torch.Tensor | None) -> torch.Tensor:
+    """Per-column weighted quantiles of ``x`` (nearest rank), one row per probability.
+
+    The first row whose cumulative weight reaches ``p`` of the total (for
+    ``p = 0``, the smallest value of weight > 0): integer weights give what
+    repeated rows give.
+    """
+    ordered, order = torch.sort(x, dim=0)
+    w = torch.ones_like(x) if weight is None else weight.to(x.dtype).reshape(-1, 1).expand_as(x)
+    cumulative = torch.cumsum(torch.gather(w, 0, order), dim=0)
+    total = cumulative[-1:]
+    rows = []
+    for p in probabilities:
+        reached = cumulative >= torch.clamp(p * total, min=torch.finfo(x.dtype).tiny)
+        rows.append(torch.gather(ordered, 0, reached.to(torch.uint8).argmax(dim=0, keepdim=True)))
+    return torch.cat(rows)
 
 
 @torch.no_grad()
-def window_grids(quantizer: InputWidthsQuantizer, x: torch.Tensor, bits: int):
+def window_grids(quantizer: InputWidthsQuantizer, x: torch.Tensor, bits: int, weight=None):
     """Each feature's ``bits``-bit codes on ``x``: ``(scale, low, step)``, each of shape ``(1, n_features)``.
 
     ``bits`` equal to the container's keeps the current grid. ``0``: one
@@ -263,12 +273,13 @@ def window_grids(quantizer: InputWidthsQuantizer, x: torch.Tensor, bits: int):
     one = torch.ones_like(current)
     if bits >= quantizer.max_bits:
         return current, torch.full_like(current, float(qmin)), one
+    w = torch.ones_like(x[:, :1]) if weight is None else weight.to(x.dtype).reshape(-1, 1)
     if bits == 0:
-        mean = x.mean(dim=0, keepdim=True)
+        mean = (x * w).sum(dim=0, keepdim=True) / w.sum()
         return current, torch.round(mean / current + zp).clamp_(qmin, qmax), one
     span = 2**bits - 1
     levels = torch.full_like(current, float(span + 1))
-    tails = _quantiles(x, [*_WINDOW_TAILS, *(1 - p for p in _WINDOW_TAILS)])
+    tails = _quantiles(x, [*_WINDOW_TAILS, *(1 - p for p in _WINDOW_TAILS)], weight)
     best: list[torch.Tensor] = []
     for i in range(len(_WINDOW_TAILS)):
         bottom, top = tails[i : i + 1], tails[len(_WINDOW_TAILS) + i : len(_WINDOW_TAILS) + i + 1]
@@ -281,7 +292,7 @@ def window_grids(quantizer: InputWidthsQuantizer, x: torch.Tensor, bits: int):
         low = torch.minimum(torch.round(bottom / scale + zp).clamp_min_(qmin), qmax - step * span)
         u = x / scale + zp
         codes = window_codes(u, low, step, levels)
-        err = ((codes - zp) * scale - x).square().sum(dim=0, keepdim=True)
+        err = (((codes - zp) * scale - x).square() * w).sum(dim=0, keepdim=True)
         if not best:
             best = [err, scale, low, step]
             continue
@@ -290,8 +301,10 @@ def window_grids(quantizer: InputWidthsQuantizer, x: torch.Tensor, bits: int):
     return best[1], best[2], best[3]
 
 
-def _distinct_counts(x: torch.Tensor) -> torch.Tensor:
-    """Distinct values per column of ``x``."""
+def _distinct_counts(x: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    """Distinct values per column of ``x``'s rows of weight > 0."""
+    if weight is not None:
+        x = x[weight > 0]
     ordered = torch.sort(x, dim=0).values
     return (ordered[1:] != ordered[:-1]).sum(dim=0) + 1
 
@@ -379,10 +392,10 @@ def allocate_input_bits(
     """
     quantizer = module.input_quantizer
     choices = list(range(bit_bounds[0], bit_bounds[1] + 1))
-    grids = [window_grids(quantizer, X, b) for b in choices]
+    grids = [window_grids(quantizer, X, b, sample_weight) for b in choices]
     costs = feature_sensitivity(module, X, y, sample_weight, loss, choices, grids)
     # A feature holding k distinct values is exact at ceil(log2 k) bits: more cannot help.
-    exact = levels_bits(_distinct_counts(X).cpu().numpy())
+    exact = levels_bits(_distinct_counts(X, sample_weight).cpu().numpy())
     offered = np.maximum(exact, bit_bounds[0])
     costs[np.asarray(choices)[None, :] > offered[:, None]] = math.inf
     n_features = costs.shape[0]

@@ -6,7 +6,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 
 # Quantized throughout: 4-bit per-channel weights and 8-bit activations for the
-# classifier, asymmetric 6-bit grids with the grid penalty for the regressor.
+# classifier, asymmetric 6-bit grids with the grid penalty for the regressor, and a
+# classifier with learned input widths.
 # Small networks and a larger learning rate keep the ~60 checks fast.
 ESTIMATORS = [
     QuantizedMLPClassifier(
@@ -24,6 +25,17 @@ ESTIMATORS = [
         activation_bits=8,
         symmetric=False,
         quant_lambda=1e-3,
+        learning_rate_init=0.01,
+        max_iter=200,
+        random_state=0,
+    ),
+    # Learned per-feature input widths: the allocation measures weighted rows, so the
+    # sample-weight checks hold for it too.
+    QuantizedMLPClassifier(
+        hidden_layer_sizes=(16,),
+        weight_bits=4,
+        input_bits="learned",
+        input_target_bits=3,
         learning_rate_init=0.01,
         max_iter=200,
         random_state=0,
