@@ -329,7 +329,7 @@ def feature_sensitivity(module, X, y, sample_weight, loss: str, choices, grids) 
     loss : str
         A key of :data:`skqat._losses.LOSSES`.
     choices : sequence of int
-    grids : list of (scale, low)
+    grids : list of (scale, low, step)
         :func:`window_grids` of each choice.
 
     Returns
