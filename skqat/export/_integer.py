@@ -10,8 +10,9 @@ Grids follow :mod:`skqat._frozen`'s convention,
 ``q = clamp(round(x * (1/s) + zp), q_min, q_max)`` (``1/s`` rounded once in the
 float type, ``zp`` added before rounding half to even).
 Float appears at two places only: where :meth:`IntegerMLP.quantize_input`
-turns the features into input codes, and where logits become probabilities
-or regression values. In between, for each layer with input codes ``q_x``
+turns the features into input codes (with learned input widths, each
+feature's codes on its window, :func:`skqat._frozen.window_codes`), and where
+logits become probabilities or regression values. In between, for each layer with input codes ``q_x``
 (zero point ``zp_x``) and weight codes ``q_w`` (``zp_w`` per tensor or per
 output unit):
 
@@ -57,7 +58,33 @@ from .._head import LabelHead
 from .._integer_inference import REQUANTIZE_MODES, IntegerPlan
 from ._model_file import network_arrays, read_network
 
-__all__ = ["IntegerMLP"]
+__all__ = ["IntegerMLP", "off_window"]
+
+
+def off_window(codes: np.ndarray, window) -> tuple[int, int] | None:
+    """``(feature, code)`` of the first code off its feature's window of learned widths, or None.
+
+    The codes :func:`skqat._frozen.window_codes` gives feature ``j`` are
+    ``low[j] + step[j] * k`` for ``k`` in ``[0, levels[j] - 1]``; ``window``
+    is ``(low, step, levels)`` (None: no window, every code is on it).
+
+    Examples
+    --------
+    >>> window = (np.array([0, 10]), np.array([1, 4]), np.array([2, 1]))
+    >>> off_window(np.array([[1, 10], [0, 10]]), window) is None
+    True
+    >>> off_window(np.array([[1, 10], [0, 14]]), window)
+    (1, 14)
+    """
+    if window is None or not np.size(codes):
+        return None
+    low, step, levels = (np.asarray(w, np.int64) for w in window)
+    k, rest = np.divmod(np.asarray(codes, np.int64) - low, step)
+    bad = (rest != 0) | (k < 0) | (k >= levels)
+    if not bad.any():
+        return None
+    row, feature = np.argwhere(bad)[0]
+    return int(feature), int(codes[row, feature])
 
 
 class IntegerMLP:
@@ -195,6 +222,13 @@ class IntegerMLP:
             )
         if codes.size and (codes.min() < grid.qmin or codes.max() > grid.qmax):
             raise ValueError(f"input codes must lie in [{grid.qmin}, {grid.qmax}], the input grid's range.")
+        off = off_window(codes, grid.window)
+        if off is not None:
+            raise ValueError(
+                f"input code {off[1]} of feature {off[0]} is not one of its learned width's codes "
+                "(low + step * k, k in [0, levels - 1]: input_grid.window); get the codes from "
+                "quantize_input(X)."
+            )
         return codes
 
     def integer_logits(self, codes) -> np.ndarray:

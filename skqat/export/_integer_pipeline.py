@@ -6,7 +6,8 @@
 
 - numeric columns run scikit-learn's own floating-point operations (in
   float64), are cast to the network's float type and quantized on the
-  network's per-feature input grid, exactly as ``pipeline.predict`` does;
+  network's per-feature input grid (learned widths' windows included:
+  :class:`~skqat._frozen.GridParams`), exactly as ``pipeline.predict`` does;
 - categorical columns (and ``KBinsDiscretizer`` bins) become a state per
   row: the first layer adds one stored row of int64 accumulators per such
   column, the sum of its encoded columns' levels times their weight levels,
@@ -37,6 +38,7 @@ from ._fold_record import (
     folded_to_json,
     op_signature,
 )
+from ._integer import off_window
 from ._model_file import network_arrays, read_network
 
 __all__ = ["IntegerPipeline"]
@@ -355,6 +357,12 @@ class IntegerPipeline:
             raise ValueError(f"codes must be integers of shape (n_samples, {len(self.folded.numeric)}).")
         if states.shape != (len(codes), len(self.folded.sources)):
             raise ValueError(f"states must have shape ({len(codes)}, {len(self.folded.sources)}).")
+        off = off_window(codes, grid.window)
+        if off is not None:
+            raise ValueError(
+                f"numeric code {off[1]} of numeric input {off[0]} is not one of its learned width's codes "
+                "(low + step * k, k in [0, levels - 1]); get the codes from quantize_input(X)."
+            )
         levels = codes.astype(np.int64) - (0 if grid.zero is None else grid.zero.astype(np.int64))
         return self._logits(levels, states)
 
