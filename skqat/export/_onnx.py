@@ -53,7 +53,13 @@ kernels: its int32 logits bit for bit, and so its labels.
   kernel that rounds half to even, adds the uint8 shift and saturates (a
   ``Clip`` follows for grids narrower than uint8). Never ``QuantizeLinear``
   with the grid's own scale and zero point: it divides by ``s`` and adds
-  ``zp`` after rounding, which differs at ties.
+  ``zp`` after rounding, which differs at ties. With learned input widths
+  (``input_bits="learned"``) each feature's window replaces the rounding and
+  clamp: :func:`skqat._frozen.window_codes` as ``Sub(low)``, ``Div(step)``,
+  ``Round``, ``Max(0)``, ``Min(levels - 1)``, ``Mul(step)``, ``Add(low)``
+  with per-feature constants, in the training dtype, then the uint8 shift
+  and a ``Cast`` (the float and default graphs compute their input codes
+  with the same operators).
 - Codes travel as uint8 (a signed grid shifted by ``-q_min``, its zero
   point alike). Weights travel as int8, shifted into ``[-2**(b-1),
   2**(b-1))`` (``uint8 x int8``, onnxruntime's fast kernel), except where a

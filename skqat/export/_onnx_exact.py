@@ -7,7 +7,8 @@ instead (the ``integer_ops=True`` graph), so this graph restates the
 fixed-point arithmetic with standard float64 operators, exactly:
 
 - input levels ``q - zp``: :func:`~skqat.export._onnx_graph.grid_codes` in
-  the training dtype, as ``predict`` computes them, then cast to float64;
+  the training dtype, as ``predict`` computes them (learned input widths'
+  windows included), then cast to float64;
 - each layer: ``MatMul`` of the levels by the weight levels and ``Add`` of
   the int32 bias codes, all float64 holding integers below ``2**53`` (the
   plan's accumulator bound), so exact in any summation order;

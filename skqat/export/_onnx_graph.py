@@ -23,6 +23,7 @@ __all__ = [
     "cast",
     "grid_codes",
     "onnx_type",
+    "window_ops",
     "require_onnx",
 ]
 
@@ -114,6 +115,8 @@ def grid_codes(g: GraphBuilder, x: str, grid: FrozenGrid, hint: str, dtype, clip
 
     ``Clip(Round(Add(Mul(x, 1/s), zp)), q_min, q_max)``, no ``Add`` when
     ``zp = 0``, no ``Clip`` when ``clip`` is False (``x`` clipped already).
+    A grid with learned input widths (``grid.window``) replaces the rounding
+    and clipping by :func:`window_ops`.
     """
     # Input and activation grids have 2 bits or more (input_bits, activation_bits >= 2).
     assert not grid.binary, "only weight grids are binary"
@@ -122,12 +125,33 @@ def grid_codes(g: GraphBuilder, x: str, grid: FrozenGrid, hint: str, dtype, clip
     if grid.nonzero_zero_point:
         # Added before rounding, as training does (QuantizeLinear adds it after).
         u = g.node("Add", [u, g.constant(f"{hint}_zp", np.asarray(grid.zero_point, dtype))], f"{hint}_shift")
+    if grid.window is not None:
+        return window_ops(g, u, grid.window, hint, dtype)
     u = g.node("Round", [u], f"{hint}_round")
     if not clip:
         return u
     low = g.constant(f"{hint}_qmin", np.asarray(grid.qmin, dtype))
     high = g.constant(f"{hint}_qmax", np.asarray(grid.qmax, dtype))
     return g.node("Clip", [u, low, high], f"{hint}_codes")
+
+
+def window_ops(g: GraphBuilder, u: str, window: tuple, hint: str, dtype, offset: int = 0) -> str:
+    """:func:`skqat._frozen.window_codes` as operators, in ``dtype``: the container codes of ``u``.
+
+    ``Add(Mul(Min(Max(Round(Div(Sub(u, low), step)), 0), levels - 1), step), low)``
+    with per-feature constants along the last axis, in :func:`window_codes`'s
+    order (a true ``Div``, ``Round`` half to even; ``Max``/``Min`` because
+    ``Clip`` takes scalar bounds). ``offset`` is added to ``low`` (exact: the
+    codes are small integers), for a graph that shifts the codes.
+    """
+    low, step, levels = (np.asarray(w, np.int64) for w in window)
+    v = g.node("Sub", [u, g.constant(f"{hint}_low", low.astype(dtype))], f"{hint}_from_low")
+    v = g.node("Div", [v, g.constant(f"{hint}_step", step.astype(dtype))], f"{hint}_v")
+    k = g.node("Round", [v], f"{hint}_round")
+    k = g.node("Max", [k, g.constant(f"{hint}_k0", np.zeros((), dtype))], f"{hint}_k_low")
+    k = g.node("Min", [k, g.constant(f"{hint}_top", (levels - 1).astype(dtype))], f"{hint}_k")
+    codes = g.node("Mul", [k, g.constant(f"{hint}_stride", step.astype(dtype))], f"{hint}_steps")
+    return g.node("Add", [codes, g.constant(f"{hint}_base", (low + offset).astype(dtype))], f"{hint}_codes")
 
 
 def count_at_most(g: GraphBuilder, y: str, values: np.ndarray, hint: str) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 from .._fixed_point import INT32_MAX, INT32_MIN
 from .._frozen import FrozenGrid, FrozenLayer, FrozenNetwork, quantize_codes
 from .._integer_codes import accumulator_bits, level_bound, output_bounds, weight_levels
-from ._onnx_graph import MS_DOMAIN, GraphBuilder, cast, count_at_most, grid_codes, onnx_type
+from ._onnx_graph import MS_DOMAIN, GraphBuilder, cast, count_at_most, grid_codes, onnx_type, window_ops
 
 __all__ = ["build_integer_network", "check_integer", "input_codes", "integer_layers", "MAX_TABLE"]
 
@@ -309,13 +309,19 @@ def _float32_input_codes(g: GraphBuilder, x: str, x_dtype, grid: FrozenGrid, shi
     (the uint8 ``shift``, an integer added after rounding, as the reference
     adds it) and saturates to uint8 in one kernel; ``zp`` is added in float
     before it, where training adds it. A ``Clip`` follows only for grids
-    narrower than uint8.
+    narrower than uint8. Learned input widths (``grid.window``) take
+    :func:`~skqat.export._onnx_graph.window_ops` instead, their codes shifted
+    into uint8 before a ``Cast``.
     """
     u = cast(g, x, x_dtype, np.float32, "input_cast")
     inverse = np.reciprocal(np.asarray(grid.scale, np.float32))
     u = g.node("Mul", [u, g.constant("input_inv", inverse)], "input_u")
     if grid.nonzero_zero_point:
         u = g.node("Add", [u, g.constant("input_zp", np.asarray(grid.zero_point, np.float32))], "input_shift")
+    if grid.window is not None:
+        # Learned widths: the window's codes, shifted into uint8, are exact integers in float32.
+        codes = window_ops(g, u, grid.window, "input", np.float32, offset=shift)
+        return g.node("Cast", [codes], "input_codes", to=onnx_type(np.uint8))
     one, offset = g.constant("input_unit", np.float32(1.0)), g.constant("input_u8", np.uint8(shift))
     codes = g.node("QuantizeLinear", [u, one, offset], "input_codes")
     low, high = grid.qmin + shift, grid.qmax + shift

@@ -15,7 +15,8 @@ node, and no one-hot vector:
   computes. Features whose operations are of the same kinds run as one
   block with per-column constants, as in ``IntegerPipeline``. Then the cast
   to the network's float type and the input grid's codes, as the
-  bare-network graphs compute them;
+  bare-network graphs compute them (learned input widths: the numeric
+  features' windows);
 - **states**: a categorical column's index among the fitted categories (an
   ``ai.onnx.ml`` ``LabelEncoder`` for string and integer columns, an
   ``Equal`` against the categories for float and boolean ones; the unknown
@@ -375,11 +376,15 @@ def _numeric_values(g: GraphBuilder, raw: _RawColumns, model) -> tuple[str | Non
 # The first layer on the numeric features alone
 # ----------------------------------------------------------------------
 def _sub_grid(grid: FrozenGrid, features: np.ndarray) -> FrozenGrid:
-    """The input grid of ``features`` (a per-tensor grid as it is)."""
+    """The input grid of ``features`` (a per-tensor grid as it is), learned widths' windows included."""
     if not grid.per_feature:
         return grid
+    window = None if grid.window is None else tuple(np.asarray(w)[features] for w in grid.window)
     return dataclasses.replace(
-        grid, scale=np.asarray(grid.scale)[features], zero_point=np.asarray(grid.zero_point)[features]
+        grid,
+        scale=np.asarray(grid.scale)[features],
+        zero_point=np.asarray(grid.zero_point)[features],
+        window=window,
     )
 
 
