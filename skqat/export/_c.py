@@ -55,6 +55,13 @@ clamp; NaN, which the reference rejects, takes the zero point's code, as
 ``0.0`` would), then rounded half to even by adding and subtracting
 ``1.5 * 2**52`` (``1.5 * 2**23`` for float), exact for codes within ``+-2**51``
 (``+-2**22`` for float).
+With learned input widths (``input_bits="learned"``) the clamped ``u`` then
+goes through its feature's window, :func:`skqat._frozen.window_codes`:
+``k = (u - low) / step`` (a true division in the same type), clamped to
+``[0, levels - 1]``, rounded by the same trick, and the code
+``low + step * k``; ``low``, ``step`` and ``levels - 1`` are small integer
+tables. A dropped feature (one level) stays a parameter, and its code is
+``low`` whatever its value.
 The product ``x * (1/s)`` goes through a ``volatile`` local: GNU C contracts
 ``x * (1/s) + zp`` into one fused multiply-add by default where the target
 has one (Cortex-M4F/M7, x86 with ``-mfma``), which rounds once and moves
@@ -107,6 +114,12 @@ class _Writer(InterfaceParts):
         grid = self.net.input_grid
         self.input_inverse = np.reciprocal(np.asarray(grid.scale, self.dtype))
         self.input_zero_points = np.asarray(grid.zero_point)
+        # Learned input widths: (low, step, levels) per feature, int64, or None.
+        self.input_window: tuple | None = None
+        self.input_feature_bits: np.ndarray | None = None
+        if grid.window is not None:
+            self.input_window = tuple(np.asarray(w, np.int64) for w in grid.window)
+            self.input_feature_bits = grid.feature_bits
 
     # -- tables --------------------------------------------------------
     def add_table(self, ctype: str, table: str, values, **kwargs) -> str:
@@ -304,7 +317,7 @@ class _Writer(InterfaceParts):
             at_qmin = zero == grid.qmin
         # NaN fails every comparison and lands in the second branch.
         below = f"u = {low};" if at_qmin else f"u = (u < {low}) ? {low} : {zp}; /* NaN: zero point */"
-        return [
+        lines = [
             "/* volatile: the product is rounded and stored on its own, so no compiler fuses",
             "   x * (1/s) + zp into one FMA (rounded once, it could move a half-way code). */",
             f"volatile {real} product = {product};",
@@ -316,8 +329,43 @@ class _Writer(InterfaceParts):
             f"}} else if (!(u >= {low})) {{",
             f"    {below}",
             "}",
+        ]
+        if self.input_window is not None:
+            return lines + self.window_statements(real, suffix, magic)
+        return lines + [
             f"u = u + {magic}; /* two statements: each sum is rounded to {real} */",
             f"u = u - {magic};",
+        ]
+
+    def window_statements(self, real: str, suffix: str, magic: str) -> list[str]:
+        """C lines turning ``u`` (clamped to the container) into feature ``i``'s learned-width code.
+
+        :func:`skqat._frozen.window_codes`: ``k = clamp(round((u - low) / step), 0, levels - 1)``, the
+        code ``low + step * k``. The container's clamp before it changes no ``k`` (the window lies
+        within the container), and clamping ``k`` before rounding it gives the same integer as after
+        (the bounds are integers), while keeping it small for the rounding trick.
+        """
+        name = self.name
+        assert self.input_window is not None, "learned input widths"
+        low, step, levels = self.input_window
+        constants = []
+        for role, values in (("low", low), ("step", step), ("top", levels - 1)):
+            ctype = _ctype(min(values.min(), 0), max(values.max(), 0))
+            constants.append(f"({real}){self.per_unit(f'{name}_input_{role}', ctype, values, 'i')}")
+        first, stride, top = constants
+        zero = f"0.0{suffix}"
+        return [
+            "/* Learned width: the code is low + step * k, k = round_half_even((u - low) / step)",
+            "   clamped to [0, levels - 1] (a dropped feature has one level: its code is low). */",
+            f"u = (u - {first}) / {stride};",
+            f"if (u > {top}) {{",
+            f"    u = {top};",
+            f"}} else if (u < {zero}) {{",
+            f"    u = {zero};",
+            "}",
+            f"u = u + {magic};",
+            f"u = u - {magic};",
+            f"u = {first} + {stride} * u; /* small integers: exact */",
         ]
 
     def assemble(self, banner: str, macros: str, inputs: str, api: str, tables_note: str = "") -> str:

@@ -39,6 +39,8 @@ class InterfaceParts:
     n_hidden: int
     buffer_width: int
     log_link: bool
+    input_window: tuple | None
+    input_feature_bits: np.ndarray | None
     summary: list[str]
     table_bytes: int
     #: The numpy model the header restates, for its comments.
@@ -179,6 +181,20 @@ class InterfaceParts:
                 f"#define {macro}_INPUT_SCALE {float(grid.scale)!r}",
                 f"#define {macro}_INPUT_ZERO_POINT {int(grid.zero_point)}",
             ]
+        if self.input_feature_bits is not None:
+            name = self.name
+            listed = ", ".join(str(int(b)) for b in self.input_feature_bits)
+            bits = textwrap.wrap("{" + listed + "}", 96, break_long_words=False)
+            lines += [
+                "/* Learned input widths replace the rounding and clamp: with u = x * (1/scale) +\n"
+                "   zero_point, feature i's code is low + step * k, with\n"
+                "   k = clamp(round_half_even((u - low) / step), 0, levels - 1) and levels = 2**bits\n"
+                "   (0 bits: a dropped feature, whose code is always low, whatever its x[i]). low, step\n"
+                f"   and levels - 1 are in {name}_input_low[i], {name}_input_step[i] and\n"
+                f"   {name}_input_top[i] (constants where every feature shares them). The bits of each\n"
+                "   feature: */",
+                f"#define {macro}_INPUT_FEATURE_BITS " + " \\\n    ".join(bits),
+            ]
         lines += [
             f"#define {macro}_INPUT_QMIN {grid.qmin}",
             f"#define {macro}_INPUT_QMAX {grid.qmax}",
@@ -214,6 +230,12 @@ class InterfaceParts:
         else:
             where = f"scale {float(grid.scale)!r}, zero point {int(grid.zero_point)}"
         grid_text = f"{grid.bits}-bit, codes [{grid.qmin}, {grid.qmax}], {where}"
+        bits = self.input_feature_bits
+        if bits is not None:
+            grid_text += (
+                f";\n learned widths, {float(np.mean(bits)):.3g} bits per feature on average, "
+                f"{int(np.sum(bits == 0))} feature(s) dropped"
+            )
         return grid_text + (", calibrated" if grid.calibrated else "")
 
     def banner(self) -> str:

@@ -129,6 +129,9 @@ class _PipelineWriter(_Writer):
         self.input_inverse = np.asarray(model._numeric_grid.inverse)
         zeros = np.asarray(grid.zero_point)
         self.input_zero_points = zeros[self.numeric_index] if grid.per_feature else zeros
+        if self.input_window is not None and self.input_feature_bits is not None:
+            self.input_window = tuple(w[self.numeric_index] for w in self.input_window)
+            self.input_feature_bits = self.input_feature_bits[self.numeric_index]
         self.n_codes = len(folded.numeric)
         self.n_states = len(folded.sources)
         self.n_categorical = len(folded.categorical_columns)
