@@ -11,6 +11,9 @@ For hidden layers ``0 .. L-2`` and the output layer ``L-1``::
       -> IntQuant(input grid)                        only with input_bits, per tensor
       -> Mul(1/s) -> Add(zp) -> IntQuant(scale 1)    with input_bits, per feature:
          -> Sub(zp)                                  the codes q - zp (Add/Sub where zp != 0)
+      -> Mul(1/s) -> Add(zp) -> Sub(low)             with input_bits="learned":
+         -> Gather -> IntQuant(b bits, scale step)   one per width b >= 1
+         -> Concat -> Add(low - zp)                  the codes q - zp of the features kept
     each layer i:
       W_i (n_in, n_out) -> IntQuant(weight grid)     BipolarQuant for 1-bit codes -1/+1
       b_i (n_out,)      -> IntQuant(s_in * s_w)      only with bias_bits
@@ -40,6 +43,16 @@ It is ``predict``'s network (:mod:`skqat._inference`):
   per-tensor ``IntQuant`` of scale 1, so no quantizer has a scale per
   channel on activations (hls4ml converts it; ``tests/test_qonnx.py``). Its
   weight initializer holds ``W * s``, on the first layer's weight grid.
+- Learned input widths (``input_bits="learned"``): feature ``j``'s codes
+  are ``low_j + step_j * k``, ``k = clamp(round((u - low_j) / step_j), 0,
+  2**b_j - 1)``. After ``Sub(low)``, an unsigned ``b``-bit ``IntQuant`` with
+  scale ``step`` (one per feature) and zero point 0 computes
+  ``step * k`` with that very division, clamp and rounding; qonnx's executor
+  takes one bit width per node, so the features are gathered by width, one
+  node each, and the first layer's weight rows follow the gathered order.
+  A dropped feature (0 bits) has no node: its code is the constant
+  ``low_j``, whose product with its weights is added to the first layer's
+  (float) bias, so the graph ignores that input.
 - A bias trained with ``bias_bits`` is quantized on its training grid:
   signed ``bias_bits``, scale ``s_w * s_in`` (just ``s_w`` where the layer's
   input is float), zero point 0; except a per-feature first layer's, which
@@ -192,6 +205,16 @@ class _Graph:
         self.shapes[name] = array.shape
         return name
 
+    def integer_constant(self, hint: str, array) -> str:
+        """An int64 initializer (``Gather`` indices)."""
+        from onnx import numpy_helper
+
+        array = np.asarray(array, np.int64)
+        name = self._name(hint)
+        self.initializers.append(numpy_helper.from_array(array, name))
+        self.shapes[name] = array.shape
+        return name
+
     def node(self, op_type: str, inputs: list, hint: str, shape, domain: str = "", **attrs) -> str:
         from onnx import helper
 
@@ -272,12 +295,64 @@ def _per_feature_codes(g: _Graph, x: str, grid: FrozenGrid, shape) -> str:
     return codes
 
 
+def _window_levels(g: _Graph, x: str, grid: FrozenGrid, batch_size: int) -> tuple[str, np.ndarray]:
+    """``q - zp`` of a grid with learned input widths, and the features it holds, in its column order.
+
+    ``u = x * (1/s) + zp`` per feature as :func:`_per_feature_codes`, then
+    ``Sub(low)``. The features of each width ``b >= 1`` are gathered and go
+    through one unsigned ``b``-bit ``IntQuant`` with scale ``step`` (one per
+    feature) and zero point 0: ``step * clamp(round((u - low) / step), 0,
+    2**b - 1)``, :func:`skqat._frozen.window_codes`' division, rounding and
+    clamp, so the node's bit width is the feature's (qonnx's ``IntQuant``
+    takes one bit width per node). ``Concat`` joins the groups and ``Add(low
+    - zp)`` gives the levels. Dropped features (0 bits) are left out: their
+    code is the constant ``low``, which :func:`_build` adds to the first
+    layer's bias.
+    """
+    assert grid.window is not None, "learned input widths"
+    n = np.size(grid.scale)
+    low, step = (np.asarray(w, np.int64) for w in grid.window[:2])
+    bits = np.asarray(grid.feature_bits)
+    full = (batch_size, n)
+    inverse = np.reciprocal(np.asarray(grid.scale, np.float32)).reshape(1, -1)
+    u = g.node("Mul", [x, g.constant("input_inverse", inverse)], "input_u", full)
+    if grid.nonzero_zero_point:
+        zero = np.asarray(grid.zero_point, np.float32).reshape(1, -1)
+        u = g.node("Add", [u, g.constant("input_zp", zero)], "input_shift", full)
+    u = g.node("Sub", [u, g.constant("input_low", low.reshape(1, -1))], "input_from_low", full)
+    widths = [int(b) for b in np.unique(bits) if b > 0]
+    parts, order = [], []
+    for b in widths:
+        features = np.flatnonzero(bits == b)
+        part, shape = u, (batch_size, len(features))
+        if len(features) < n:
+            index = g.integer_constant(f"input_b{b}_features", features)
+            part = g.node("Gather", [u, index], f"input_b{b}", shape, axis=1)
+        unsigned = FrozenGrid(b, 0, 2**b - 1, step[features], np.zeros(len(features), np.int32), False)
+        parts.append(g.quantize(part, unsigned, f"input_b{b}", shape, channel_axis=1))
+        order.extend(features.tolist())
+    kept = np.array(order, np.int64)
+    shape = (batch_size, len(kept))
+    steps = parts[0] if len(parts) == 1 else g.node("Concat", parts, "input_steps", shape, axis=1)
+    offset = (low - np.asarray(grid.zero_point, np.int64))[kept].reshape(1, -1)
+    return g.node("Add", [steps, g.constant("input_levels_low", offset)], "input_levels", shape), kept
+
+
 def _build(network: FrozenNetwork, g: _Graph, x: str, batch_size: int, calibrated_grids: bool) -> str:
     """Nodes from the input ``x`` to the last layer's ``Add`` (the logits); returns its output."""
     input_grid = _applied(network.input_grid, calibrated_grids)
     folded = input_grid is not None and input_grid.per_feature
     shape = (batch_size, network.n_features)
-    if folded:
+    kept = None  # with learned widths: the first layer's input features, in the graph's order
+    if folded and input_grid is not None and input_grid.window is not None:
+        if not np.any(input_grid.feature_bits):
+            raise ValueError(
+                "Every input feature of this model is dropped (input_bits='learned' gave each 0 bits): "
+                "its QONNX graph would not read its input. Refit with input_target_bits above 0, or export "
+                "it with to_onnx or export_integer().to_c, which keep the constant inputs."
+            )
+        x, kept = _window_levels(g, x, input_grid, batch_size)
+    elif folded:
         assert input_grid is not None
         x = _per_feature_codes(g, x, input_grid, shape)
     elif input_grid is not None:
@@ -287,10 +362,15 @@ def _build(network: FrozenNetwork, g: _Graph, x: str, batch_size: int, calibrate
         on_grid = (
             layer.weight * input_grid.scale if i == 0 and folded and input_grid is not None else layer.weight
         )
+        bias_values = layer.bias
+        if i == 0 and kept is not None:
+            assert input_grid is not None and input_grid.window is not None
+            bias_values = _with_dropped_features(layer, on_grid, input_grid, kept)
+            on_grid, n_in = on_grid[:, kept], len(kept)
         weight = g.constant(f"layer{i}_weight", on_grid.T)
         if layer.weight_grid is not None:
             weight = g.quantize(weight, layer.weight_grid, f"layer{i}_weight", (n_in, n_out), channel_axis=1)
-        bias = g.constant(f"layer{i}_bias", layer.bias)
+        bias = g.constant(f"layer{i}_bias", bias_values)
         bias_grid = _bias_grid(network, i)
         if bias_grid is not None:
             bias = g.quantize(bias, bias_grid, f"layer{i}_bias", (n_out,))
@@ -306,6 +386,28 @@ def _build(network: FrozenNetwork, g: _Graph, x: str, batch_size: int, calibrate
             if grid is not None:
                 x = g.quantize(x, grid, f"layer{i}_act", shape)
     return x
+
+
+def _with_dropped_features(layer, on_grid: np.ndarray, grid: FrozenGrid, kept: np.ndarray) -> np.ndarray:
+    """The first layer's bias plus the constant contribution of the dropped features (0 bits).
+
+    A dropped feature's level is always ``low - zp``; times its column of the
+    weights the graph multiplies (the record's codes dequantized, or the
+    float ``on_grid`` of a float layer), summed in float64 and rounded once
+    to the bias's float32.
+    """
+    dropped = np.setdiff1d(np.arange(np.size(grid.scale)), kept)
+    bias = np.asarray(layer.bias, np.float64)
+    if not dropped.size:
+        return bias
+    assert grid.window is not None
+    low = np.asarray(grid.window[0], np.int64)
+    levels = (low - np.asarray(grid.zero_point, np.int64))[dropped].astype(np.float64)
+    if layer.weight_grid is None:
+        weight = np.asarray(on_grid, np.float64)
+    else:
+        weight = layer.weight_grid.dequantize(layer.weight_codes, np.float64)
+    return bias + weight[:, dropped] @ levels
 
 
 def to_qonnx(
