@@ -34,6 +34,11 @@ CONFIGS = {
     "poisson": ("poisson", dict(loss="poisson", weight_bits=4)),
     # One input scale and zero point per feature (input_granularity="per_feature").
     "per_feature": ("multiclass", dict(weight_bits=4, input_granularity="per_feature", symmetric=False)),
+    # Learned input widths: the input grid's window (low, step, levels per feature) is stored too.
+    "learned_inputs": (
+        "multiclass",
+        dict(weight_bits=4, input_bits="learned", input_target_bits=2, symmetric=False),
+    ),
 }
 
 
