@@ -176,9 +176,11 @@ def accuracy_figure(results: pd.DataFrame, path: Path) -> None:
             ax.plot(means.index, means.values, marker=marker, label=method)
         ax.axhline(subset[subset["method"] == "8-bit inputs"]["accuracy"].mean(), color="k", ls="--", lw=1)
         ax.set_title(dataset)
-        ax.set_xlabel("mean bits per input feature")
+        ax.set_xlabel("budget b (bits per feature)")
         ax.set_xticks(BITS)
     axes[0][0].set_ylabel("test accuracy (mean of seeds)")
+    for ax in axes[0]:
+        ax.title.set_fontsize("small")
     axes[0][0].legend(fontsize="small", title="dashed: 8-bit inputs", title_fontsize="small")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
@@ -215,11 +217,14 @@ def widths_figure(results: pd.DataFrame, path: Path) -> None:
             order = list(dict.fromkeys(raw))
             totals = np.array([bits[[r == column for r in raw]].sum() for column in order])
             InputBitsDisplay(totals, order).plot(ax=ax)
-            ax.set_ylabel("bits (one-hot columns kept, for categories)")
+            ax.set_ylabel("bits (categorical: one-hot columns kept)", fontsize="small")
+            ax.set_title(
+                f"adult: per raw column ({bits.size} inputs, mean {bits.mean():.2f})", fontsize="small"
+            )
         else:
             side = int(round(np.sqrt(bits.size)))
             InputBitsDisplay(bits, image_shape=(side, side)).plot(ax=ax)
-        ax.set_title(f"{dataset}: {ax.get_title()}", fontsize="small")
+            ax.set_title(f"{dataset}: {ax.get_title()}", fontsize="small")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -233,16 +238,24 @@ def main() -> None:
     parser.add_argument("--out", default=str(HERE.parent / "docs" / "results"))
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="digits only, 400 rows, one seed (a smoke run)")
+    parser.add_argument(
+        "--figures-only", action="store_true", help="redraw the table and figures from the CSV in --out"
+    )
     args = parser.parse_args()
     datasets, seeds = (["digits"], [0]) if args.quick else (DATASETS, SEEDS)
     jobs = [(d, s, "8-bit inputs", 8) for d in datasets for s in seeds]
     jobs += [(d, s, m, b) for d in datasets for s in seeds for m in METHODS for b in BITS]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if args.figures_only:
+        results = pd.read_csv(out / "input_widths.csv", keep_default_na=False)
+        accuracy_figure(results, out / "input_widths.png")
+        widths_figure(results, out / "input_bits_per_feature.png")
+        return
     start = time.perf_counter()
     rows = Parallel(n_jobs=args.n_jobs)(delayed(run_job)(*job, args.data_dir, args.quick) for job in jobs)
     minutes = (time.perf_counter() - start) / 60
     results = pd.DataFrame(rows)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     results.to_csv(out / "input_widths.csv", index=False)
     accuracy_figure(results, out / "input_widths.png")
     widths_figure(results, out / "input_bits_per_feature.png")
