@@ -222,6 +222,8 @@ def model_tie_values(model, per_feature=40, max_features=24) -> dict:
 
         c_lo, c_hi = codes(np.array([-1e12, 1e12]))
         targets = np.unique(np.linspace(c_lo + 1, c_hi, min(per_feature, max(c_hi - c_lo, 0))).astype(int))
+        if not len(targets):  # a dropped feature (learned input widths): its code never steps
+            continue
         a = np.full(len(targets), -1e12)  # code(a) < target <= code(b)
         b = np.full(len(targets), 1e12)
         for _ in range(2100):

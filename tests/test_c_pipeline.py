@@ -219,6 +219,8 @@ def float32_ties(model, base, per_step=24) -> dict:
 
         low, high = level(np.array([-top, top]))
         targets = np.unique(np.linspace(low + 1, high, min(per_step, max(high - low, 0))).astype(np.int64))
+        if not len(targets):  # a dropped feature (learned input widths): its code never steps
+            continue
         a = np.full(len(targets), -top)  # level(a) < target <= level(b)
         b = np.full(len(targets), top)
         while np.any(b - a > 1):
