@@ -452,8 +452,9 @@ class FrozenGrid:
         return levels * self.broadcast(np.asarray(self.scale, dtype), codes.ndim)
 
     def stored_nbytes(self, n_values: int = 0) -> int:
-        """:func:`tensor_nbytes` of ``n_values`` codes on this grid."""
-        return tensor_nbytes(n_values, self.bits, self.n_scales, not self.symmetric)
+        """:func:`tensor_nbytes` of ``n_values`` codes on this grid, plus 3 values per feature of a window."""
+        window = 0 if self.window is None else 3 * PARAM_BYTES * self.n_scales
+        return tensor_nbytes(n_values, self.bits, self.n_scales, not self.symmetric) + window
 
 
 def weight_from_codes(codes: np.ndarray, grid: FrozenGrid, dtype, folded_input: FrozenGrid | None = None):

@@ -320,3 +320,13 @@ def test_dense_knapsack_equals_the_pareto_front(seed):
     widths = solve_allocation(costs, [1] * n_rows, choices, target_bits=capacity / n_rows)
     assert sum(widths) <= capacity
     assert _knapsack(costs, weights, None) == tuple(int(np.argmin(row)) for row in costs)
+
+
+def test_the_windows_count_in_the_packed_size(digits_model):
+    from dataclasses import replace
+
+    network = digits_model._frozen
+    without = replace(network, input_grid=replace(network.input_grid, window=None))
+    # low, step and levels per feature, 4 bytes each as the model file stores them.
+    assert network.nbytes() - without.nbytes() == 3 * 4 * network.n_features
+    assert digits_model.export_integer().nbytes == network.nbytes()
