@@ -304,7 +304,7 @@ FITTED_ATTRIBUTES = """\
         Bit width of each layer's weights as stored (32 for float layers);
         the allocated widths with ``weight_bits="learned"``.
 
-    input_bits_ : ndarray of int, shape (n_features_in_,) or None
+    input_bits_ : ndarray of int of shape (`n_features_in_`,) or None
         Bit width of each input feature's codes: the allocated widths with
         ``input_bits="learned"`` (0 for a dropped feature), the grid's width
         for every feature otherwise, None for float inputs.
