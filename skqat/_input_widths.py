@@ -43,6 +43,7 @@ from ._allocation import solve_allocation
 from ._frozen import window_codes
 from ._functional import MIN_SCALE, _sum_like, scale_from_log
 from ._losses import LOSSES
+from ._modules import _round_mantissa
 from ._quantizers import LSQQuantizer
 
 __all__ = [
@@ -60,6 +61,10 @@ _WINDOW_TAILS = (0.0, 0.001, 0.003, 0.01, 0.02, 0.05, 0.1, 0.2)
 #: Loss per bit by which equal measured losses prefer the wider feature (far below any loss
 #: difference a measurement resolves): the budget is spent where more bits measure no worse.
 _SPEND = 1e-12
+
+#: Mantissa bits the measured losses keep (relative 1e-9): float64 losses of weighted and of
+#: repeated rows agree far below it.
+_COST_BITS = 30
 
 #: Elements of one batched sensitivity pass (features x rows x first-layer units), to bound memory.
 _SENSITIVITY_ELEMENTS = 2**23
@@ -358,10 +363,20 @@ def feature_sensitivity(module, X, y, sample_weight, loss: str, choices, grids) 
     zp = 0.0 if zero is None else zero.reshape(1, -1)
     n, n_features = X.shape
     costs = np.empty((n_features, len(choices)))
+    # The losses in float64, rounded: weighted rows and the same rows repeated then give the same
+    # costs to the last bit, and the knapsack the same widths (scikit-learn's sample-weight
+    # equivalence; its ties, which the envelope of allocate_input_bits makes exact, would otherwise
+    # be broken by float32 summation noise).
+    target = y.double() if y.is_floating_point() else y
+    weight = None if sample_weight is None else sample_weight.double()
+
+    def loss_of(output):
+        return float(LOSSES[loss](output.double(), target, weight))
+
     chunk = max(1, _SENSITIVITY_ELEMENTS // max(1, n * base.shape[1]))
     for c, (scale, low, step) in enumerate(grids):
         if choices[c] >= quantizer.max_bits:
-            costs[:, c] = float(LOSSES[loss](module.forward_from_first(base), y, sample_weight))
+            costs[:, c] = loss_of(module.forward_from_first(base))
             continue
         levels = torch.full_like(scale, float(2 ** choices[c] if choices[c] else 1))
         codes = window_codes(X / scale + zp, low, step, levels)
@@ -374,9 +389,9 @@ def feature_sensitivity(module, X, y, sample_weight, loss: str, choices, grids) 
             out = module.forward_from_first(moved.reshape(-1, base.shape[1]))
             out = out.reshape(stop - start, n, -1)
             for j in range(stop - start):
-                costs[start + j, c] = float(LOSSES[loss](out[j], y, sample_weight))
+                costs[start + j, c] = loss_of(out[j])
     module.train(was_training)
-    return costs
+    return _round_mantissa(torch.from_numpy(costs), _COST_BITS).numpy()
 
 
 @torch.no_grad()
