@@ -57,6 +57,7 @@ __all__ = [
     "weight_from_codes",
     "codes_from_inverse",
     "window_codes",
+    "levels_bits",
     "GridParams",
     "float_codes",
     "quantize_codes",
@@ -275,6 +276,18 @@ def window_codes(u, low, step, levels):
     return np.add(u, low, out=u)
 
 
+def levels_bits(levels) -> np.ndarray:
+    """Bits of a window of ``levels`` codes: ``ceil(log2(levels))``, 0 for a single code.
+
+    Examples
+    --------
+    >>> levels_bits(np.array([1, 2, 4, 5, 256]))
+    array([0, 1, 2, 3, 8])
+    """
+    levels = np.asarray(levels, dtype=np.int64)
+    return np.ceil(np.log2(np.maximum(levels, 1))).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class GridParams:
     """A frozen input or activation grid prepared for numpy: ``1 / s`` rounded once, in one dtype.
@@ -410,8 +423,7 @@ class FrozenGrid:
     def feature_bits(self) -> np.ndarray | None:
         """Bits of each feature's codes for a per-feature grid (the window's, or ``bits`` for all)."""
         if self.window is not None:
-            levels = np.asarray(self.window[2], dtype=np.int64)
-            return np.ceil(np.log2(np.maximum(levels, 1))).astype(np.int64)
+            return levels_bits(self.window[2])
         return np.full(self.n_scales, self.bits, dtype=np.int64) if self.per_feature else None
 
     @property

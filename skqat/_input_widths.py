@@ -40,7 +40,7 @@ import numpy as np
 import torch
 
 from ._allocation import solve_allocation
-from ._frozen import window_codes
+from ._frozen import levels_bits, window_codes
 from ._functional import MIN_SCALE, _sum_like, scale_from_log
 from ._losses import LOSSES
 from ._modules import _round_mantissa
@@ -51,7 +51,6 @@ __all__ = [
     "window_grids",
     "feature_sensitivity",
     "allocate_input_bits",
-    "levels_bits",
 ]
 
 #: Lower-tail probabilities of the candidate windows ``[quantile(p), quantile(1 - p)]``; the one with
@@ -68,18 +67,6 @@ _COST_BITS = 30
 
 #: Elements of one batched sensitivity pass (features x rows x first-layer units), to bound memory.
 _SENSITIVITY_ELEMENTS = 2**23
-
-
-def levels_bits(levels) -> np.ndarray:
-    """Bits of a window of ``levels`` codes: ``ceil(log2(levels))``, 0 for a single code.
-
-    Examples
-    --------
-    >>> levels_bits(np.array([1, 2, 4, 5, 256]))
-    array([0, 1, 2, 3, 8])
-    """
-    levels = np.asarray(levels, dtype=np.int64)
-    return np.ceil(np.log2(np.maximum(levels, 1))).astype(np.int64)
 
 
 class InputWidthsQuantizer(LSQQuantizer):

@@ -480,6 +480,10 @@ class QuantMLP(nn.Module):
         """Whether some learned-bit layer, or the learned input widths, still wait for their allocation."""
         if self.learns_input_widths() and not self.input_quantizer.allocated:
             return True
+        return self.layer_bits_unallocated()
+
+    def layer_bits_unallocated(self) -> bool:
+        """Whether some learned-bit layer still waits for its allocation."""
         return any(not layer.weight_quantizer.allocated for layer in self.learned_bit_layers())
 
     def mean_weight_bits(self) -> float | None:

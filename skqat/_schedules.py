@@ -201,7 +201,7 @@ class Schedule:
                 target_bits=spec["input_target_bits"],
                 bit_lambda=spec["input_bit_lambda"],
             )
-        if not any(not layer.weight_quantizer.allocated for layer in module.learned_bit_layers()):
+        if not module.layer_bits_unallocated():
             return
         budget = spec["target_bytes"]
         allocate_weight_bits(

@@ -14,8 +14,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skqat import QuantizedMLPClassifier, QuantizedMLPRegressor
 from skqat._allocation import _dense_knapsack, _knapsack, _pareto, solve_allocation
-from skqat._frozen import window_codes
-from skqat._input_widths import InputWidthsQuantizer, levels_bits
+from skqat._frozen import levels_bits, window_codes
+from skqat._input_widths import InputWidthsQuantizer
 from skqat.export import IntegerMLP
 
 LEARNED = dict(

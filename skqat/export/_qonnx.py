@@ -196,10 +196,10 @@ class _Graph:
         self._count += 1
         return f"{hint}_{self._count}"
 
-    def constant(self, hint: str, array) -> str:
+    def constant(self, hint: str, array, dtype=np.float32) -> str:
         from onnx import numpy_helper
 
-        array = np.asarray(array, np.float32)
+        array = np.asarray(array, dtype)
         name = self._name(hint)
         self.initializers.append(numpy_helper.from_array(array, name))
         self.shapes[name] = array.shape
@@ -207,13 +207,7 @@ class _Graph:
 
     def integer_constant(self, hint: str, array) -> str:
         """An int64 initializer (``Gather`` indices)."""
-        from onnx import numpy_helper
-
-        array = np.asarray(array, np.int64)
-        name = self._name(hint)
-        self.initializers.append(numpy_helper.from_array(array, name))
-        self.shapes[name] = array.shape
-        return name
+        return self.constant(hint, array, np.int64)
 
     def node(self, op_type: str, inputs: list, hint: str, shape, domain: str = "", **attrs) -> str:
         from onnx import helper
